@@ -1,0 +1,16 @@
+# One image for every syncq service (api, worker, beat, flower); compose picks the command.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY api ./api
+COPY workers ./workers
+COPY adapters ./adapters
+COPY store ./store
+COPY syncq ./syncq
+COPY schedules.py ./
+RUN pip install --no-cache-dir . \
+    && useradd --create-home --uid 10001 syncq
+USER syncq
+EXPOSE 8000 5555
+CMD ["gunicorn", "--config", "python:syncq.gunicorn_conf", "api:create_app()"]

@@ -1,0 +1,34 @@
+# syncq: `make run` brings the whole stack up on its embedded default; `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test test-quick bench redis clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,embedded]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+redis:
+	bash .ci/ensure-redis
+
+run: setup
+	$(VENV)/bin/syncq standalone
+
+test: setup redis
+	$(PY) -m pytest
+
+test-quick: setup redis
+	$(PY) -m pytest -m "not slow"
+
+bench: setup redis
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,200 @@
+"""Codeforces student calls: `user.info`, `user.rating`, `user.status`, and their parsers.
+
+`fetch_student` puts the three calls in flight together; `fetch_new_submissions` pages
+`user.status` from the newest submission with a growing page size until it meets one
+already stored, so an unchanged student costs a few KB. Every call reads the shared
+Codeforces envelope (`adapters.codeforces.read_envelope`) under the shared retry policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Awaitable, Callable
+
+import httpx
+
+from adapters.codeforces import SERVICE, read_envelope
+from adapters.errors import ParseError
+from adapters.http import async_call_with_retry, send_async
+from adapters.records import ParseResult, utc_from_epoch
+from syncq.config import Settings
+
+BeforeCall = Callable[[str], Awaitable[None]] | None
+MAX_SUBMISSIONS = 10000
+
+
+@dataclass
+class Fetched:
+    """One API call's result and the bytes it cost."""
+
+    result: Any
+    bytes: int
+
+
+async def api_call_async(client: httpx.AsyncClient, settings: Settings, method: str, params: dict[str, Any],
+                         before_call: BeforeCall = None) -> Fetched:
+    """GET `/api/<method>` (async) under the retry policy; `before_call` runs before every attempt."""
+    url = f"{settings.codeforces_url}/api/{method}"
+
+    async def once() -> Fetched:
+        if before_call is not None:
+            await before_call(method)  # the shared rate limit pays for retries too
+        response = await send_async(client, "GET", url, service=SERVICE, params=params, allow=(400, 503))
+        return Fetched(read_envelope(response), len(response.content))
+
+    return await async_call_with_retry(once, settings)
+
+
+@dataclass
+class StudentPayload:
+    """Raw results of one student's calls: info, rating changes, submissions (newest first)."""
+
+    info: dict[str, Any]
+    rating: list[dict[str, Any]]
+    submissions: list[dict[str, Any]]
+    complete: bool
+    bytes_fetched: int
+
+
+async def fetch_student(client: httpx.AsyncClient, settings: Settings, handle: str, *,
+                        newest_known: int | None = None, before_call: BeforeCall = None,
+                        first_page: int = 50) -> StudentPayload:
+    """info, rating and submissions with the three calls in flight together.
+
+    With `newest_known` (the newest stored submission id) only newer submissions are
+    fetched (incremental); without it, the newest 10,000.
+    """
+    info_call = api_call_async(client, settings, "user.info", {"handles": handle}, before_call)
+    rating_call = api_call_async(client, settings, "user.rating", {"handle": handle}, before_call)
+    if newest_known is None:
+        status_call = api_call_async(client, settings, "user.status",
+                                     {"handle": handle, "from": 1, "count": MAX_SUBMISSIONS}, before_call)
+    else:
+        status_call = fetch_new_submissions(client, settings, handle, newest_known, first_page=first_page,
+                                            before_call=before_call)
+    info, rating, status = await asyncio.gather(info_call, rating_call, status_call)
+    if not isinstance(info.result, list) or not info.result or not isinstance(info.result[0], dict):
+        raise ParseError("user.info result is not a list with one user", service=SERVICE)
+    submissions, status_bytes = (status.result, status.bytes) if isinstance(status, Fetched) else status
+    if not isinstance(rating.result, list) or not isinstance(submissions, list):
+        raise ParseError("user.rating or user.status result is not a list", service=SERVICE)
+    return StudentPayload(info.result[0], rating.result, submissions, newest_known is None,
+                          info.bytes + rating.bytes + status_bytes)
+
+
+async def fetch_new_submissions(client: httpx.AsyncClient, settings: Settings, handle: str, newest_known: int,
+                                *, first_page: int = 50, growth: int = 4, max_count: int = MAX_SUBMISSIONS,
+                                before_call: BeforeCall = None) -> tuple[list[dict[str, Any]], int]:
+    """Submissions newer than `newest_known`, newest first, and the bytes fetched."""
+    new: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    start, count, total_bytes = 1, first_page, 0
+    while start <= max_count:
+        page = await api_call_async(client, settings, "user.status",
+                                    {"handle": handle, "from": start, "count": count}, before_call)
+        total_bytes += page.bytes
+        if not isinstance(page.result, list):
+            raise ParseError("user.status result is not a list", service=SERVICE)
+        reached = False
+        for item in page.result:
+            sid = item.get("id") if isinstance(item, dict) else None
+            if isinstance(sid, int) and sid <= newest_known:
+                reached = True
+                break
+            if sid not in seen:  # a submission made while paging shifts pages: count it once
+                seen.add(sid)
+                new.append(item)
+        if reached or len(page.result) < count:
+            break
+        start += count
+        count = min(count * growth, max_count)
+    return new, total_bytes
+
+
+# --- pure parsers -----------------------------------------------------------------------------
+
+def parse_user_info(info: dict[str, Any]) -> dict[str, Any]:
+    """The student fields from a `user.info` entry (unrated users have no rating: None)."""
+    if not isinstance(info, dict) or not isinstance(info.get("handle"), str):
+        raise ParseError("user.info entry has no handle", service=SERVICE)
+    keep = ("handle", "contribution", "avatar", "titlePhoto", "country", "city", "organization",
+            "firstName", "lastName", "friendOfCount")
+    out = {k: info[k] for k in keep if k in info}
+    out.update(currRating=info.get("rating"), rank=info.get("rank", "unrated"),
+               maxRating=info.get("maxRating"), maxRank=info.get("maxRank", "unrated"))
+    if isinstance(info.get("lastOnlineTimeSeconds"), int):
+        out["lastOnlineAt"] = utc_from_epoch(info["lastOnlineTimeSeconds"])
+    return out
+
+
+def parse_user_rating(changes: list[Any]) -> list[dict[str, Any]]:
+    """The rating changes, oldest first, with the fields the student document keeps."""
+    keys = ("contestId", "contestName", "rank", "oldRating", "newRating", "ratingUpdateTimeSeconds")
+    return [{k: change.get(k) for k in keys} for change in changes if isinstance(change, dict)]
+
+
+def parse_submission(item: Any, handle: str) -> dict[str, Any]:
+    """One `user.status` entry as a submission record (ValueError when malformed)."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), int):
+        raise ValueError("submission without an id")
+    created = item.get("creationTimeSeconds")
+    if not isinstance(created, int) or created <= 0:
+        raise ValueError(f"submission {item.get('id')} has no creation time")
+    problem = item.get("problem") if isinstance(item.get("problem"), dict) else {}
+    key = f"{problem.get('contestId', '')}{problem.get('index', '')}" or None
+    return {"handle": handle.lower(), "submissionId": item["id"], "contestId": item.get("contestId"),
+            "problem": {k: problem.get(k) for k in ("contestId", "index", "name", "rating", "tags")},
+            "problemKey": key, "verdict": item.get("verdict"),
+            "programmingLanguage": item.get("programmingLanguage"),
+            "creationTimeSeconds": created, "creationTime": utc_from_epoch(created),
+            "passedTestCount": item.get("passedTestCount"), "timeConsumedMillis": item.get("timeConsumedMillis"),
+            "memoryConsumedBytes": item.get("memoryConsumedBytes")}
+
+
+def parse_submissions(items: list[Any], handle: str) -> ParseResult:
+    """Submission records; malformed entries are counted, not fatal."""
+    result = ParseResult()
+    for item in items:
+        try:
+            result.records.append(parse_submission(item, handle))
+        except ValueError as exc:
+            result.skip(item, str(exc))
+    return result
+
+
+def last_active_at(submissions: list[dict[str, Any]]) -> datetime | None:
+    """Time of the newest submission with verdict OK, or None."""
+    times = [s["creationTime"] for s in submissions if s.get("verdict") == "OK"]
+    return max(times) if times else None
+
+
+def compact(submission: dict[str, Any]) -> dict[str, Any]:
+    """A small view of a submission for the student document's `last50`."""
+    return {"submissionId": submission["submissionId"], "problemKey": submission["problemKey"],
+            "name": submission["problem"].get("name"), "verdict": submission["verdict"],
+            "creationTime": submission["creationTime"]}
+
+
+def summarize_submissions(submissions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by verdict, solved problems and the 50 newest, for the student document."""
+    ordered = sorted(submissions, key=lambda s: s["submissionId"], reverse=True)
+    solved = sorted({s["problemKey"] for s in ordered if s.get("verdict") == "OK" and s.get("problemKey")})
+    verdicts = Counter(s.get("verdict") or "IN_QUEUE" for s in ordered)
+    return {"total": len(ordered), "byVerdict": dict(verdicts), "solvedCount": len(solved), "solved": solved,
+            "last50": [compact(s) for s in ordered[:50]]}
+
+
+def merge_summary(old: dict[str, Any] | None, new: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary after adding `new` submissions (all newer than any in `old`) to it."""
+    if not old:
+        return summarize_submissions(new)
+    fresh = summarize_submissions(new)
+    verdicts = Counter(old.get("byVerdict") or {})
+    verdicts.update(fresh["byVerdict"])
+    solved = sorted(set(old.get("solved") or []) | set(fresh["solved"]))
+    return {"total": (old.get("total") or 0) + fresh["total"], "byVerdict": dict(verdicts),
+            "solvedCount": len(solved), "solved": solved,
+            "last50": (fresh["last50"] + list(old.get("last50") or []))[:50]}

@@ -1,0 +1,68 @@
+"""The record types adapters parse outside payloads into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from typing import Any
+
+PHASES = ("UPCOMING", "RUNNING", "FINISHED")
+
+
+def phase_at(start: datetime | None, end: datetime | None, now: datetime) -> str:
+    """UPCOMING / RUNNING / FINISHED from a contest's times, for platforms that give no phase."""
+    if start is None or start > now:
+        return "UPCOMING"
+    if end is not None and end <= now:
+        return "FINISHED"
+    return "RUNNING"
+
+
+def utc_from_epoch(seconds: int | float) -> datetime:
+    """An aware UTC datetime from epoch seconds."""
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Contest:
+    """One contest of one platform, in syncq's common shape (times are aware UTC)."""
+
+    platform: str
+    platformId: str
+    name: str
+    type: str | None
+    phase: str
+    rawPhase: str | None
+    startTime: datetime | None
+    endTime: datetime | None
+    durationSeconds: int | None
+    url: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The fields as a MongoDB document body (no `_id`, no bookkeeping)."""
+        # A shallow copy: `asdict` deep-copies `raw`, which costs more than the rest of a sync.
+        doc = {name: getattr(self, name) for name in _CONTEST_FIELDS}
+        doc["raw"] = dict(self.raw)
+        return doc
+
+
+_CONTEST_FIELDS = tuple(f.name for f in fields(Contest))
+
+
+@dataclass
+class ParseResult:
+    """What `parse` made of a payload: the good records and one entry per item it had to skip."""
+
+    records: list[Any] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    def skip(self, item: Any, reason: str) -> None:
+        """Count `item` as failed with `reason` (kept short: it ends up in job results)."""
+        ident = None
+        if isinstance(item, dict):
+            for key in ("id", "contest_code", "titleSlug", "code", "server_id"):
+                if key in item:
+                    ident = item[key]
+                    break
+        self.failed.append({"item": ident, "error": reason})

@@ -1,0 +1,54 @@
+"""syncq's HTTP API: `flask --app api run`, or `gunicorn 'api:create_app()'`.
+
+The API only authenticates, validates, enqueues and reads: every sync runs in a worker.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from bson import ObjectId
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+
+from store.util import iso
+from syncq.config import Settings, get_settings
+
+BLUEPRINTS = ("api.auth", "api.health", "api.jobs", "api.contests", "api.students", "api.raida", "api.openapi")
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, keeping key order and writing datetimes and ObjectIds readably."""
+
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, datetime):
+            return iso(o)
+        if isinstance(o, date):
+            return o.isoformat()
+        if isinstance(o, ObjectId):
+            return str(o)
+        return DefaultJSONProvider.default(o)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the API; raises ConfigError (saying why) when SYNCQ_JWT_SECRET is missing or short."""
+    from api import auth, errors
+
+    settings = settings or get_settings()
+    app = Flask(__name__)
+    app.json = JSONProvider(app)
+    app.config.update(SYNCQ_SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    auth.init_app(app, settings)
+    errors.register(app)
+    for name in BLUEPRINTS:
+        module = importlib.import_module(name)
+        if hasattr(module, "bp"):
+            app.register_blueprint(module.bp)
+    logging.getLogger("syncq").setLevel(settings.log_level)
+    return app

@@ -1,0 +1,107 @@
+"""Contest routes: admin sync triggers and public reads."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from flask import Blueprint, jsonify, request
+
+import store.contests as contests_store
+from adapters import registry
+from adapters.records import PHASES
+from api.auth import admin_required
+from api.errors import ApiError
+from api.jobs import trigger
+from api.validation import int_arg
+
+bp = Blueprint("contests", __name__)
+
+_PLATFORM_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+
+
+def _platform_or_404(platform: str) -> str:
+    known = registry.names()
+    if platform not in known:
+        shown = platform if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", platform) else "that name"
+        raise ApiError(404, f"Unknown platform {shown}; registered platforms: {', '.join(known)}",
+                       platforms=known)
+    return platform
+
+
+def _time_arg(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        if re.fullmatch(r"-?\d+(\.\d+)?", raw):
+            value = datetime.fromtimestamp(float(raw), tz=timezone.utc)
+        else:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        raise ApiError(400, f"'{name}' must be an ISO 8601 time or epoch seconds") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@bp.post("/contests/sync/all")
+@admin_required
+def sync_all():
+    """Sync every registered platform, one after another (a job; `?wait=` for the result)."""
+    return trigger("contests.sync_all")
+
+
+@bp.post("/contests/sync/<platform>")
+@admin_required
+def sync_one(platform: str):
+    """Sync one platform (a job); 404 listing the registered platforms for an unknown one."""
+    return trigger("contests.platform", {"platform": _platform_or_404(platform)})
+
+
+@bp.get("/contests")
+def list_contests():
+    """Contests by start time: `?platform=&phase=&from=&to=&limit=&cursor=`."""
+    platform = request.args.get("platform") or None
+    if platform is not None:
+        _platform_or_404(platform)
+    phase = request.args.get("phase") or None
+    if phase is not None:
+        phase = phase.upper()
+        if phase not in PHASES:
+            raise ApiError(400, f"'phase' must be one of {', '.join(PHASES)}")
+    start_from, start_to = _time_arg("from"), _time_arg("to")
+    if start_from and start_to and start_from >= start_to:
+        raise ApiError(400, "'from' must be earlier than 'to'")
+    limit = int_arg("limit", 50, 1, 500)
+    try:
+        items, next_cursor = contests_store.find_contests(
+            platform=platform, phase=phase, start_from=start_from, start_to=start_to,
+            limit=limit, cursor=request.args.get("cursor") or None)
+    except contests_store.BadCursor as exc:
+        raise ApiError(400, f"'cursor' is invalid: {exc}") from None
+    for item in items:
+        item.pop("_id", None)
+    return jsonify({"contests": items, "count": len(items), "next_cursor": next_cursor})
+
+
+@bp.get("/contests/<platform>/<platform_id>")
+def get_contest(platform: str, platform_id: str):
+    """One contest by platform and the platform's own id."""
+    _platform_or_404(platform)
+    contest = contests_store.get_contest(platform, platform_id) if _PLATFORM_ID.match(platform_id) else None
+    if contest is None:
+        raise ApiError(404, f"No {platform} contest with id {platform_id[:64]}")
+    contest.pop("_id", None)
+    return jsonify(contest)
+
+
+@bp.get("/platforms")
+def platforms():
+    """Registered platforms with their last sync time and result."""
+    states = contests_store.platform_states()
+    items = []
+    for name in registry.names():
+        state = states.get(name, {})
+        items.append({"platform": name, "lastSyncedAt": state.get("lastSyncedAt"),
+                      "lastAttemptAt": state.get("lastAttemptAt"), "lastResult": state.get("lastResult"),
+                      "lastError": state.get("lastError")})
+    return jsonify({"platforms": items, "count": len(items)})

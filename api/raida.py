@@ -1,0 +1,90 @@
+"""RAIDA routes: the admin sync trigger, server and directory reads, and the parity server."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, jsonify, request
+
+import store.raida as raida_store
+from api.auth import admin_required
+from api.errors import ApiError
+from api.jobs import trigger
+from api.validation import int_arg, json_object, string_field
+
+bp = Blueprint("raida", __name__)
+
+_SERVER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+def _bool_arg(name: str, default: bool) -> bool:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ApiError(400, f"'{name}' must be true or false")
+
+
+@bp.post("/api/admin/sync")
+@admin_required
+def sync():
+    """Pull users, QMail servers and RAIDA status from the network (a job; `?wait=` for the body)."""
+    return trigger("raida.sync")
+
+
+@bp.get("/api/data/servers")
+def servers():
+    """QMail servers after the last sync; `?include_unavailable=true` adds the unavailable ones."""
+    include = _bool_arg("include_unavailable", False)
+    items = raida_store.qmail_servers(include)
+    return jsonify({"servers": items, "count": len(items), "include_unavailable": include})
+
+
+@bp.get("/api/data/raida")
+def raida():
+    """The RAIDA servers with readiness and latency from the last echo."""
+    items = raida_store.raida_servers()
+    return jsonify({"raida": items, "count": len(items), "ready": sum(1 for s in items if s.get("ready"))})
+
+
+@bp.get("/api/data/users")
+def users():
+    """Search the directory: `?q=` matches name, description or address; `?cursor=&limit=`."""
+    q = request.args.get("q") or None
+    if q is not None and len(q) > 100:
+        raise ApiError(400, "'q' is longer than 100 characters")
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and not re.fullmatch(r"[0-9A-Z]{1,64}", cursor):
+        raise ApiError(400, "'cursor' is invalid")
+    limit = int_arg("limit", 50, 1, 500)
+    items, next_cursor = raida_store.search_users(q, cursor, limit)
+    return jsonify({"users": items, "count": len(items), "next_cursor": next_cursor})
+
+
+@bp.get("/api/admin/servers/parity")
+@admin_required
+def get_parity():
+    """The parity server, or `not_configured`."""
+    server_id = raida_store.parity_server_id()
+    server = raida_store.qmail_server(server_id) if server_id else None
+    if server is None:
+        return jsonify({"status": "not_configured", "parity_server": None,
+                        "message": "No parity server is currently configured"})
+    server["use_for_parity"] = True
+    return jsonify({"status": "configured", "parity_server": server})
+
+
+@bp.post("/api/admin/servers/parity")
+@admin_required
+def set_parity():
+    """Make a known QMail server the parity server: 400 without `server_id`, 404 when unknown."""
+    body = json_object()
+    server_id = string_field(body, "server_id", max_length=128)
+    if not _SERVER_ID.match(server_id) or raida_store.qmail_server(server_id) is None:
+        raise ApiError(404, f"No server with server_id {server_id[:64]!r}")
+    raida_store.set_parity(server_id)
+    return jsonify({"status": "success", "server_id": server_id,
+                    "message": f"Parity server set to {server_id}"})

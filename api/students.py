@@ -1,0 +1,158 @@
+"""Student routes (admin token for all): CRUD, submissions, and the per-student sync."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, jsonify, request
+
+import store.students as students_store
+from api.auth import admin_required
+from api.errors import ApiError
+from api.jobs import accepted, trigger
+from api.validation import int_arg, json_object, string_field
+from flask_jwt_extended import get_jwt_identity
+from workers import cache
+from workers import jobs
+from workers.students import public
+
+bp = Blueprint("students", __name__)
+
+HANDLE = re.compile(r"^[A-Za-z0-9_.-]{3,24}$")
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+PHONE = re.compile(r"^\+?[0-9 ()-]{5,20}$")
+VERDICT = re.compile(r"^[A-Z_]{2,32}$")
+
+
+def valid_handle(handle: str) -> str:
+    """The handle, or a 400 saying what a handle may be."""
+    if not isinstance(handle, str) or not HANDLE.match(handle):
+        raise ApiError(400, "A Codeforces handle is 3 to 24 characters of A-Z, a-z, 0-9, '_', '.' and '-'")
+    return handle
+
+
+def _student_or_404(handle: str) -> dict:
+    student = students_store.get(valid_handle(handle))
+    if student is None:
+        raise ApiError(404, f"No student with Codeforces handle {handle}")
+    return student
+
+
+def _validated(body: dict, partial: bool) -> dict:
+    fields = {}
+    name = string_field(body, "name", required=not partial, max_length=100)
+    if name is not None:
+        fields["name"] = name
+    email = string_field(body, "email", required=not partial, max_length=254)
+    if email is not None:
+        if not EMAIL.match(email):
+            raise ApiError(400, "'email' is not a valid email address")
+        fields["email"] = email.lower()
+    if "phone" in body:
+        phone = string_field(body, "phone", required=False, max_length=20)
+        if phone and not PHONE.match(phone):
+            raise ApiError(400, "'phone' may hold digits, spaces, '+', '-', '(' and ')' only")
+        fields["phone"] = phone or None
+    return fields
+
+
+@bp.post("/api/students")
+@admin_required
+def create_student():
+    """Create a student and enqueue its first sync: 201 with the student and the job."""
+    body = json_object()
+    fields = _validated(body, partial=False)
+    handle = valid_handle(string_field(body, "codeforcesHandle", max_length=24))
+    try:
+        students_store.create(fields["name"], fields["email"], handle, fields.get("phone"))
+    except students_store.StudentExists:
+        raise ApiError(409, f"A student with Codeforces handle {handle} already exists") from None
+    queued = jobs.enqueue("students.sync", {"handle": handle}, trigger="api", user=get_jwt_identity())
+    job = accepted(queued.job).get_json()
+    response = jsonify({"student": public(students_store.get(handle)), "job": job})
+    response.status_code = 201
+    response.headers["Location"] = f"/api/students/{handle}"
+    return response
+
+
+@bp.get("/api/students")
+@admin_required
+def list_students():
+    """Students, `?sort=name|rating&limit=&cursor=&inactiveDays=N`."""
+    sort = request.args.get("sort", "name")
+    if sort not in ("name", "rating"):
+        raise ApiError(400, "'sort' must be name or rating")
+    inactive = int_arg("inactiveDays", -1, 0, 36500)
+    try:
+        items, next_cursor = students_store.list_students(
+            sort, int_arg("limit", 50, 1, 200), request.args.get("cursor") or None,
+            inactive if inactive >= 0 else None)
+    except students_store.BadCursor as exc:
+        raise ApiError(400, f"'cursor' is invalid: {exc}") from None
+    return jsonify({"students": [public(s) for s in items], "count": len(items), "next_cursor": next_cursor})
+
+
+@bp.get("/api/students/<handle>")
+@admin_required
+def get_student(handle: str):
+    """One student."""
+    return jsonify(public(_student_or_404(handle)))
+
+
+@bp.patch("/api/students/<handle>")
+@admin_required
+def patch_student(handle: str):
+    """Change name, email or phone (the handle is the key and does not change)."""
+    _student_or_404(handle)
+    body = json_object()
+    unknown = set(body) - {"name", "email", "phone"}
+    if unknown:
+        raise ApiError(400, f"Only name, email and phone can change; not {', '.join(sorted(unknown))}")
+    return jsonify(public(students_store.update_fields(handle, _validated(body, partial=True))))
+
+
+@bp.delete("/api/students/<handle>")
+@admin_required
+def delete_student(handle: str):
+    """Delete a student, its submissions and its cache keys."""
+    student = _student_or_404(handle)
+    students_store.delete(student["codeforcesHandle"])
+    cache.invalidate(student["codeforcesHandle"])
+    return jsonify({"message": f"Deleted student {student['codeforcesHandle']}"})
+
+
+@bp.get("/api/students/<handle>/submissions")
+@admin_required
+def submissions(handle: str):
+    """A student's submissions, newest first: `?verdict=&limit=&cursor=`."""
+    student = _student_or_404(handle)
+    verdict = request.args.get("verdict") or None
+    if verdict is not None and not VERDICT.match(verdict):
+        raise ApiError(400, "'verdict' is a Codeforces verdict such as OK or WRONG_ANSWER")
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and not cursor.isdigit():
+        raise ApiError(400, "'cursor' is invalid")
+    items, next_cursor = students_store.list_submissions(student["codeforcesHandle"], verdict,
+                                                         int_arg("limit", 100, 1, 1000),
+                                                         int(cursor) if cursor else None)
+    return jsonify({"submissions": items, "count": len(items),
+                    "next_cursor": str(next_cursor) if next_cursor else None})
+
+
+@bp.post("/api/codeforces/sync/<handle>")
+@admin_required
+def sync_student(handle: str):
+    """Refresh one student from Codeforces, bypassing the cache (404 before any call if unknown)."""
+    student = _student_or_404(handle)
+    full = request.args.get("full", "false").lower()
+    if full not in ("true", "false", "1", "0"):
+        raise ApiError(400, "'full' must be true or false")
+    return trigger("students.sync", {"handle": student["codeforcesHandle"], "full": full in ("true", "1")})
+
+
+@bp.post("/api/students/sync")
+@admin_required
+def sync_all():
+    """Run the background sync of every student now (reads through the cache)."""
+    return trigger("students.sync_all")

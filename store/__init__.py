@@ -1,0 +1,109 @@
+"""syncq's MongoDB store: the only code that talks to pymongo.
+
+One `MongoClient` per process (re-made after a fork, as pymongo requires), indexes
+created once per process and database (idempotent), and one function per operation
+the API and the workers need, in the submodules (`store.jobs`, `store.users`, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Callable
+
+from pymongo import MongoClient
+from pymongo.database import Database
+from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError  # noqa: F401
+from pymongo.uri_parser import parse_uri
+
+from syncq.config import get_settings
+
+DEFAULT_DB = "syncq"
+
+_lock = threading.Lock()
+_client: MongoClient | None = None
+_client_pid: int | None = None
+_uri: str | None = None
+_db_name: str | None = None
+_indexed: set[tuple[str, str]] = set()
+_index_makers: list[Callable[[Database], None]] = []
+
+# Errors that mean "the store is unreachable right now" (the API answers 503 for them).
+UNAVAILABLE = (ConnectionFailure, ServerSelectionTimeoutError)
+
+
+def index_maker(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    """Register a function that creates one collection's indexes (run once per database)."""
+    _index_makers.append(fn)
+    return fn
+
+
+def configure(uri: str | None = None, db_name: str | None = None) -> None:
+    """Point the store at `uri` / `db_name` (tests, the launcher); None means the settings."""
+    global _uri, _db_name, _client
+    with _lock:
+        if uri is not None and uri != _uri:
+            if _client is not None:
+                _client.close()
+            _client = None
+        _uri = uri
+        _db_name = db_name
+
+
+def _current_uri() -> str:
+    return _uri or get_settings().mongodb_uri
+
+
+def client() -> MongoClient:
+    """The process's MongoClient (made lazily; a forked child makes its own)."""
+    global _client, _client_pid
+    pid = os.getpid()
+    if _client is not None and _client_pid == pid:
+        return _client
+    with _lock:
+        if _client is None or _client_pid != pid:
+            timeout = get_settings().store_timeout_ms
+            _client = MongoClient(_current_uri(), tz_aware=True, connect=False,
+                                  serverSelectionTimeoutMS=timeout, connectTimeoutMS=timeout,
+                                  socketTimeoutMS=max(timeout * 6, 30000), appname="syncq")
+            _client_pid = pid
+        return _client
+
+
+def database_name() -> str:
+    """The database in use: the configured name, else the URI's path, else `syncq`."""
+    if _db_name:
+        return _db_name
+    return parse_uri(_current_uri()).get("database") or DEFAULT_DB
+
+
+def db() -> Database:
+    """The syncq database, with every registered index created on first use."""
+    database = client()[database_name()]
+    key = (_current_uri(), database.name)
+    if key not in _indexed:
+        ensure_indexes(database)
+        _indexed.add(key)
+    return database
+
+
+def ensure_indexes(database: Database | None = None) -> None:
+    """Create every collection's indexes; safe to run any number of times."""
+    # Import the modules that register index makers, so none is missed.
+    from store import contests, jobs, users  # noqa: F401
+
+    database = database if database is not None else client()[database_name()]
+    for make in _index_makers:
+        make(database)
+
+
+def ping() -> None:
+    """Raise if MongoDB does not answer."""
+    client().admin.command("ping")
+
+
+def reset_after_fork() -> None:
+    """Drop the inherited client in a forked child (Celery prefork)."""
+    global _client, _client_pid
+    _client = None
+    _client_pid = None

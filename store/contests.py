@@ -1,0 +1,203 @@
+"""The `contests` and `platforms` collections.
+
+Contests are keyed on `(platform, platformId)` (unique index). A sync writes only the
+contests that are new (inserted) or whose content changed (compared by a content hash,
+upserted), in one unordered bulk write, so an unchanged contest is neither rewritten nor counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+from bson import ObjectId
+from pymongo import ASCENDING, InsertOne, UpdateOne
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError
+
+import store
+from store.util import iso, utcnow
+
+# Fields a platform changes on every call without the contest changing (Codeforces counts
+# seconds to the start): kept out of the content hash, or every sync would "update" all.
+VOLATILE_RAW = frozenset({"relativeTimeSeconds"})
+
+
+@store.index_maker
+def _indexes(database: Database) -> None:
+    database.contests.create_index([("platform", ASCENDING), ("platformId", ASCENDING)], unique=True)
+    database.contests.create_index([("startTime", ASCENDING), ("_id", ASCENDING)])
+    database.contests.create_index([("platform", ASCENDING), ("startTime", ASCENDING), ("_id", ASCENDING)])
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    return str(value)
+
+
+def content_hash(doc: dict[str, Any]) -> str:
+    """A stable hash of a contest's content, ignoring bookkeeping and volatile raw fields."""
+    body = {k: v for k, v in doc.items() if k not in ("_id", "contentHash", "createdAt", "updatedAt")}
+    raw = body.get("raw")
+    if isinstance(raw, dict) and VOLATILE_RAW & raw.keys():
+        body["raw"] = {k: v for k, v in raw.items() if k not in VOLATILE_RAW}
+    encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_json_default).encode()
+    return hashlib.sha1(encoded).hexdigest()
+
+
+def known_hashes(platform: str) -> dict[str, str]:
+    """platformId -> content hash of every stored contest of `platform` (one query)."""
+    cursor = store.db().contests.find({"platform": platform}, {"platformId": 1, "contentHash": 1, "_id": 0})
+    return {doc["platformId"]: doc.get("contentHash", "") for doc in cursor}
+
+
+@dataclass
+class UpsertOutcome:
+    """What one bulk upsert did: new, changed and unchanged contests, and the ones that failed."""
+
+    synced: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    written: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def upsert_contests(platform: str, docs: Iterable[dict[str, Any]],
+                    hashes: dict[str, str] | None = None) -> UpsertOutcome:
+    """Write the new and changed contests of `platform` in one unordered bulk write
+    (`hashes`: the stored content hashes, if already read)."""
+    outcome = UpsertOutcome()
+    hashes = known_hashes(platform) if hashes is None else hashes
+    now = utcnow()
+    inserts: list[tuple[str, dict[str, Any]]] = []
+    updates: list[tuple[str, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for doc in docs:
+        platform_id = doc["platformId"]
+        if platform_id in seen:  # a platform listing the same contest twice: keep the first
+            continue
+        seen.add(platform_id)
+        digest = content_hash(doc)
+        stored = hashes.get(platform_id)
+        if stored == digest:
+            outcome.unchanged += 1
+            continue
+        fields = {**doc, "platform": platform, "contentHash": digest, "updatedAt": now}
+        (updates if stored is not None else inserts).append((platform_id, fields))
+    # A contest we have not stored is inserted, not upserted: an insert skips the lookup an
+    # upsert makes first, which is most of a write's cost on the store (docs/benchmarks-notes.md).
+    operations = [InsertOne({**fields, "createdAt": now}) for _, fields in inserts]
+    operations += [_upsert(platform, fields, now) for _, fields in updates]
+    ids = [platform_id for platform_id, _ in inserts + updates]
+    raced = _write(operations, ids, outcome, raced_below=len(inserts))
+    if raced:  # stored by someone else since we read the hashes: compare again, upsert the changed
+        fresh = {doc["platformId"]: doc.get("contentHash") for doc in store.db().contests.find(
+            {"platform": platform, "platformId": {"$in": sorted(raced)}}, {"platformId": 1, "contentHash": 1})}
+        retry = [(platform_id, fields) for platform_id, fields in inserts
+                 if platform_id in raced and fresh.get(platform_id) != fields["contentHash"]]
+        outcome.unchanged += len(raced) - len(retry)
+        _write([_upsert(platform, fields, now) for _, fields in retry], [platform_id for platform_id, _ in retry],
+               outcome, raced_below=0)
+    outcome.written = outcome.synced + outcome.updated
+    return outcome
+
+
+def _upsert(platform: str, fields: dict[str, Any], now: datetime) -> UpdateOne:
+    return UpdateOne({"platform": platform, "platformId": fields["platformId"]},
+                     {"$set": fields, "$setOnInsert": {"createdAt": now}}, upsert=True)
+
+
+def _write(operations: list[Any], ids: list[str], outcome: UpsertOutcome, *, raced_below: int) -> set[str]:
+    """Run one unordered bulk write and add its counts to `outcome`; return the ids of the first
+    `raced_below` operations (the inserts) that hit the unique key, to be retried as upserts."""
+    if not operations:
+        return set()
+    raced: set[str] = set()
+    try:
+        result = store.db().contests.bulk_write(operations, ordered=False)
+        counts = {"nInserted": result.inserted_count, "nUpserted": result.upserted_count,
+                  "nModified": result.modified_count}
+        errors: list[dict[str, Any]] = []
+    except BulkWriteError as exc:
+        counts, errors = exc.details, exc.details.get("writeErrors", [])
+    outcome.synced += counts.get("nInserted", 0) + counts.get("nUpserted", 0)
+    outcome.updated += counts.get("nModified", 0)
+    for error in errors:
+        index = error.get("index", -1)
+        item = ids[index] if 0 <= index < len(ids) else None
+        if error.get("code") == 11000 and 0 <= index < raced_below:
+            raced.add(item)
+        else:
+            outcome.failed.append({"item": item, "error": error.get("errmsg", "write failed")[:200]})
+    return raced
+
+
+def record_attempt(platform: str, result: dict[str, Any], *, success: bool) -> None:
+    """Keep `lastAttemptAt`, `lastResult`, `lastError`, and `lastSyncedAt` for successful syncs."""
+    now = utcnow()
+    fields: dict[str, Any] = {"lastAttemptAt": now, "lastResult": result, "lastError": result.get("error")}
+    if success:
+        fields["lastSyncedAt"] = now
+    store.db().platforms.update_one({"_id": platform}, {"$set": fields}, upsert=True)
+
+
+def platform_states() -> dict[str, dict[str, Any]]:
+    """The `platforms` documents by platform name."""
+    return {doc["_id"]: doc for doc in store.db().platforms.find()}
+
+
+def get_contest(platform: str, platform_id: str) -> dict[str, Any] | None:
+    """One contest, or None."""
+    return store.db().contests.find_one({"platform": platform, "platformId": platform_id},
+                                        {"contentHash": 0})
+
+
+class BadCursor(ValueError):
+    """A pagination cursor that this API did not hand out."""
+
+
+def encode_cursor(doc: dict[str, Any]) -> str:
+    """An opaque cursor pointing just after `doc` in (startTime, _id) order."""
+    start = doc.get("startTime")
+    raw = json.dumps([iso(start) if start else None, str(doc["_id"])])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime | None, ObjectId]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        start, oid = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        start_time = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else None
+        return start_time, ObjectId(oid)
+    except Exception:  # anything malformed is the caller's 400
+        raise BadCursor("cursor is not one this API handed out") from None
+
+
+def find_contests(*, platform: str | None = None, phase: str | None = None,
+                  start_from: datetime | None = None, start_to: datetime | None = None,
+                  limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Contests by start time (those without one first), a page at a time; (items, next cursor)."""
+    query: dict[str, Any] = {}
+    if platform:
+        query["platform"] = platform
+    if phase:
+        query["phase"] = phase
+    if start_from or start_to:
+        query["startTime"] = {k: v for k, v in (("$gte", start_from), ("$lt", start_to)) if v}
+    if cursor:
+        after_start, after_id = _decode_cursor(cursor)
+        if after_start is None:
+            after = {"$or": [{"startTime": None, "_id": {"$gt": after_id}}, {"startTime": {"$ne": None}}]}
+        else:
+            after = {"$or": [{"startTime": {"$gt": after_start}},
+                             {"startTime": after_start, "_id": {"$gt": after_id}}]}
+        query = {"$and": [query, after]} if query else after
+    docs = list(store.db().contests.find(query, {"contentHash": 0})
+                .sort([("startTime", ASCENDING), ("_id", ASCENDING)]).limit(limit + 1))
+    next_cursor = encode_cursor(docs[limit - 1]) if len(docs) > limit else None
+    return docs[:limit], next_cursor

@@ -1,0 +1,164 @@
+"""The `students` and `submissions` collections.
+
+A student is keyed on `handleLower` (handles match case-insensitively). The full submission
+list lives in `submissions`, keyed on `(handle, submissionId)`, so a student with 10,000
+submissions keeps a small document (summary + last 50).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+import store
+from store.util import utcnow
+
+EDITABLE = ("name", "email", "phone")
+
+
+class StudentExists(Exception):
+    """A student with that handle (in any case) already exists."""
+
+
+class BadCursor(ValueError):
+    """A pagination cursor that this API did not hand out."""
+
+
+@store.index_maker
+def _indexes(database: Database) -> None:
+    database.students.create_index("handleLower", unique=True)
+    database.students.create_index([("currRating", DESCENDING), ("_id", ASCENDING)])
+    database.students.create_index([("name", ASCENDING), ("_id", ASCENDING)])
+    database.students.create_index("lastActiveAt")
+    database.submissions.create_index([("handle", ASCENDING), ("submissionId", ASCENDING)], unique=True)
+    database.submissions.create_index([("handle", ASCENDING), ("submissionId", DESCENDING)])
+
+
+def create(name: str, email: str, handle: str, phone: str | None = None) -> dict[str, Any]:
+    """A new student (not yet synced); StudentExists for a taken handle."""
+    now = utcnow()
+    doc = {"name": name, "email": email, "phone": phone, "codeforcesHandle": handle,
+           "handleLower": handle.lower(), "currRating": None, "rank": None, "maxRating": None,
+           "maxRank": None, "contestData": [], "submissions": None, "lastActiveAt": None,
+           "lastSyncedAt": None, "createdAt": now, "updatedAt": now}
+    try:
+        store.db().students.insert_one(doc)
+    except DuplicateKeyError:
+        raise StudentExists(handle) from None
+    return doc
+
+
+def get(handle: str) -> dict[str, Any] | None:
+    """The student with that handle, in any case."""
+    return store.db().students.find_one({"handleLower": handle.lower()})
+
+
+def update_fields(handle: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+    """Set editable fields; returns the updated student or None."""
+    changes = {k: v for k, v in fields.items() if k in EDITABLE}
+    return store.db().students.find_one_and_update(
+        {"handleLower": handle.lower()}, {"$set": {**changes, "updatedAt": utcnow()}},
+        return_document=ReturnDocument.AFTER)
+
+
+def delete(handle: str) -> bool:
+    """Delete the student and every stored submission of it."""
+    deleted = store.db().students.delete_one({"handleLower": handle.lower()}).deleted_count == 1
+    store.db().submissions.delete_many({"handle": handle.lower()})
+    return deleted
+
+
+def save_sync(handle: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+    """Write a sync's results onto the student; returns the updated document."""
+    return store.db().students.find_one_and_update(
+        {"handleLower": handle.lower()}, {"$set": {**fields, "lastSyncedAt": utcnow(), "updatedAt": utcnow()}},
+        return_document=ReturnDocument.AFTER)
+
+
+def upsert_submissions(records: list[dict[str, Any]]) -> int:
+    """Write submissions in one unordered bulk upsert; returns how many were new."""
+    if not records:
+        return 0
+    ops = [UpdateOne({"handle": r["handle"], "submissionId": r["submissionId"]}, {"$set": r}, upsert=True)
+           for r in records]
+    return store.db().submissions.bulk_write(ops, ordered=False).upserted_count
+
+
+def newest_submission_id(handle: str) -> int | None:
+    """The newest stored submission id of `handle`, or None when none is stored."""
+    doc = store.db().submissions.find_one({"handle": handle.lower()}, {"submissionId": 1},
+                                          sort=[("submissionId", DESCENDING)])
+    return doc["submissionId"] if doc else None
+
+
+def all_handles() -> list[str]:
+    """Every student's handle as entered."""
+    return [d["codeforcesHandle"] for d in store.db().students.find({}, {"codeforcesHandle": 1}).sort("_id", 1)]
+
+
+def _encode(values: list[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, ObjectId) else v
+                      for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        return json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode())
+    except Exception:  # anything malformed is the caller's 400
+        raise BadCursor("cursor is not one this API handed out") from None
+
+
+def list_students(sort: str = "name", limit: int = 50, cursor: str | None = None,
+                  inactive_days: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Students by name (A-Z) or rating (highest first), a page at a time; `inactive_days`
+    keeps those with no OK submission in that many days (or none at all)."""
+    query: dict[str, Any] = {}
+    if inactive_days is not None:
+        since = datetime.now(timezone.utc) - timedelta(days=inactive_days)
+        query["$or"] = [{"lastActiveAt": None}, {"lastActiveAt": {"$lt": since}}]
+    if sort == "rating":
+        # Unrated students sort last: rating -1 stands in for "none".
+        order = [("ratingKey", DESCENDING), ("_id", ASCENDING)]
+        field = "ratingKey"
+    else:
+        order = [("nameKey", ASCENDING), ("_id", ASCENDING)]
+        field = "nameKey"
+    pipeline: list[dict[str, Any]] = [
+        {"$match": query},
+        {"$addFields": {"ratingKey": {"$ifNull": ["$currRating", -1]}, "nameKey": {"$toLower": "$name"}}},
+    ]
+    if cursor:
+        value, oid = _decode(cursor)
+        try:
+            oid = ObjectId(oid)
+        except Exception:
+            raise BadCursor("cursor is not one this API handed out") from None
+        op = "$lt" if sort == "rating" else "$gt"
+        pipeline.append({"$match": {"$or": [{field: {op: value}}, {field: value, "_id": {"$gt": oid}}]}})
+    pipeline += [{"$sort": dict(order)}, {"$limit": limit + 1}]
+    docs = list(store.db().students.aggregate(pipeline))
+    next_cursor = _encode([docs[limit - 1][field], docs[limit - 1]["_id"]]) if len(docs) > limit else None
+    for doc in docs:
+        doc.pop("ratingKey", None)
+        doc.pop("nameKey", None)
+    return docs[:limit], next_cursor
+
+
+def list_submissions(handle: str, verdict: str | None, limit: int, after: int | None) -> tuple[list[dict], int | None]:
+    """A student's submissions, newest first, optionally of one verdict; cursor = last id seen."""
+    query: dict[str, Any] = {"handle": handle.lower()}
+    if verdict:
+        query["verdict"] = verdict
+    if after is not None:
+        query["submissionId"] = {"$lt": after}
+    docs = list(store.db().submissions.find(query, {"_id": 0}).sort("submissionId", DESCENDING).limit(limit + 1))
+    next_cursor = docs[limit - 1]["submissionId"] if len(docs) > limit else None
+    return docs[:limit], next_cursor

@@ -1,0 +1,33 @@
+"""Small helpers shared by the store modules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime with millisecond precision (what MongoDB keeps)."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def iso(value: datetime) -> str:
+    """ISO 8601 UTC with milliseconds and a Z, e.g. 2025-12-21T10:30:45.123Z."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def json_safe(value):
+    """A copy of `value` that JSON can carry (datetimes as ISO strings, ObjectIds as strings)."""
+    from bson import ObjectId
+
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, ObjectId):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value

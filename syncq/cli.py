@@ -1,0 +1,140 @@
+"""The `syncq` command: accounts, tokens, and (in submodules) the simulator and launcher."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Sequence
+
+from syncq.config import ConfigError, get_settings
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat: ") != password:
+            raise SystemExit("syncq: the passwords differ")
+    if len(password) < 8:
+        raise SystemExit("syncq: a password needs at least 8 characters")
+    return password
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    import store.users as users
+
+    password = _read_password(args)
+    try:
+        users.create(args.name, password, "admin" if args.admin else "user")
+    except users.UserExists:
+        if not args.update:
+            print(f"syncq: user {args.name} exists (use --update to set its password)", file=sys.stderr)
+            return 1
+        users.set_password(args.name, password)
+    print(f"user {args.name} ready ({'admin' if args.admin else 'user'})")
+    return 0
+
+
+def cmd_users_delete(args: argparse.Namespace) -> int:
+    import store.users as users
+
+    if not users.delete(args.name):
+        print(f"syncq: no user {args.name}", file=sys.stderr)
+        return 1
+    print(f"user {args.name} deleted")
+    return 0
+
+
+def make_token(sub: str, role: str, expires: int | None = None) -> str:
+    """A JWT for `sub` with claim `role`, signed with SYNCQ_JWT_SECRET like the API's."""
+    from datetime import timedelta
+
+    from api import create_app
+    from api.auth import issue_token
+    from flask_jwt_extended import create_access_token
+
+    app = create_app()
+    with app.app_context():
+        if expires is None:
+            return issue_token(sub, role)
+        return create_access_token(identity=sub, additional_claims={"role": role},
+                                   expires_delta=timedelta(seconds=expires))
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    import store.users as users
+
+    if not args.no_check and users.get(args.sub) is None:
+        print(f"syncq: no user {args.sub}; the API rejects tokens of unknown users "
+              f"(create it: syncq users create {args.sub} --admin)", file=sys.stderr)
+        return 1
+    print(make_token(args.sub, args.role, args.expires))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every `syncq` subcommand."""
+    parser = argparse.ArgumentParser(prog="syncq", description="syncq: sync workers for outside data")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    users_p = sub.add_parser("users", help="manage API accounts")
+    users_sub = users_p.add_subparsers(dest="users_command", required=True)
+    create = users_sub.add_parser("create", help="create an account")
+    create.add_argument("name")
+    create.add_argument("--admin", action="store_true", help="give it role admin")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.add_argument("--update", action="store_true", help="set the password if the user exists")
+    create.set_defaults(func=cmd_users_create)
+    delete = users_sub.add_parser("delete", help="delete an account (its tokens stop working)")
+    delete.add_argument("name")
+    delete.set_defaults(func=cmd_users_delete)
+
+    token = sub.add_parser("token", help="print a signed access token (operators)")
+    token.add_argument("--sub", required=True, help="the user name the token is for")
+    token.add_argument("--role", default="admin", choices=["admin", "user"])
+    token.add_argument("--expires", type=int, default=None, help="lifetime in seconds")
+    token.add_argument("--no-check", action="store_true", help="do not check that the user exists")
+    token.set_defaults(func=cmd_token)
+
+    for extension in _EXTENSIONS:
+        extension(sub)
+    return parser
+
+
+# Subcommands defined in other modules add themselves here (simulate, standalone, sync, jobs).
+_EXTENSIONS: list = []
+
+
+def _load_extensions() -> None:
+    import importlib
+
+    for name in ("syncq.flower", "syncq.cli_client", "syncq.simulator.cli", "syncq.standalone"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # Only a missing optional module is skipped; a broken import inside one is not.
+            if not exc.name or not name.startswith(exc.name):
+                raise
+            continue
+        if hasattr(module, "add_commands") and module.add_commands not in _EXTENSIONS:
+            _EXTENSIONS.append(module.add_commands)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `syncq` console script."""
+    _load_extensions()
+    args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"syncq: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The platform simulator: one local HTTP server imitating every outside service syncq uses.
+
+Services, each under a path prefix on one port (the adapters' real paths follow):
+`/codeforces` (contest.list, user.info, user.rating, user.status), `/leetcode` (POST /graphql),
+`/codechef` (/api/list/contests/all), `/atcoder` (/contests/), `/kenkoooo`
+(/atcoder/resources/contests.json) and `/raida0` .. `/raida24` (/service/echo, users,
+qmail_servers, raida_servers). `base_urls(root)` gives the SYNCQ_* variables pointing at it.
+
+Controls (JSON, at run time; the same as the `Simulator` methods):
+- `GET /_sim/state`; `POST /_sim/reset`
+- `POST /_sim/latency {"service", "ms", "index"?}`
+- `POST /_sim/fault {"service", "mode" (null clears), "times"?, "index"?, "retry_after"?}`,
+  modes: timeout, 500, 429, html, truncated, wrong_shape, empty, absurd, call_limit, down
+- `POST /_sim/raida/<i> {"down": true}` or `{"mode": ...}`
+- `POST /_sim/codeforces/limit {"calls_per_second": N}` (answers FAILED Call limit exceeded above it)
+- `POST /_sim/students/<handle>/submissions {"count": N}`; `POST /_sim/contests/codeforces/<id> {...}`
+- `POST /_sim/barrier {"parties": N, "timeout"?}`: hold each request until N are inside at once
+  (proves a client's fan-out by a condition; `{"parties": null}` clears it)
+- `GET /_sim/log` (every request with wall and monotonic start/end), `DELETE /_sim/log`
+
+Simulated students: `tourist`, `petr`, `jiangly`, `benq`, `heavy_10k` (10,000 submissions) and
+any `student_NNNN`; any other handle is not found.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+from werkzeug.serving import make_server
+
+from syncq.simulator.app import Data, create_app
+from syncq.simulator.state import SimState
+
+
+def base_urls(root: str) -> dict[str, str]:
+    """The SYNCQ_* base-URL variables for a simulator at `root` (e.g. http://127.0.0.1:9000)."""
+    root = root.rstrip("/")
+    return {"SYNCQ_CODEFORCES_URL": f"{root}/codeforces", "SYNCQ_LEETCODE_URL": f"{root}/leetcode",
+            "SYNCQ_CODECHEF_URL": f"{root}/codechef", "SYNCQ_ATCODER_URL": f"{root}/atcoder",
+            "SYNCQ_KENKOOO_URL": f"{root}/kenkoooo", "SYNCQ_RAIDA_URL_TEMPLATE": f"{root}/raida{{i}}"}
+
+
+class Simulator:
+    """The simulator in a background thread: `start()`, `url`, `stop()`, and the controls."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, now: datetime | None = None):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        self.state = SimState()
+        self.data = Data(now or datetime.now(timezone.utc))
+        self.app = create_app(self.state, self.data)
+        self.server = make_server(host, port, self.app, threaded=True)
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.server.host}:{self.server.server_port}"
+
+    def start(self) -> "Simulator":
+        self.thread = threading.Thread(target=self.server.serve_forever, name="simulator", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.state.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> "Simulator":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def env(self) -> dict[str, str]:
+        """The SYNCQ_* variables that point every adapter here."""
+        return base_urls(self.url)
+
+    # Controls, mirroring the /_sim routes.
+    def set_fault(self, service: str, mode: str | None, times: int | None = None, status: int | None = None,
+                  retry_after: int = 1, index: int | None = None) -> None:
+        self.state.set_fault(service, mode, times=times, index=index, retry_after=retry_after, status=status)
+
+    def set_latency(self, service: str, ms: float, index: int | None = None) -> None:
+        self.state.set_latency(service, ms, index)
+
+    def set_raida_down(self, indexes, mode: str = "down") -> None:
+        for index in indexes:
+            self.state.set_fault("raida", mode, index=index)
+
+    def hold_until(self, parties: int | None, timeout: float = 30.0) -> None:
+        self.state.hold_until(parties, timeout)
+
+    def add_submissions(self, handle: str, n: int) -> None:
+        with self.state.lock:
+            self.state.extra_submissions[handle.lower()] = self.state.extra_submissions.get(handle.lower(), 0) + n
+
+    def log(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return list(self.state.log)
+
+    def clear_log(self) -> None:
+        with self.state.lock:
+            self.state.log.clear()
+
+    def reset(self) -> None:
+        self.state.reset()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`syncq simulate`: serve until Ctrl-C (see `syncq.simulator.cli`)."""
+    from syncq.simulator.cli import run_from_argv
+
+    return run_from_argv(argv)

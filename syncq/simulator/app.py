@@ -1,0 +1,297 @@
+"""The simulator's HTTP app: every outside service under a path prefix, plus `/_sim` controls."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any, Callable
+
+from flask import Flask, Response, jsonify, request
+
+from syncq.samples import contests as contest_samples
+from syncq.samples import raida as raida_samples
+from syncq.samples import students as student_samples
+from syncq.simulator.state import MODES, SERVICES, SimState
+
+HTML_PAGE = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+
+
+class Data:
+    """The payloads served, generated once at start from `now` (and edited at run time)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.codeforces = contest_samples.codeforces_contests(now)
+        self.leetcode = contest_samples.leetcode_contests(now)
+        self.codechef = contest_samples.codechef_contests(now)
+        self.kenkoooo = contest_samples.kenkoooo_contests(now)
+        self.atcoder = contest_samples.atcoder_page(now)
+        self.users_csv = raida_samples.users_csv(1250, bad_rows=False)
+        self.qmail = raida_samples.qmail_servers(30, bad_item=False)
+        self.raida = raida_samples.raida_servers()
+
+    @lru_cache(maxsize=16)
+    def encoded(self, name: str) -> bytes:
+        """A payload serialised once: a real server does not rebuild its JSON per request."""
+        return json.dumps(getattr(self, name), separators=(",", ":")).encode()
+
+    @lru_cache(maxsize=64)
+    def submissions(self, handle: str, total: int) -> list[dict[str, Any]]:
+        return student_samples.user_status(handle, total, now=self.now)
+
+
+def _absurd(service: str) -> Any:
+    far = 253402300000  # year 9999
+    if service == "codeforces":
+        return {"status": "OK", "result": [
+            {"id": 1, "name": "Negative", "type": "CF", "phase": "FINISHED", "frozen": False,
+             "durationSeconds": -7200, "startTimeSeconds": 1700000000},
+            {"id": 2, "name": "Far future", "type": "CF", "phase": "BEFORE", "frozen": False,
+             "durationSeconds": 7200, "startTimeSeconds": far}]}
+    if service == "leetcode":
+        return {"data": {"allContests": [{"title": "Weird", "titleSlug": "weird", "startTime": far, "duration": -1}]}}
+    if service == "codechef":
+        return {"status": "success", "present_contests": [], "past_contests": [], "future_contests": [
+            {"contest_code": "X9999", "contest_name": "Far", "contest_start_date_iso": "9999-01-01T00:00:00+05:30",
+             "contest_end_date_iso": "9999-01-01T02:00:00+05:30", "contest_duration": "-120"}]}
+    return [{"id": "abs1", "start_epoch_second": far, "duration_second": -10, "title": "Absurd", "rate_change": "-"}]
+
+
+def _empty(service: str) -> Any:
+    return {"codeforces": {"status": "OK", "result": []}, "leetcode": {"data": {"allContests": []}},
+            "codechef": {"status": "success", "present_contests": [], "future_contests": [], "past_contests": []},
+            }.get(service, [])
+
+
+def create_app(state: SimState, data: Data) -> Flask:
+    """The simulator app over `state` (controls) and `data` (payloads)."""
+    app = Flask("syncq.simulator")
+    app.json.sort_keys = False
+
+    def serve(service: str, build: Callable[[], Response], index: int | None = None) -> Response:
+        # Logged on arrival (a request held by a timeout fault shows while it hangs), then completed.
+        entry = {"service": service, "index": index, "method": request.method, "path": request.path,
+                 "query": request.query_string.decode(), "status": None, "bytes": None,
+                 "started_at": datetime.now(timezone.utc).isoformat(), "start": time.monotonic(), "end": None}
+        state.record(entry)
+        response = app.make_response(_apply(service, build, index))
+        entry.update(status=response.status_code, bytes=response.calculate_content_length() or 0,
+                     end=time.monotonic())
+        return response
+
+    def _apply(service: str, build: Callable[[], Response], index: int | None) -> Response:
+        if not state.delay(service, index):
+            return Response("barrier broken: not every expected request arrived", status=504)
+        fault = state.take_fault(service, index)
+        if fault is None and service == "codeforces" and state.cf_over_limit():
+            return jsonify({"status": "FAILED", "comment": "Call limit exceeded"}), 503
+        if fault is None:
+            return build()
+        mode = fault.mode
+        if mode == "timeout":
+            state.hang()
+            return Response("gateway timeout", status=504)
+        if mode == "down":
+            return Response("service unavailable", status=503)
+        if mode == "500":
+            return Response("internal server error", status=fault.status or 500)
+        if mode == "429":
+            return Response("too many requests", status=429, headers={"Retry-After": str(fault.retry_after)})
+        if mode == "call_limit":
+            return jsonify({"status": "FAILED", "comment": "Call limit exceeded"}), 503
+        if mode == "html":
+            return Response(HTML_PAGE, status=200, mimetype="text/html")
+        if mode == "wrong_shape":
+            return jsonify({"unexpected": True, "items": "not a list"})
+        if mode == "empty":
+            if service == "raida":
+                return Response("CustomSerialNumber,First,Last,Description,InboxFee,Class,Beacon\n", mimetype="text/csv")
+            return jsonify(_empty(service))
+        if mode == "absurd":
+            return jsonify(_absurd(service))
+        normal = app.make_response(build())  # truncated: the real answer cut in half
+        body = normal.get_data()
+        return Response(body[: len(body) // 2], status=200, mimetype=normal.mimetype)
+
+    def cf_ok(result: Any) -> Response:
+        return jsonify({"status": "OK", "result": result})
+
+    def cf_not_found(handle: str, field: str = "handle") -> Response:
+        return jsonify({"status": "FAILED", "comment": f"{field}: User with handle {handle} not found"}), 400
+
+    def total_for(handle: str) -> int | None:
+        base = student_samples.submission_count(handle)
+        return None if base is None else base + state.extra_submissions.get(handle.lower(), 0)
+
+    # --- Codeforces ------------------------------------------------------------------------
+    @app.get("/codeforces/api/contest.list")
+    def cf_contests():
+        def build():
+            if not state.contest_edits:
+                return Response(b'{"status":"OK","result":' + data.encoded("codeforces") + b"}",
+                                mimetype="application/json")
+            items = [{**c, **state.contest_edits.get(str(c["id"]), {})} for c in data.codeforces]
+            return cf_ok(items)
+        return serve("codeforces", build)
+
+    @app.get("/codeforces/api/user.info")
+    def cf_info():
+        def build():
+            handles = [h for h in request.args.get("handles", "").split(";") if h]
+            missing = [h for h in handles if total_for(h) is None]
+            if not handles or missing:
+                return cf_not_found(missing[0] if missing else "", "handles")
+            return cf_ok([student_samples.user_info(h, data.now) for h in handles])
+        return serve("codeforces", build)
+
+    @app.get("/codeforces/api/user.rating")
+    def cf_rating():
+        def build():
+            handle = request.args.get("handle", "")
+            if total_for(handle) is None:
+                return cf_not_found(handle)
+            return cf_ok(student_samples.user_rating(handle, data.now))
+        return serve("codeforces", build)
+
+    @app.get("/codeforces/api/user.status")
+    def cf_status():
+        def build():
+            handle = request.args.get("handle", "")
+            total = total_for(handle)
+            if total is None:
+                return cf_not_found(handle)
+            try:
+                start = max(1, int(request.args.get("from", 1)))
+                count = max(1, int(request.args.get("count", 100000)))
+            except ValueError:
+                return jsonify({"status": "FAILED", "comment": "from: Field should contain long integer value"}), 400
+            items = data.submissions(handle.lower(), total)
+            return cf_ok(items[start - 1: start - 1 + count])
+        return serve("codeforces", build)
+
+    # --- LeetCode, CodeChef, AtCoder ------------------------------------------------------
+    @app.post("/leetcode/graphql")
+    def leetcode():
+        def build():
+            if not (request.headers.get("Origin") or request.headers.get("Referer")):
+                return Response("Forbidden", status=403)
+            return Response(data.encoded("leetcode"), mimetype="application/json")
+        return serve("leetcode", build)
+
+    @app.get("/codechef/api/list/contests/all")
+    def codechef():
+        return serve("codechef", lambda: Response(data.encoded("codechef"), mimetype="application/json"))
+
+    @app.get("/atcoder/contests/")
+    def atcoder():
+        return serve("atcoder", lambda: Response(data.atcoder, mimetype="text/html"))
+
+    @app.get("/kenkoooo/atcoder/resources/contests.json")
+    def kenkoooo():
+        return serve("kenkoooo", lambda: Response(data.encoded("kenkoooo"), mimetype="application/json"))
+
+    # --- RAIDA ------------------------------------------------------------------------------
+    @app.get("/raida<int:index>/service/<name>")
+    def raida(index: int, name: str):
+        if not 0 <= index < 25 or name not in ("echo", "users", "qmail_servers", "raida_servers"):
+            return Response("not found", status=404)
+
+        def build():
+            if name == "echo":
+                return jsonify(raida_samples.echo(index, datetime.now(timezone.utc)))
+            if name == "users":
+                return Response(data.users_csv, mimetype="text/csv")
+            if name == "qmail_servers":
+                return jsonify(data.qmail)
+            return Response(data.raida, mimetype="text/plain")
+        return serve("raida", build, index)
+
+    # --- controls ---------------------------------------------------------------------------
+    def body() -> dict[str, Any]:
+        value = request.get_json(silent=True)
+        return value if isinstance(value, dict) else {}
+
+    def check_service(service: str):
+        if service not in SERVICES:
+            raise ValueError(f"unknown service {service!r}; services: {', '.join(SERVICES)}")
+
+    @app.errorhandler(ValueError)
+    def _bad(exc):
+        return jsonify({"error": str(exc)}), 400
+
+    @app.get("/_sim/state")
+    def sim_state():
+        return jsonify({**state.snapshot(), "services": list(SERVICES), "modes": list(MODES)})
+
+    @app.post("/_sim/latency")
+    def sim_latency():
+        b = body()
+        check_service(b.get("service", ""))
+        state.set_latency(b["service"], float(b.get("ms", 0)), b.get("index"))
+        return jsonify(state.snapshot())
+
+    @app.post("/_sim/fault")
+    def sim_fault():
+        b = body()
+        check_service(b.get("service", ""))
+        state.set_fault(b["service"], b.get("mode"), times=b.get("times"), index=b.get("index"),
+                        retry_after=int(b.get("retry_after", 1)), status=b.get("status"))
+        return jsonify(state.snapshot())
+
+    @app.post("/_sim/raida/<int:index>")
+    def sim_raida(index: int):
+        b = body()
+        mode = b.get("mode") or ("down" if b.get("down") else None)
+        state.set_fault("raida", mode, index=index, times=b.get("times"))
+        return jsonify(state.snapshot())
+
+    @app.post("/_sim/barrier")
+    def sim_barrier():
+        parties = body().get("parties")
+        state.hold_until(int(parties) if parties else None, float(body().get("timeout", 30)))
+        return jsonify({"parties": parties})
+
+    @app.post("/_sim/codeforces/limit")
+    def sim_cf_limit():
+        state.cf_calls_per_second = body().get("calls_per_second")
+        return jsonify(state.snapshot())
+
+    @app.post("/_sim/students/<handle>/submissions")
+    def sim_add_submissions(handle: str):
+        if student_samples.submission_count(handle) is None:
+            return jsonify({"error": f"no simulated user {handle}"}), 404
+        count = int(body().get("count", 1))
+        with state.lock:
+            state.extra_submissions[handle.lower()] = state.extra_submissions.get(handle.lower(), 0) + count
+        return jsonify({"handle": handle, "total": total_for(handle)})
+
+    @app.post("/_sim/contests/codeforces/<contest_id>")
+    def sim_edit_contest(contest_id: str):
+        with state.lock:
+            state.contest_edits.setdefault(contest_id, {}).update(body())
+        return jsonify({"id": contest_id, "edits": state.contest_edits[contest_id]})
+
+    @app.get("/_sim/log")
+    def sim_log():
+        with state.lock:
+            return jsonify({"requests": list(state.log), "count": len(state.log)})
+
+    @app.delete("/_sim/log")
+    def sim_clear_log():
+        with state.lock:
+            state.log.clear()
+        return jsonify({"count": 0})
+
+    @app.post("/_sim/reset")
+    def sim_reset():
+        state.reset()
+        return jsonify(state.snapshot())
+
+    return app
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON (for the CLI's config echo)."""
+    return json.dumps(value, separators=(",", ":"))

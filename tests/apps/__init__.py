@@ -1,0 +1,1 @@
+"""Celery app variants that tests start in child processes."""

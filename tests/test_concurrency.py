@@ -1,0 +1,59 @@
+"""Concurrency: 50 simultaneous triggers make one run; one platform is never synced twice at once."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+
+import httpx
+import pytest
+from werkzeug.serving import make_server
+
+from tests.contest_stubs import install
+
+
+@pytest.fixture()
+def live_api(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_fifty_simultaneous_sync_all_triggers_make_exactly_one_run(live_api, admin_token, worker, monkeypatch, store_db):
+    stubs = install(monkeypatch)
+    gate = threading.Event()
+    stubs["codeforces"].gate = gate  # keep the run going while the triggers arrive
+    barrier = threading.Barrier(50)
+
+    def trigger(_):
+        barrier.wait(10)
+        return httpx.post(f"{live_api}/contests/sync/all", headers={"Authorization": f"Bearer {admin_token}"},
+                          timeout=30)
+
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        responses = list(pool.map(trigger, range(50)))
+    gate.set()
+    assert all(r.status_code == 202 for r in responses)
+    ids = {r.json()["job_id"] for r in responses}
+    assert len(ids) == 1
+    assert sum(1 for r in responses if r.json().get("deduplicated")) == 49
+    assert store_db.jobs.count_documents({"kind": "contests.sync_all"}) == 1
+    done = httpx.get(f"{live_api}/jobs/{ids.pop()}", params={"wait": 30},
+                     headers={"Authorization": f"Bearer {admin_token}"}, timeout=40)
+    assert done.status_code == 200 and stubs["codeforces"].calls == 1
+
+
+def test_two_workers_never_sync_the_same_platform_at_once(worker, simulator, store_db):
+    from workers.contests import sync_platform
+    from workers.jobs import wait_for
+
+    simulator.set_latency("codechef", 700)
+    # Two runs of one platform at once (e.g. from Flower): the second waits for the first.
+    first, second = sync_platform.apply_async(("codechef",)), sync_platform.apply_async(("codechef",))
+    for result in (first, second):
+        result.get(timeout=60)
+        assert wait_for(result.id, 30)["state"] == "SUCCESS"
+    fetches = sorted((e["start"], e["end"]) for e in simulator.log() if e["service"] == "codechef")
+    assert len(fetches) == 2 and fetches[0][1] <= fetches[1][0]

@@ -1,0 +1,93 @@
+"""The shared Codeforces rate limit: one budget for every process, never exceeded."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from syncq.embedded import free_port
+from workers.ratelimit import JITTER_MARGIN, RateLimiter
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = """
+import json, sys
+import redis
+from workers.ratelimit import RateLimiter
+url, key, rate, burst, n = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+limiter = RateLimiter(key, rate, burst, client=redis.Redis.from_url(url))
+print(json.dumps([limiter.acquire(timeout=60) for _ in range(n)]))
+"""
+
+
+def within_budget(grants: list[float], rate: float, burst: int) -> bool:
+    """In every window [a, b] of grant times, grants <= burst + rate * (b - a) (+ clock rounding)."""
+    grants = sorted(grants)
+    return all(j - i + 1 <= burst + rate * (grants[j] - grants[i]) + 1e-3
+               for i in range(len(grants)) for j in range(i, len(grants)))
+
+
+def test_a_burst_goes_at_once_then_calls_are_spaced(redis_url):
+    limiter = RateLimiter(f"test:rl:{uuid.uuid4().hex}", rate=0.5, burst=3, client=redis.Redis.from_url(redis_url))
+    waits = [limiter.reserve()[0] for _ in range(5)]
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    # Each later call has its own slot, 2 s (widened by the jitter margin) after the previous one.
+    spacing = 2 * JITTER_MARGIN
+    assert spacing - 0.1 < waits[3] <= spacing + 0.1 and 2 * spacing - 0.1 < waits[4] <= 2 * spacing + 0.1
+
+
+def test_budget_check_catches_an_overrun():
+    assert within_budget([0.0, 0.0, 0.0, 2.0], rate=0.5, burst=3)
+    assert not within_budget([0.0, 0.0, 0.0, 0.5], rate=0.5, burst=3)
+
+
+@pytest.mark.slow
+def test_two_processes_share_one_budget(redis_url):
+    key, rate, burst, per_process = f"test:rl:{uuid.uuid4().hex}", 8.0, 3, 12
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, redis_url, key, str(rate), str(burst), str(per_process)],
+                              stdout=subprocess.PIPE, env=env, cwd=ROOT, text=True) for _ in range(2)]
+    grants = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0
+        grants += json.loads(out)
+    assert len(grants) == 2 * per_process and all(g is not None for g in grants)
+    assert within_budget(grants, rate, burst)
+
+
+def test_redis_down_falls_back_to_a_local_bucket():
+    limiter = RateLimiter("test:rl:down", rate=0.01, burst=2,
+                          client=redis.Redis(port=free_port(), socket_connect_timeout=0.2))
+    assert [limiter.reserve() for _ in range(2)] == [(0.0, None), (0.0, None)]
+    assert limiter._local.try_take() > 0  # the local bucket is spent: a third call would wait
+
+
+def test_a_caller_that_oversleeps_its_slot_takes_a_new_one(redis_url, monkeypatch):
+    import threading
+    import time
+
+    import workers.ratelimit as ratelimit
+
+    real_sleep, me = time.sleep, threading.get_ident()
+
+    limiter = RateLimiter(f"test:rl:{uuid.uuid4().hex}", rate=10.0, burst=1, client=redis.Redis.from_url(redis_url))
+    first = limiter.acquire()  # the next slot is one spacing (~0.1 s) after this one
+    naps = []
+
+    def starved_sleep(seconds):  # the wait overruns by 0.3 s, as on a starved worker
+        if threading.get_ident() != me:  # `time.sleep` is patched for every thread: others sleep as usual
+            return real_sleep(seconds)
+        naps.append(seconds)
+        real_sleep(seconds + 0.3)
+
+    monkeypatch.setattr(ratelimit.time, "sleep", starved_sleep)
+    granted = limiter.acquire()
+    # The missed slot (first + spacing) is left as a gap; the call goes on a fresh slot, now.
+    assert len(naps) == 1 and granted - first >= 0.1 * JITTER_MARGIN + 0.25

@@ -1,0 +1,112 @@
+"""`JobTask`: the Celery task base whose runs keep their job record in MongoDB current.
+
+A task runs either as a whole job (its return value is the job's result) or as one step
+of a chained job (kwarg `step` given; the chain's last task finishes the job). A task run
+with no `job_id` (from Flower's task-apply API) records a job of its own, trigger `flower`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+
+import store
+import store.jobs as jobs_store
+from adapters.errors import SyncError
+from workers import jobs
+
+log = logging.getLogger(__name__)
+
+
+class JobFailed(Exception):
+    """A job ends in FAILURE with this message; `status`/`body` are what `?wait=` answers."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.body = body
+
+
+def error_message(exc: BaseException) -> str:
+    """A one-line, user-safe description of why something failed."""
+    if isinstance(exc, (JobFailed, SyncError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class JobTask(Task):
+    """Base for every syncq task; set `job_kind` to the kind a Flower-started run records."""
+
+    job_kind: str | None = None
+    # False for a task that starts a job's work but does not end it (a fan-out launcher).
+    finishes_job: bool = True
+    # Extra attempts when the store or the broker hiccups (not when a sync fails for good).
+    max_retries = 3
+
+    def job_id(self, kwargs: dict[str, Any] | None = None) -> str:
+        """The job this run belongs to: the `job_id` kwarg, else its own task id."""
+        kwargs = self.request.kwargs if kwargs is None else kwargs
+        return (kwargs or {}).get("job_id") or self.request.id
+
+    @staticmethod
+    def is_step(kwargs: dict[str, Any] | None) -> bool:
+        return (kwargs or {}).get("step") is not None
+
+    def params_from(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The job params a Flower-started run is recorded with (override per task)."""
+        params = {k: v for k, v in (kwargs or {}).items() if k not in ("job_id", "step", "total")}
+        if args:
+            params["args"] = list(args)
+        return params
+
+    def before_start(self, task_id, args, kwargs):
+        job_id = (kwargs or {}).get("job_id")
+        try:
+            if job_id is None and self.job_kind:
+                job_id = task_id
+                jobs_store.ensure(job_id, self.job_kind, self.params_from(args, kwargs),
+                                  (kwargs or {}).get("trigger") or "flower")
+            if job_id:
+                jobs_store.mark_started(job_id)
+        except store.UNAVAILABLE:
+            # Bookkeeping must not stop the run: the task's own store calls retry with backoff.
+            log.warning("job %s: MongoDB unavailable to mark it started", job_id)
+
+    def on_success(self, retval, task_id, args, kwargs):
+        if self.is_step(kwargs) or not self.finishes_job:
+            return
+        self.finish_job(self.job_id(kwargs), retval)
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        try:
+            jobs_store.mark_retry(self.job_id(kwargs), error_message(exc))
+        except store.UNAVAILABLE:
+            log.warning("job %s: retrying (%s); MongoDB unavailable to record it", self.job_id(kwargs),
+                        error_message(exc))
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        job_id = self.job_id(kwargs)
+        status = getattr(exc, "status", None) if isinstance(exc, JobFailed) else None
+        body = getattr(exc, "body", None) if isinstance(exc, JobFailed) else None
+        log.warning("job %s failed: %s", job_id, error_message(exc))
+        try:
+            job = jobs_store.fail(job_id, error_message(exc), status=status, body=body)
+        except store.UNAVAILABLE:
+            # MongoDB is down too: Celery's result keeps the failure, and the job is marked
+            # from it when next read (workers.jobs.reconcile).
+            log.error("job %s failed and MongoDB is unavailable to record it", job_id)
+            job = None
+        self._ended(job_id, job, "FAILURE")
+
+    def finish_job(self, job_id: str, result: Any) -> None:
+        """Mark the job SUCCESS with `result`, release its guard and tell waiters."""
+        job = jobs_store.finish(job_id, result)
+        self._ended(job_id, job, "SUCCESS")
+
+    def _ended(self, job_id: str, job: dict[str, Any] | None, state: str) -> None:
+        if job is not None:
+            jobs.release_guard(job.get("guard"), job_id)
+        jobs.notify_finished(job_id, state)

@@ -1,0 +1,256 @@
+"""Job kinds, enqueueing, one-run-at-a-time guards and job-completion notices.
+
+A job is what an operator asked for (a sync-all, one student, a RAIDA sync); it is
+recorded in MongoDB when enqueued and may run as one Celery task or a chain of them.
+The API, beat (through `syncq.jobs.launch`) and `POST /jobs/<id>/retry` all enqueue here.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import redis
+from celery.canvas import Signature
+from kombu.exceptions import OperationalError
+
+import store.jobs as jobs_store
+from syncq.config import get_settings
+from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
+from syncq.redisconn import get_redis
+
+
+class BrokerUnavailable(Exception):
+    """Redis (the broker) did not take the job; the API answers 503."""
+
+
+class UnknownKind(KeyError):
+    """No job kind has that name."""
+
+
+def _default_success(job: dict[str, Any]) -> tuple[int, Any]:
+    return 200, job.get("result")
+
+
+def _default_failure(job: dict[str, Any]) -> tuple[int, Any]:
+    status = job.get("error_status") or 500
+    body = job.get("error_body") or {"statusCode": status, "message": job.get("error") or "Job failed"}
+    return status, body
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """What a job kind runs and how it answers `?wait=`.
+
+    `signature(params, job_id)` builds what to apply; when `task_id_is_job_id`, the
+    single task is applied with the job's id as its task id (so Flower shows the same id).
+    `lock_key(params)` names the one-run-at-a-time guard (None: no guard).
+    """
+
+    name: str
+    signature: Callable[[dict[str, Any], str], Signature]
+    task_id_is_job_id: bool = True
+    lock_key: Callable[[dict[str, Any]], str | None] = field(default=lambda params: None)
+    total: Callable[[dict[str, Any]], int | None] = field(default=lambda params: None)
+    success_response: Callable[[dict[str, Any]], tuple[int, Any]] = _default_success
+    failure_response: Callable[[dict[str, Any]], tuple[int, Any]] = _default_failure
+
+
+KINDS: dict[str, JobKind] = {}
+
+
+def register_kind(kind: JobKind) -> JobKind:
+    """Register a job kind by name (task modules do this at import)."""
+    KINDS[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> JobKind:
+    """The registered kind, loading every task module first; UnknownKind if none."""
+    from workers.celery_app import app
+
+    app.loader.import_default_modules()
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise UnknownKind(name) from None
+
+
+# --- guards ---------------------------------------------------------------------------
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def _lock_name(key: str) -> str:
+    return f"syncq:guard:{key}"
+
+
+def release_key(name: str, owner: str) -> None:
+    """Delete the Redis key `name` if `owner` still holds it (never someone else's)."""
+    try:
+        get_redis().eval(_RELEASE, 1, name, owner)
+    except REDIS_UNAVAILABLE:
+        pass  # it expires by itself (SYNCQ_JOB_LOCK_TTL)
+
+
+def release_guard(key: str | None, job_id: str) -> None:
+    """Drop the guard `key` if `job_id` still holds it."""
+    if key:
+        release_key(_lock_name(key), job_id)
+
+
+def refresh_guard(key: str | None, job_id: str) -> None:
+    """Extend the guard while its job makes progress, so a long run keeps it."""
+    if not key:
+        return
+    try:
+        client = get_redis()
+        if client.get(_lock_name(key)) == job_id:
+            client.expire(_lock_name(key), get_settings().job_lock_ttl)
+    except REDIS_UNAVAILABLE:
+        pass
+
+
+# --- enqueue -------------------------------------------------------------------------
+
+def dispatch(signature: Signature, options: dict[str, Any]) -> None:
+    """Hand a job's signature to the broker (one seam, so tests can record jobs without running them)."""
+    signature.apply_async(**options)
+
+
+@dataclass
+class Enqueued:
+    """The job that answers a trigger; `deduplicated` when it was already queued or running."""
+
+    job: dict[str, Any]
+    deduplicated: bool = False
+
+
+def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: str = "api",
+            user: str | None = None, retry_of: str | None = None) -> Enqueued:
+    """Record a job and hand it to the broker, or return the run already under way.
+
+    Raises UnknownKind, BrokerUnavailable, or a store error when MongoDB is down.
+    """
+    kind = get_kind(kind_name)
+    params = dict(params or {})
+    job_id = str(uuid.uuid4())
+    key = kind.lock_key(params)
+    if key:
+        try:
+            client = get_redis()
+            if not client.set(_lock_name(key), job_id, nx=True, ex=get_settings().job_lock_ttl):
+                holder = client.get(_lock_name(key))
+                if holder:
+                    job = jobs_store.get(holder) or {"_id": holder, "kind": kind.name, "state": "PENDING"}
+                    return Enqueued(job, deduplicated=True)
+                # The guard vanished between our SET and GET (its job just ended): take it.
+                client.set(_lock_name(key), job_id, ex=get_settings().job_lock_ttl)
+        except REDIS_UNAVAILABLE as exc:
+            raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
+    try:
+        job = jobs_store.create(job_id, kind.name, params, trigger, user=user,
+                                total=kind.total(params), retry_of=retry_of, guard=key)
+    except Exception:
+        release_guard(key, job_id)
+        raise
+    signature = kind.signature(params, job_id)
+    options = {"task_id": job_id} if kind.task_id_is_job_id else {}
+    try:
+        dispatch(signature, options)
+    except (OperationalError, *REDIS_UNAVAILABLE) as exc:
+        jobs_store.fail(job_id, f"could not enqueue: the broker (Redis) is unavailable: {exc}",
+                        status=503)
+        release_guard(key, job_id)
+        raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
+    return Enqueued(job)
+
+
+# --- completion notices --------------------------------------------------------------
+
+def _channel(job_id: str) -> str:
+    return f"syncq:job-done:{job_id}"
+
+
+def notify_finished(job_id: str, state: str) -> None:
+    """Tell anyone waiting on `job_id` that it ended (best effort: waiters also poll)."""
+    try:
+        get_redis().publish(_channel(job_id), state)
+    except REDIS_UNAVAILABLE:
+        pass
+
+
+def is_finished(job: dict[str, Any] | None) -> bool:
+    """True once the job is SUCCESS or FAILURE."""
+    return bool(job) and job.get("state") in jobs_store.FINISHED
+
+
+def wait_for(job_id: str, timeout: float) -> dict[str, Any] | None:
+    """The job once finished, or as it is after `timeout` seconds; None if unknown."""
+    job = reconcile(jobs_store.get(job_id))
+    if job is None or is_finished(job) or timeout <= 0:
+        return job
+    deadline = time.monotonic() + timeout
+    pubsub = None
+    try:
+        pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(_channel(job_id))
+    except REDIS_UNAVAILABLE:
+        pubsub = None
+    try:
+        while True:
+            # Read the store after subscribing, so a notice sent in between is not missed.
+            job = jobs_store.get(job_id)
+            remaining = deadline - time.monotonic()
+            if is_finished(job) or remaining <= 0:
+                return job
+            step = min(remaining, 1.0)
+            if pubsub is not None:
+                try:
+                    pubsub.get_message(timeout=step)
+                    continue
+                except (redis.RedisError, OSError):
+                    pubsub = None
+            time.sleep(min(step, 0.2))
+    finally:
+        if pubsub is not None:
+            try:
+                pubsub.close()
+            except (redis.RedisError, OSError):
+                pass
+
+
+def reconcile(job: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A job still open in MongoDB whose task Celery saw fail (e.g. while MongoDB itself was
+    down, so the failure could not be written then) is marked FAILURE now, with that error."""
+    if job is None or is_finished(job):
+        return job
+    from celery.result import AsyncResult
+
+    from workers.celery_app import app
+
+    try:
+        result = AsyncResult(job["_id"], app=app)
+        if result.state != "FAILURE":
+            return job
+        error = result.result
+    except (OperationalError, *REDIS_UNAVAILABLE):
+        return job
+    message = str(error) if str(error) else type(error).__name__
+    return jobs_store.fail(job["_id"], message, status=getattr(error, "status", None)) or job
+
+
+def response_for(job: dict[str, Any]) -> tuple[int, Any]:
+    """(status, body) a finished job answers `?wait=` with, per its kind."""
+    try:
+        kind = get_kind(job["kind"])
+    except UnknownKind:
+        kind = None
+    if job.get("state") == "SUCCESS":
+        return kind.success_response(job) if kind else _default_success(job)
+    return kind.failure_response(job) if kind else _default_failure(job)
