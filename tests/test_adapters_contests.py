@@ -105,9 +105,8 @@ def test_codeforces_call_limit_is_retried_then_succeeds():
     assert answers == []
 
 
-def test_codeforces_call_limit_backs_off_at_least_two_seconds(monkeypatch):
-    waits = []
-    monkeypatch.setattr("tenacity.nap.time.sleep", waits.append)
+def test_codeforces_call_limit_backs_off_at_least_two_seconds(own_sleeps):
+    waits = own_sleeps
     answers = [httpx.Response(503, json=load("codeforces_call_limit.json")),
                httpx.Response(200, json={"status": "OK", "result": []})]
     settings = FAST.replace(http_backoff_max=30.0)
@@ -154,9 +153,8 @@ def test_base_url_with_a_path_prefix_and_user_agent():
     assert seen[0].headers["User-Agent"].startswith("syncq/")
 
 
-def test_429_retry_after_is_honoured(monkeypatch):
-    waits = []
-    monkeypatch.setattr("tenacity.nap.time.sleep", waits.append)
+def test_429_retry_after_is_honoured(own_sleeps):
+    waits = own_sleeps
     answers = [httpx.Response(429, headers={"Retry-After": "7"}),
                httpx.Response(200, json={"status": "OK", "result": []})]
     settings = FAST.replace(http_backoff_max=30.0)
