@@ -58,7 +58,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     @jwt.user_lookup_loader
     def _load_user(_header: dict, payload: dict) -> dict | None:
         # A token outlives nothing: a deleted user's tokens stop working at once.
-        return users.get(str(payload.get("sub")))
+        return users.get_cached(str(payload.get("sub")))
 
 
 def issue_token(username: str, role: str) -> str:

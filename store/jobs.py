@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 from pymongo import DESCENDING, ReturnDocument
@@ -51,9 +54,55 @@ def ensure(job_id: str, kind: str, params: dict[str, Any], trigger: str) -> None
         pass
 
 
-def get(job_id: str) -> dict[str, Any] | None:
-    """The job document, or None."""
-    return store.db().jobs.find_one({"_id": job_id})
+class _RecentReads:
+    """Job documents this process read lately, so that hot polls skip the store.
+
+    A job that has ended is not written again (short of a redelivered task ending it a second
+    time, which this process forgets at once and others within FINISHED_TTL), so polling a
+    finished job is served from here; a running job only when the caller accepts `max_age`.
+    """
+
+    FINISHED_TTL = 30.0
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._docs: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], max_age: float) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._docs.get(key)
+        if entry is None:
+            return None
+        age = time.monotonic() - entry[0]
+        finished = entry[1].get("state") in FINISHED
+        return dict(entry[1]) if age <= max_age or (finished and age <= self.FINISHED_TTL) else None
+
+    def put(self, key: tuple[str, str], doc: dict[str, Any]) -> None:
+        with self._lock:
+            self._docs[key] = (time.monotonic(), doc)
+            self._docs.move_to_end(key)
+            while len(self._docs) > self.SIZE:
+                self._docs.popitem(last=False)
+
+    def forget(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._docs.pop(key, None)
+
+
+_recent = _RecentReads()
+
+
+def get(job_id: str, max_age: float = 0.0) -> dict[str, Any] | None:
+    """The job document, or None; a finished job (or one read within `max_age` s) may come
+    from this process's recent reads."""
+    key = (store.db().name, job_id)
+    doc = _recent.get(key, max_age)
+    if doc is None:
+        doc = store.db().jobs.find_one({"_id": job_id})
+        if doc is not None:
+            _recent.put(key, doc)
+    return doc
 
 
 def recent(kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
@@ -89,23 +138,22 @@ def mark_retry(job_id: str, error: str) -> None:
     _update_running(job_id, {"$set": {"state": "RETRY", "error": error}})
 
 
-def finish(job_id: str, result: Any) -> dict[str, Any] | None:
-    """SUCCESS with `result`; returns the updated job."""
+def finish(job_id: str, result: Any) -> bool:
+    """SUCCESS with `result`; False if there is no such job."""
     return _end(job_id, {"state": "SUCCESS", "result": result, "error": None, "finished_at": utcnow()})
 
 
-def fail(job_id: str, error: str, *, status: int | None = None, body: Any = None) -> dict[str, Any] | None:
-    """FAILURE with a message; `status`/`body` are what `?wait=` answers for it."""
+def fail(job_id: str, error: str, *, status: int | None = None, body: Any = None) -> bool:
+    """FAILURE with a message (`status`/`body`: what `?wait=` answers); False if there is no such job."""
     return _end(job_id, {"state": "FAILURE", "error": error, "error_status": status, "error_body": body,
                          "finished_at": utcnow()})
 
 
-def _end(job_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
-    # An update then a read, not one find_one_and_update: nothing else writes a job once it
-    # ends, and on the store findAndModify serialises under load (docs/benchmarks-notes.md).
-    if store.db().jobs.update_one({"_id": job_id}, {"$set": fields}).matched_count == 0:
-        return None
-    return store.db().jobs.find_one({"_id": job_id})
+def _end(job_id: str, fields: dict[str, Any]) -> bool:
+    # One plain update, nothing read back: ending a job is one store call of the few every
+    # job costs (the guard it held is found in Redis, workers.jobs.release_job_guard).
+    _recent.forget((store.db().name, job_id))
+    return store.db().jobs.update_one({"_id": job_id}, {"$set": fields}).matched_count == 1
 
 
 def step_done(job_id: str, name: str, error: str | None = None) -> dict[str, Any] | None:

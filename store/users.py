@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pymongo.database import Database
@@ -10,8 +11,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 import store
 from store.util import utcnow
+from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
+from syncq.redisconn import get_redis
 
 ROLES = ("admin", "user")
+# Every request's token is checked against its user; the user's public fields are kept in
+# Redis this long, so that the check costs no store call. `delete` drops them at once; a
+# lookup racing a delete could re-cache the user, for at most this long.
+CACHE_SECONDS = 60
 # Verified against when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
@@ -43,6 +50,37 @@ def get(username: str) -> dict[str, Any] | None:
     return store.db().users.find_one({"username": username}, {"password_hash": 0})
 
 
+def _cache_key(username: str) -> str:
+    # Per database: deployments (and test runs) sharing one Redis keep their users apart.
+    return f"syncq:user:{store.db().name}:{username}"
+
+
+def get_cached(username: str) -> dict[str, Any] | None:
+    """The user's `username` and `role` (from Redis when cached there), or None."""
+    try:
+        client = get_redis()
+        cached = client.get(_cache_key(username))
+    except REDIS_UNAVAILABLE:
+        return get(username)  # the store alone answers while Redis is away
+    if cached:
+        return json.loads(cached)
+    doc = get(username)
+    if doc is not None:
+        try:
+            client.set(_cache_key(username), json.dumps({"username": doc["username"], "role": doc["role"]}),
+                       ex=CACHE_SECONDS)
+        except REDIS_UNAVAILABLE:
+            pass
+    return doc
+
+
+def _forget(username: str) -> None:
+    try:
+        get_redis().delete(_cache_key(username))
+    except REDIS_UNAVAILABLE:
+        pass  # nothing was cached while Redis is away; what was expires in CACHE_SECONDS
+
+
 def authenticate(username: str, password: str) -> dict[str, Any] | None:
     """The user if the password matches, else None (constant work either way)."""
     doc = store.db().users.find_one({"username": username})
@@ -53,8 +91,10 @@ def authenticate(username: str, password: str) -> dict[str, Any] | None:
 
 
 def delete(username: str) -> bool:
-    """Delete a user; True if there was one."""
-    return store.db().users.delete_one({"username": username}).deleted_count == 1
+    """Delete a user (their tokens stop working at once); True if there was one."""
+    deleted = store.db().users.delete_one({"username": username}).deleted_count == 1
+    _forget(username)
+    return deleted
 
 
 def set_password(username: str, password: str) -> bool:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import jwt as pyjwt
 import pytest
 
+import store
 import store.users as users
 
 UNAUTHORIZED = {"statusCode": 401, "message": "Unauthorized"}
@@ -80,6 +81,14 @@ def test_token_of_a_deleted_user_is_401(client, admin_token):
     assert users.delete("admin")
     r = client.get(ADMIN_ROUTE, headers={"Authorization": f"Bearer {admin_token}"})
     assert r.status_code == 401 and r.get_json() == UNAUTHORIZED
+
+
+def test_a_token_is_checked_against_the_user_cached_in_redis_not_the_store(client, admin_headers):
+    assert client.get(ADMIN_ROUTE, headers=admin_headers).status_code == 200  # caches the user
+    store.db().users.delete_many({})  # behind syncq's back: the cached user still answers
+    assert client.get(ADMIN_ROUTE, headers=admin_headers).status_code == 200
+    assert users.delete("admin") is False  # the documented way drops the cached user too
+    assert client.get(ADMIN_ROUTE, headers=admin_headers).status_code == 401
 
 
 def test_admin_token_is_accepted(client, admin_headers):

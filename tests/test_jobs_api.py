@@ -149,5 +149,5 @@ def test_a_redelivered_job_keeps_its_first_start_time(store_db):
     jobs_store.mark_started("j-redelivered")
     job = jobs_store.get("j-redelivered")
     assert first is not None and job["started_at"] == first and job["state"] == "STARTED"
-    assert jobs_store.finish("j-redelivered", {"ok": 1})["state"] == "SUCCESS"
-    assert jobs_store.finish("no-such-job", {}) is None
+    assert jobs_store.finish("j-redelivered", {"ok": 1}) and jobs_store.get("j-redelivered")["state"] == "SUCCESS"
+    assert jobs_store.finish("no-such-job", {}) is False

@@ -93,20 +93,18 @@ class JobTask(Task):
         body = getattr(exc, "body", None) if isinstance(exc, JobFailed) else None
         log.warning("job %s failed: %s", job_id, error_message(exc))
         try:
-            job = jobs_store.fail(job_id, error_message(exc), status=status, body=body)
+            jobs_store.fail(job_id, error_message(exc), status=status, body=body)
         except store.UNAVAILABLE:
             # MongoDB is down too: Celery's result keeps the failure, and the job is marked
             # from it when next read (workers.jobs.reconcile).
             log.error("job %s failed and MongoDB is unavailable to record it", job_id)
-            job = None
-        self._ended(job_id, job, "FAILURE")
+        self._ended(job_id, "FAILURE")
 
     def finish_job(self, job_id: str, result: Any) -> None:
         """Mark the job SUCCESS with `result`, release its guard and tell waiters."""
-        job = jobs_store.finish(job_id, result)
-        self._ended(job_id, job, "SUCCESS")
+        jobs_store.finish(job_id, result)
+        self._ended(job_id, "SUCCESS")
 
-    def _ended(self, job_id: str, job: dict[str, Any] | None, state: str) -> None:
-        if job is not None:
-            jobs.release_guard(job.get("guard"), job_id)
+    def _ended(self, job_id: str, state: str) -> None:
+        jobs.release_job_guard(job_id)
         jobs.notify_finished(job_id, state)

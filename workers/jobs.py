@@ -90,6 +90,19 @@ def _lock_name(key: str) -> str:
     return f"syncq:guard:{key}"
 
 
+def _held_by(job_id: str) -> str:
+    # Which guard a job holds, so that ending it releases the guard without reading the store.
+    return f"syncq:guard-of:{job_id}"
+
+
+def _take_guard(client: redis.Redis, key: str, job_id: str, *, nx: bool) -> bool:
+    ttl = get_settings().job_lock_ttl
+    if not client.set(_lock_name(key), job_id, nx=nx, ex=ttl):
+        return False
+    client.set(_held_by(job_id), key, ex=ttl)
+    return True
+
+
 def release_key(name: str, owner: str) -> None:
     """Delete the Redis key `name` if `owner` still holds it (never someone else's)."""
     try:
@@ -102,6 +115,19 @@ def release_guard(key: str | None, job_id: str) -> None:
     """Drop the guard `key` if `job_id` still holds it."""
     if key:
         release_key(_lock_name(key), job_id)
+        try:
+            get_redis().delete(_held_by(job_id))
+        except REDIS_UNAVAILABLE:
+            pass
+
+
+def release_job_guard(job_id: str) -> None:
+    """Drop whatever guard `job_id` holds (none for most kinds); what ending a job does."""
+    try:
+        key = get_redis().get(_held_by(job_id))
+    except REDIS_UNAVAILABLE:
+        return  # the guard expires by itself (SYNCQ_JOB_LOCK_TTL)
+    release_guard(key, job_id)
 
 
 def refresh_guard(key: str | None, job_id: str) -> None:
@@ -112,6 +138,7 @@ def refresh_guard(key: str | None, job_id: str) -> None:
         client = get_redis()
         if client.get(_lock_name(key)) == job_id:
             client.expire(_lock_name(key), get_settings().job_lock_ttl)
+            client.expire(_held_by(job_id), get_settings().job_lock_ttl)
     except REDIS_UNAVAILABLE:
         pass
 
@@ -144,13 +171,15 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
     if key:
         try:
             client = get_redis()
-            if not client.set(_lock_name(key), job_id, nx=True, ex=get_settings().job_lock_ttl):
+            if not _take_guard(client, key, job_id, nx=True):
                 holder = client.get(_lock_name(key))
                 if holder:
-                    job = jobs_store.get(holder) or {"_id": holder, "kind": kind.name, "state": "PENDING"}
+                    # A burst of triggers answers the running job as read within the last second.
+                    job = (jobs_store.get(holder, max_age=1.0)
+                           or {"_id": holder, "kind": kind.name, "state": "PENDING"})
                     return Enqueued(job, deduplicated=True)
                 # The guard vanished between our SET and GET (its job just ended): take it.
-                client.set(_lock_name(key), job_id, ex=get_settings().job_lock_ttl)
+                _take_guard(client, key, job_id, nx=False)
         except REDIS_UNAVAILABLE as exc:
             raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
     try:
@@ -242,7 +271,8 @@ def reconcile(job: dict[str, Any] | None) -> dict[str, Any] | None:
     except (OperationalError, *REDIS_UNAVAILABLE):
         return job
     message = str(error) if str(error) else type(error).__name__
-    return jobs_store.fail(job["_id"], message, status=getattr(error, "status", None)) or job
+    jobs_store.fail(job["_id"], message, status=getattr(error, "status", None))
+    return jobs_store.get(job["_id"]) or job
 
 
 def response_for(job: dict[str, Any]) -> tuple[int, Any]:
