@@ -7,6 +7,7 @@ the API and the workers need, in the submodules (`store.jobs`, `store.users`, ..
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from typing import Callable
@@ -74,7 +75,13 @@ def database_name() -> str:
     """The database in use: the configured name, else the URI's path, else `syncq`."""
     if _db_name:
         return _db_name
-    return parse_uri(_current_uri()).get("database") or DEFAULT_DB
+    return _database_in(_current_uri())
+
+
+@functools.lru_cache(maxsize=16)
+def _database_in(uri: str) -> str:
+    # Parsed once per URI: every store call asks, and parsing was a tenth of a cached GET /jobs/<id>.
+    return parse_uri(uri).get("database") or DEFAULT_DB
 
 
 def db() -> Database:

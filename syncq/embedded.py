@@ -47,6 +47,19 @@ def secantus_command() -> list[str]:
                             "(pip install -e '.[embedded]', which pins secantusdb==0.7.0b3)")
 
 
+# It reports a single-node replica set: talk to it directly. No retryable writes: it keeps a
+# record of every retryable write and sweeps them all on each new one, so with them on a
+# write's cost grows with the writes before it (insert + update: 1 ms at first, 20 ms after
+# 6,000 jobs; without: 1 ms flat; docs/benchmarks-notes.md). Our writes are idempotent
+# upserts or fail into the job's own retry, so the driver's one silent retry is not missed.
+URI_OPTIONS = "directConnection=true&retryWrites=false"
+
+
+def embedded_uri(host: str, port: int, database: str = "") -> str:
+    """The URI for a SecantusDB process at host:port (optionally naming a database)."""
+    return f"mongodb://{host}:{port}/{database}?{URI_OPTIONS}"
+
+
 @dataclass
 class EmbeddedMongo:
     """A running `secantusd-py` process and the URI that reaches it."""
@@ -57,8 +70,7 @@ class EmbeddedMongo:
 
     @property
     def uri(self) -> str:
-        # It reports a single-node replica set; talk to it directly.
-        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+        return embedded_uri(self.host, self.port)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (terminate, then kill if it lingers)."""

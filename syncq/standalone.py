@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from syncq.embedded import free_port, port_open, secantus_command
+from syncq.embedded import embedded_uri, free_port, port_open, secantus_command
 
 PY = sys.executable
 
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
             children.append(Child("mongodb", [*secantus_command(), "--host", "127.0.0.1", "--port",
                                               str(mongo_port), "--storage-path", str(data_dir / "mongo"),
                                               "--log-level", "WARNING"], env))
-            env["SYNCQ_MONGODB_URI"] = f"mongodb://127.0.0.1:{mongo_port}/syncq?directConnection=true"
+            env["SYNCQ_MONGODB_URI"] = embedded_uri("127.0.0.1", mongo_port, "syncq")
             _wait("MongoDB", lambda: port_open("127.0.0.1", mongo_port), 60, children)
         if offline:
             sim_port = free_port()

@@ -72,3 +72,16 @@ def test_the_suite_itself_cannot_reach_the_internet():
 
     with pytest.raises(httpx.ConnectError, match="may not reach the internet"):
         httpx.get("https://codeforces.com/api/contest.list", timeout=2)
+
+
+def test_the_embedded_store_is_reached_directly_without_retryable_writes(mongo_uri):
+    # SecantusDB sweeps its record of every retryable write on each new one (docs/benchmarks-notes.md).
+    from pymongo import MongoClient
+
+    from syncq.embedded import embedded_uri
+
+    assert embedded_uri("127.0.0.1", 5, "syncq") == "mongodb://127.0.0.1:5/syncq?directConnection=true&retryWrites=false"
+    with MongoClient(mongo_uri) as client:
+        assert client.options.retry_writes is False and client.options.direct_connection is True
+        assert client.t_retry.c.insert_one({"ok": 1}).acknowledged
+        client.drop_database("t_retry")
