@@ -150,7 +150,10 @@ def test_trigger_while_a_sync_all_runs_is_deduplicated(client, admin_headers, wo
     assert second.get_json()["job_id"] == first["job_id"] and second.get_json()["deduplicated"] is True
     gate.set()
     assert client.get(f"/jobs/{first['job_id']}?wait=30", headers=admin_headers).status_code == 200
-    # The guard is gone once the run ends: the next trigger is a new job.
+    # The guard is gone once the run ends (found through Redis, with its note of which job held it).
+    from syncq.redisconn import get_redis
+
+    assert get_redis().get(f"syncq:guard-of:{first['job_id']}") is None
     third = client.post("/contests/sync/all", headers=admin_headers).get_json()
     assert third["job_id"] != first["job_id"] and "deduplicated" not in third
     client.get(f"/jobs/{third['job_id']}?wait=30", headers=admin_headers)

@@ -151,3 +151,18 @@ def test_a_redelivered_job_keeps_its_first_start_time(store_db):
     assert first is not None and job["started_at"] == first and job["state"] == "STARTED"
     assert jobs_store.finish("j-redelivered", {"ok": 1}) and jobs_store.get("j-redelivered")["state"] == "SUCCESS"
     assert jobs_store.finish("no-such-job", {}) is False
+
+
+def test_a_finished_job_is_served_from_recent_reads_and_a_running_one_is_not(store_db):
+    jobs_store.create("j-polled", "ping", {}, "api")
+    jobs_store.get("j-polled")
+    store_db.jobs.update_one({"_id": "j-polled"}, {"$set": {"state": "STARTED"}})  # another process moves it
+    assert jobs_store.get("j-polled")["state"] == "STARTED"  # running: always read afresh
+    assert jobs_store.get("j-polled", max_age=60)["state"] == "STARTED"  # unless the caller accepts an older read
+    jobs_store.finish("j-polled", {"ok": 1})
+    assert jobs_store.get("j-polled")["state"] == "SUCCESS"
+    store_db.jobs.delete_one({"_id": "j-polled"})
+    assert jobs_store.get("j-polled")["result"] == {"ok": 1}  # finished: no store call needed
+    jobs_store.fail("j-polled", "ended again by a redelivered task")  # this process forgets its copy
+    assert jobs_store.get("j-polled") is None
+

@@ -1,14 +1,18 @@
 """One Codeforces rate limit shared by every worker process, kept in Redis.
 
 Each call reserves a slot (GCRA): slots are `1/rate` apart, and up to `burst` may fall at
-once after a quiet spell. The script runs atomically in Redis on Redis's own clock, so any
-number of processes share one budget, and nobody polls. With Redis down, each process falls
-back to a local bucket of the same size (logged), never failing a sync for the limiter.
+once after a quiet spell; nobody polls, so no capacity is lost to wake-up latency. When its
+slot comes, the call also claims a place in a log of the calls really sent: at most `rate`
+in any second (widened by a margin), so a caller that wakes late for its slot still goes,
+but never crowds a second the others already filled. Both scripts run atomically in Redis
+on Redis's own clock, so any number of processes share one budget. With Redis down, each
+process falls back to a local bucket of the same size (logged), never failing a sync for it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -35,13 +39,27 @@ local ttl = math.ceil(tat - now + burst * interval) + 60
 redis.call('SET', KEYS[1], tostring(tat + interval), 'EX', ttl)
 return {1, tostring(slot - now), tostring(slot)}
 """
-# Calls are spaced this much wider than 1/rate, so that jitter between us and the service
-# (scheduling on a busy worker, the network) never lets more than `rate` calls land within
-# one second there: a 5% margin absorbs 50 ms of it per second at the cost of 5% of the budget.
-JITTER_MARGIN = 1.05
-# A caller that wakes this late for its slot (a fraction of the spacing) gives it up and takes
-# a new one, rather than landing on top of the calls that kept theirs.
-LATE_FRACTION = 0.5
+# Sent calls in the last `window` seconds (a sorted set of Redis times): one more is claimed
+# when fewer than `limit` are there; else returns how long until the oldest leaves the window.
+CLAIM_SENT = """
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+  return {1, tostring(now)}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, tostring(tonumber(oldest[2]) + window - now)}
+"""
+# Calls are spaced this much wider than 1/rate (and the sent-calls window is this much wider
+# than a second), so that jitter between us and the service (scheduling on a busy worker, the
+# network) never lets more than `rate` calls land within one second there: an 8% margin
+# absorbs 80 ms of it per second at the cost of 8% of the budget (5% let 21 calls land in a second).
+JITTER_MARGIN = 1.08
 
 
 class LocalBucket:
@@ -69,6 +87,9 @@ class RateLimiter:
 
     def __init__(self, key: str, rate: float, burst: int, client: redis.Redis | None = None):
         self.key, self.rate, self.burst = key, rate, burst
+        # At most `rate` calls (a burst, if larger) really sent within any widened second.
+        self.per_window = max(1, int(rate), burst)
+        self._sent = 0
         self._client = client
         self._local = LocalBucket(rate, burst)
         self._warned = False
@@ -87,20 +108,32 @@ class RateLimiter:
                 time.sleep(wait)
             return 0.0, None
 
+    def claim(self) -> float:
+        """Record a call going out now if the last widened second has room: 0, else seconds to wait."""
+        self._sent += 1
+        try:
+            client = self._client or get_redis()
+            granted, value = client.eval(CLAIM_SENT, 1, f"{self.key}:sent", self.per_window, JITTER_MARGIN,
+                                         f"{os.getpid()}:{threading.get_ident()}:{self._sent}:{time.time_ns()}")
+        except UNAVAILABLE:
+            return 0.0  # the local bucket already spaced this call
+        return 0.0 if int(granted) == 1 else max(float(value), 0.001)
+
     def acquire(self, timeout: float | None = None) -> float | None:
-        """Wait for this call's slot; returns the slot's Redis time (None on the local fallback)."""
-        late_after = LATE_FRACTION * JITTER_MARGIN / self.rate
-        for _ in range(5):  # only a starved process retakes a slot, and never for long
-            wait, slot = self.reserve()
-            due = time.monotonic() + wait
-            if timeout is not None and wait > timeout:
-                # The slot is reserved either way: skipping it only leaves a gap, never an overrun.
-                raise TimeoutError(f"rate limit {self.key}: next slot in {wait:.1f} s")
-            if wait > 0:
-                time.sleep(wait)
-            if slot is None or time.monotonic() - due <= late_after:
-                return slot
-            # Overslept: going now would crowd the next callers' slots. The missed one stays a gap.
+        """Wait for this call's slot, then claim its place among the calls sent; returns the
+        slot's Redis time (None on the local fallback)."""
+        wait, slot = self.reserve()
+        if timeout is not None and wait > timeout:
+            # The slot is reserved either way: skipping it only leaves a gap, never an overrun.
+            raise TimeoutError(f"rate limit {self.key}: next slot in {wait:.1f} s")
+        if wait > 0:
+            time.sleep(wait)
+        if slot is None:
+            return None
+        # Normally free at once; only a caller that woke late for its slot, into a second that
+        # the others' calls already filled, waits here for the oldest of them to age out.
+        while (delay := self.claim()) > 0:
+            time.sleep(delay)
         return slot
 
     async def before_call(self, _method: str) -> None:
