@@ -8,6 +8,8 @@ flask-jwt-extended's 422) and a non-admin token on an admin route exactly
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -27,7 +29,55 @@ from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from syncq.redisconn import get_redis
 
 bp = Blueprint("auth", __name__)
-jwt = JWTManager()
+VERIFIED_TOKENS_MAX = 4096
+
+
+class _VerifiedTokens:
+    """Claims of tokens whose signature this process already checked, until each one expires.
+
+    PyJWT re-validates every base64 segment character by character and flask-jwt-extended decodes a
+    token four times a request, which made a polling client's token cost more CPU than the rest of
+    the request (docs/benchmarks-notes.md). A signature check is a pure function of the token and
+    the secret, so its result is kept; expiry is still checked on every use.
+    """
+
+    def __init__(self, size: int = VERIFIED_TOKENS_MAX) -> None:
+        self._size = size
+        self._claims: dict[str, dict] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str, leeway: float) -> dict | None:
+        """The token's claims if it was verified here and has not expired, else None."""
+        claims = self._claims.get(token)
+        if claims is not None and "exp" in claims and time.time() > claims["exp"] + leeway:
+            with self._lock:
+                self._claims.pop(token, None)
+            return None
+        return claims
+
+    def put(self, token: str, claims: dict) -> None:
+        """Remember a verified token's claims (the oldest is forgotten once the cache is full)."""
+        with self._lock:
+            if len(self._claims) >= self._size:
+                self._claims.pop(next(iter(self._claims)))
+            self._claims[token] = claims
+
+
+class _JWTManager(JWTManager):
+    """flask-jwt-extended's manager, verifying a given token once per process, not once a request."""
+
+    def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
+        if csrf_value is not None or allow_expired:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        cache = current_app.extensions["syncq_verified_tokens"]
+        claims = cache.get(encoded_token, current_app.config.get("JWT_DECODE_LEEWAY", 0))
+        if claims is None:
+            claims = super()._decode_jwt_from_config(encoded_token)
+            cache.put(encoded_token, claims)
+        return dict(claims)  # callers may not change what is kept
+
+
+jwt = _JWTManager()
 
 
 def unauthorized(*_args: Any):
@@ -49,6 +99,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.jwt_expires),
     )
+    app.extensions["syncq_verified_tokens"] = _VerifiedTokens()
     jwt.init_app(app)
     for loader in ("unauthorized_loader", "invalid_token_loader", "expired_token_loader",
                    "revoked_token_loader", "needs_fresh_token_loader", "user_lookup_error_loader",

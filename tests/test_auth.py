@@ -91,6 +91,27 @@ def test_a_token_is_checked_against_the_user_cached_in_redis_not_the_store(clien
     assert client.get(ADMIN_ROUTE, headers=admin_headers).status_code == 401
 
 
+def test_a_verified_token_is_not_decoded_again_yet_still_expires_on_time(app, client, monkeypatch):
+    from flask_jwt_extended import create_access_token
+
+    users.create("poller", "correct horse battery staple", "admin")
+    with app.app_context():
+        token = create_access_token("poller", additional_claims={"role": "admin"}, expires_delta=timedelta(seconds=2))
+    expires = pyjwt.decode(token, options={"verify_signature": False})["exp"]
+    decodes = []
+    real_decode = pyjwt.decode
+    monkeypatch.setattr(pyjwt, "decode", lambda *a, **kw: decodes.append(1) or real_decode(*a, **kw))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(ADMIN_ROUTE, headers=headers).status_code == 200
+    first = len(decodes)
+    assert first > 0
+    assert client.get(ADMIN_ROUTE, headers=headers).status_code == 200
+    assert len(decodes) == first  # the second request used the signature check already made
+    time.sleep(max(0.0, expires - time.time()) + 0.2)
+    r = client.get(ADMIN_ROUTE, headers=headers)
+    assert r.status_code == 401 and r.get_json() == UNAUTHORIZED
+
+
 def test_admin_token_is_accepted(client, admin_headers):
     assert client.get(ADMIN_ROUTE, headers=admin_headers).status_code == 200
 

@@ -95,12 +95,20 @@ def _held_by(job_id: str) -> str:
     return f"syncq:guard-of:{job_id}"
 
 
-def _take_guard(client: redis.Redis, key: str, job_id: str, *, nx: bool) -> bool:
-    ttl = get_settings().job_lock_ttl
-    if not client.set(_lock_name(key), job_id, nx=nx, ex=ttl):
-        return False
-    client.set(_held_by(job_id), key, ex=ttl)
-    return True
+# Take the guard (KEYS[1]) for a job and note which guard the job holds (KEYS[2]), or answer the
+# job already holding it: one round trip, so a burst of triggers costs each caller one call.
+_TAKE = """
+local holder = redis.call('get', KEYS[1])
+if holder then return holder end
+redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('set', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return false
+"""
+
+
+def _take_guard(client: redis.Redis, key: str, job_id: str) -> str | None:
+    """Take guard `key` for `job_id`: None when taken, else the id of the job that holds it."""
+    return client.eval(_TAKE, 2, _lock_name(key), _held_by(job_id), job_id, key, get_settings().job_lock_ttl)
 
 
 def release_key(name: str, owner: str) -> None:
@@ -170,16 +178,11 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
     key = kind.lock_key(params)
     if key:
         try:
-            client = get_redis()
-            if not _take_guard(client, key, job_id, nx=True):
-                holder = client.get(_lock_name(key))
-                if holder:
-                    # A burst of triggers answers the running job as read within the last second.
-                    job = (jobs_store.get(holder, max_age=1.0)
-                           or {"_id": holder, "kind": kind.name, "state": "PENDING"})
-                    return Enqueued(job, deduplicated=True)
-                # The guard vanished between our SET and GET (its job just ended): take it.
-                _take_guard(client, key, job_id, nx=False)
+            holder = _take_guard(get_redis(), key, job_id)
+            if holder:
+                # A burst of triggers answers the running job as read within the last second.
+                job = jobs_store.get(holder, max_age=1.0) or {"_id": holder, "kind": kind.name, "state": "PENDING"}
+                return Enqueued(job, deduplicated=True)
         except REDIS_UNAVAILABLE as exc:
             raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
     try:
