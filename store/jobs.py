@@ -7,12 +7,12 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from pymongo import DESCENDING, ReturnDocument
+from pymongo import DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 import store
-from store.util import utcnow
+from store.util import update_then_read, utcnow
 
 STATES = ("PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE")
 FINISHED = ("SUCCESS", "FAILURE")
@@ -161,7 +161,7 @@ def step_done(job_id: str, name: str, error: str | None = None) -> dict[str, Any
     update: dict[str, Any] = {"$addToSet": {"done": name}}
     if error is not None:
         update["$addToSet"]["failures"] = {"name": name, "error": error[:300]}
-    return store.db().jobs.find_one_and_update({"_id": job_id}, update, return_document=ReturnDocument.AFTER)
+    return update_then_read(store.db().jobs, {"_id": job_id}, update)
 
 
 def set_total(job_id: str, total: int) -> None:
@@ -179,7 +179,7 @@ def advance(job_id: str, done: int, current: str | None) -> None:
 
 def step_result(job_id: str, step: str, result: Any, done: int, total: int) -> dict[str, Any] | None:
     """Keep one step's result and move progress to `done` in one write; returns the job."""
-    return store.db().jobs.find_one_and_update(
-        {"_id": job_id},
+    return update_then_read(
+        store.db().jobs, {"_id": job_id},
         {"$set": {f"steps.{step}": result, "progress": {"done": done, "total": total, "current": step}}},
-        projection={"guard": 1}, return_document=ReturnDocument.AFTER)
+        projection={"guard": 1})

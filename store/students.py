@@ -13,12 +13,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 import store
-from store.util import utcnow
+from store.util import update_then_read, utcnow
 
 EDITABLE = ("name", "email", "phone")
 
@@ -63,9 +63,8 @@ def get(handle: str) -> dict[str, Any] | None:
 def update_fields(handle: str, fields: dict[str, Any]) -> dict[str, Any] | None:
     """Set editable fields; returns the updated student or None."""
     changes = {k: v for k, v in fields.items() if k in EDITABLE}
-    return store.db().students.find_one_and_update(
-        {"handleLower": handle.lower()}, {"$set": {**changes, "updatedAt": utcnow()}},
-        return_document=ReturnDocument.AFTER)
+    return update_then_read(store.db().students, {"handleLower": handle.lower()},
+                            {"$set": {**changes, "updatedAt": utcnow()}})
 
 
 def delete(handle: str) -> bool:
@@ -77,9 +76,8 @@ def delete(handle: str) -> bool:
 
 def save_sync(handle: str, fields: dict[str, Any]) -> dict[str, Any] | None:
     """Write a sync's results onto the student; returns the updated document."""
-    return store.db().students.find_one_and_update(
-        {"handleLower": handle.lower()}, {"$set": {**fields, "lastSyncedAt": utcnow(), "updatedAt": utcnow()}},
-        return_document=ReturnDocument.AFTER)
+    return update_then_read(store.db().students, {"handleLower": handle.lower()},
+                            {"$set": {**fields, "lastSyncedAt": utcnow(), "updatedAt": utcnow()}})
 
 
 def upsert_submissions(records: list[dict[str, Any]]) -> int:
