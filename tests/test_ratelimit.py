@@ -83,3 +83,29 @@ def test_a_caller_that_oversleeps_its_slot_still_goes_without_crowding_the_secon
     start = time.monotonic()
     limiter.acquire()
     assert time.monotonic() - start >= wait - 0.1
+
+
+def test_concurrent_calls_on_one_event_loop_each_claim_their_place_on_the_loop_itself(redis_url):
+    import asyncio
+    import threading
+
+    key = f"test:rl:{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(redis_url)
+    limiter = RateLimiter(key, rate=20.0, burst=1, client=client)
+    claim, claimed_on = limiter.claim, []
+
+    def recording_claim() -> float:
+        claimed_on.append(threading.get_ident())
+        return claim()
+
+    limiter.claim = recording_claim
+
+    async def six_calls_at_once() -> int:
+        await asyncio.gather(*(limiter.before_call("user.info") for _ in range(6)))
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(six_calls_at_once())
+    # The claim is made where the request is then sent from: no thread hand-off in between.
+    assert len(claimed_on) >= 6 and set(claimed_on) == {loop_thread}
+    sent = [score for _, score in client.zrange(f"{key}:sent", 0, -1, withscores=True)]
+    assert len(sent) == 6 and within_budget(sent, 20.0, 1)
