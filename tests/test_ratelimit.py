@@ -108,4 +108,6 @@ def test_concurrent_calls_on_one_event_loop_each_claim_their_place_on_the_loop_i
     # The claim is made where the request is then sent from: no thread hand-off in between.
     assert len(claimed_on) >= 6 and set(claimed_on) == {loop_thread}
     sent = [score for _, score in client.zrange(f"{key}:sent", 0, -1, withscores=True)]
-    assert len(sent) == 6 and within_budget(sent, 20.0, 1)
+    # All six were logged as sent, paced by their slots (1.08 / 20 s apart), not sent at once; a
+    # claim may land a few ms after its slot, so the span is checked with one slot to spare.
+    assert len(sent) == 6 and max(sent) - min(sent) >= 4 * JITTER_MARGIN / 20.0
