@@ -140,6 +140,8 @@ def sync_student(self, handle: str, use_cache: bool = False, full: bool = False,
     done = len(job.get("done") or []) if job else 0
     jobs_store.advance(job_id, done, handle)
     expected = ((job or {}).get("progress") or {}).get("total") or total or 0
+    # Read after our own write, so the last step always sees every step done; two last steps may
+    # both see it and both finish the job, writing the same result.
     if job is not None and done >= expected and not jobs.is_finished(job):
         self.finish_job(job_id, _fan_out_result(job, expected))
     return {"handle": handle, "ok": error is None, "error": error}
