@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 from flask_jwt_extended import get_jwt_identity
 
 import store.jobs as jobs_store
@@ -32,7 +32,8 @@ def envelope(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _status_url(job_id: str) -> str:
-    return url_for("jobs.get_job", job_id=job_id)
+    # What url_for("jobs.get_job") builds, without its cost on every trigger (ids are URL-safe).
+    return f"{request.script_root}/jobs/{job_id}"
 
 
 def accepted(job: dict[str, Any], deduplicated: bool = False):

@@ -70,3 +70,35 @@ def throughput(stack: Stack) -> list[dict]:
                         "requests/s / requests/s of a bare Flask route", rps / bare_rps, ">= 0.5; report p99",
                         rps / bare_rps >= 0.5, f"{rps:.0f} vs {bare_rps:.0f} req/s; p99 {p99:.1f} ms"))
     return rows
+
+
+def post_many(url: str, path: str, token: str, count: int, threads: int = 16) -> list[dict]:
+    """POST `path` `count` times from `threads` keep-alive connections; the JSON bodies, in order.
+
+    A plain http.client connection per thread: the task-overhead case measures syncq's CPU on a
+    2-core machine, and httpx cost the benchmark itself ~1 ms of CPU a request (send_task, the
+    raw side's client, costs ~0.5 ms a task).
+    """
+    import http.client
+    import json
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlsplit
+
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    local = threading.local()
+    headers = {"Authorization": f"Bearer {token}", "Content-Length": "0"}
+
+    def post(_: int) -> dict:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection(host, port, timeout=120)
+        conn.request("POST", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status >= 400:
+            raise RuntimeError(f"POST {path}: {response.status} {body[:200]!r}")
+        return json.loads(body)
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(post, range(count)))

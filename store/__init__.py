@@ -84,13 +84,24 @@ def _database_in(uri: str) -> str:
     return parse_uri(uri).get("database") or DEFAULT_DB
 
 
+# The Database handle last made, with what it was made from: every store call asks for it, and
+# making one (pymongo copies the client's codec, read and write options) cost more than a cached
+# job read itself.
+_database: tuple[MongoClient, str, str, Database] | None = None
+
+
 def db() -> Database:
     """The syncq database, with every registered index created on first use."""
-    database = client()[database_name()]
-    key = (_current_uri(), database.name)
-    if key not in _indexed:
+    global _database
+    mongo, uri, name = client(), _current_uri(), database_name()
+    made = _database
+    if made is not None and made[0] is mongo and made[1] == uri and made[2] == name:
+        return made[3]
+    database = mongo[name]
+    if (uri, name) not in _indexed:
         ensure_indexes(database)
-        _indexed.add(key)
+        _indexed.add((uri, name))
+    _database = (mongo, uri, name, database)
     return database
 
 

@@ -151,7 +151,7 @@ def fail(job_id: str, error: str, *, status: int | None = None, body: Any = None
 
 def _end(job_id: str, fields: dict[str, Any]) -> bool:
     # One plain update, nothing read back: ending a job is one store call of the few every
-    # job costs (the guard it held is found in Redis, workers.jobs.release_job_guard).
+    # job costs (the guard it held is found in Redis, workers.jobs.job_ended).
     _recent.forget((store.db().name, job_id))
     return store.db().jobs.update_one({"_id": job_id}, {"$set": fields}).matched_count == 1
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import store.jobs as jobs_store
@@ -17,6 +19,16 @@ def test_trigger_answers_202_with_envelope_and_location(client, admin_headers, w
     assert set(body) == {"job_id", "kind", "state", "status_url"}
     assert body["kind"] == "ping" and body["state"] == "PENDING"
     assert r.headers["Location"] == body["status_url"] == f"/jobs/{body['job_id']}"
+
+
+def test_the_status_url_keeps_the_prefix_the_api_is_mounted_under(client, admin_headers, worker):
+    # Behind a proxy that mounts the API under /syncq (SCRIPT_NAME), pollers must follow /syncq/jobs/<id>.
+    r = client.post("/jobs/ping", headers=admin_headers, base_url="http://localhost/syncq")
+    assert r.status_code == 202
+    assert r.headers["Location"] == r.get_json()["status_url"] == f"/syncq/jobs/{r.get_json()['job_id']}"
+    followed = client.get(r.headers["Location"].removeprefix("/syncq"), headers=admin_headers,
+                          base_url="http://localhost/syncq")
+    assert followed.status_code == 200 and followed.get_json()["job_id"] == r.get_json()["job_id"]
 
 
 def test_job_is_recorded_in_mongodb_when_enqueued(client, admin_headers, store_db, worker):
@@ -118,9 +130,31 @@ def test_task_run_without_a_job_records_one_with_trigger_flower(worker, store_db
     from workers.jobs import wait_for
 
     result = ping.apply_async(kwargs={"echo": "from flower"})
-    assert result.get(timeout=15)["echo"] == "from flower"
+    deadline = time.monotonic() + 15
+    while jobs_store.get(result.id) is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # the worker records the job when it starts the task
     doc = wait_for(result.id, 15)
     assert doc["trigger"] == "flower" and doc["kind"] == "ping" and doc["state"] == "SUCCESS"
+    assert doc["result"]["echo"] == "from flower"
+
+
+def test_a_jobs_result_lives_in_its_record_and_celery_keeps_only_failures(worker, store_db, redis_url):
+    import redis
+
+    from celery.result import AsyncResult
+
+    from workers.celery_app import app
+    from workers.jobs import enqueue, wait_for
+
+    ok = enqueue("ping", {"echo": 1}).job["_id"]
+    assert wait_for(ok, 15)["state"] == "SUCCESS"
+    failed = enqueue("ping", {"delay": "not a number"}).job["_id"]
+    job = wait_for(failed, 15)
+    assert job["state"] == "FAILURE" and "ValueError" in job["error"]
+    # No copy of a success in Redis; a failure is kept there (what reconcile reads if MongoDB was down).
+    assert redis.Redis.from_url(redis_url).get(f"celery-task-meta-{ok}") is None
+    kept = AsyncResult(failed, app=app)
+    assert kept.state == "FAILURE" and isinstance(kept.result, ValueError)
 
 
 def test_beat_launcher_records_trigger_beat(worker, store_db):
@@ -166,3 +200,29 @@ def test_a_finished_job_is_served_from_recent_reads_and_a_running_one_is_not(sto
     jobs_store.fail("j-polled", "ended again by a redelivered task")  # this process forgets its copy
     assert jobs_store.get("j-polled") is None
 
+
+
+def test_ending_a_job_drops_only_its_own_guard_and_tells_its_waiters(store_db):
+    from syncq.redisconn import get_redis
+    from workers import jobs
+
+    client = get_redis()
+    assert jobs._take_guard(client, "test-end", "job-a") is None
+    assert jobs._take_guard(client, "test-end", "job-b") == "job-a"  # held: its holder answers
+    pubsub = client.pubsub()
+    pubsub.subscribe("syncq:job-done:job-a")
+    try:
+        assert pubsub.get_message(timeout=5)["type"] == "subscribe"  # subscribed before it ends
+        jobs.job_ended("job-a", "SUCCESS")
+        message = pubsub.get_message(timeout=5)
+    finally:
+        pubsub.close()
+    assert message["type"] == "message" and message["data"] == "SUCCESS"
+    assert client.get("syncq:guard:test-end") is None and client.get("syncq:guard-of:job-a") is None
+    # A job whose guard expired and was taken by another run leaves that run's guard alone.
+    assert jobs._take_guard(client, "test-end", "job-c") is None
+    client.set("syncq:guard-of:job-a", "test-end")
+    jobs.job_ended("job-a", "FAILURE")
+    assert client.get("syncq:guard:test-end") == "job-c" and client.get("syncq:guard-of:job-a") is None
+    jobs.job_ended("job-c", "SUCCESS")
+    assert client.get("syncq:guard:test-end") is None

@@ -45,6 +45,13 @@ class JobTask(Task):
     finishes_job: bool = True
     # Extra attempts when the store or the broker hiccups (not when a sync fails for good).
     max_retries = 3
+    # A job's state and result live in its MongoDB record, so Celery's result backend keeps only
+    # failures (what `workers.jobs.reconcile` reads when the store was down to record one). Storing
+    # every result too cost a job 4 Redis round trips in the worker (STARTED and SUCCESS, each a
+    # read, a write and a publish) and 2 more in the API (subscribing to, then dropping, the
+    # result's channel), duplicating what the job record already says.
+    ignore_result = True
+    store_errors_even_if_ignored = True
 
     def job_id(self, kwargs: dict[str, Any] | None = None) -> str:
         """The job this run belongs to: the `job_id` kwarg, else its own task id."""
@@ -106,5 +113,4 @@ class JobTask(Task):
         self._ended(job_id, "SUCCESS")
 
     def _ended(self, job_id: str, state: str) -> None:
-        jobs.release_job_guard(job_id)
-        jobs.notify_finished(job_id, state)
+        jobs.job_ended(job_id, state)

@@ -69,13 +69,17 @@ def register_kind(kind: JobKind) -> JobKind:
 
 def get_kind(name: str) -> JobKind:
     """The registered kind, loading every task module first; UnknownKind if none."""
-    from workers.celery_app import app
+    kind = KINDS.get(name)
+    if kind is None:
+        # Kinds register when their task module is imported; import them all, once it matters
+        # (this ran on every trigger and cost a tenth of a deduplicated one).
+        from workers.celery_app import app
 
-    app.loader.import_default_modules()
-    try:
-        return KINDS[name]
-    except KeyError:
-        raise UnknownKind(name) from None
+        app.loader.import_default_modules()
+        kind = KINDS.get(name)
+    if kind is None:
+        raise UnknownKind(name)
+    return kind
 
 
 # --- guards ---------------------------------------------------------------------------
@@ -106,9 +110,34 @@ return false
 """
 
 
+# Ending a job in one round trip: drop the guard it holds, if it still holds it (KEYS[1] notes
+# which: the guard's key is read, so the script names a key it was not passed, which a Redis
+# Cluster would refuse; syncq uses one Redis), forget that note, and tell waiters it ended.
+_END = """
+local key = redis.call('get', KEYS[1])
+if key then
+  local lock = ARGV[3] .. key
+  if redis.call('get', lock) == ARGV[1] then redis.call('del', lock) end
+  redis.call('del', KEYS[1])
+end
+return redis.call('publish', ARGV[2], ARGV[4])
+"""
+
+_scripts: dict[str, Any] = {}
+
+
+def _script(source: str):
+    """`source` as a registered script (sent by its SHA; loaded again if Redis lost it)."""
+    script = _scripts.get(source)
+    if script is None:
+        script = _scripts[source] = get_redis().register_script(source)
+    return script
+
+
 def _take_guard(client: redis.Redis, key: str, job_id: str) -> str | None:
     """Take guard `key` for `job_id`: None when taken, else the id of the job that holds it."""
-    return client.eval(_TAKE, 2, _lock_name(key), _held_by(job_id), job_id, key, get_settings().job_lock_ttl)
+    return _script(_TAKE)(keys=[_lock_name(key), _held_by(job_id)],
+                          args=[job_id, key, get_settings().job_lock_ttl], client=client)
 
 
 def release_key(name: str, owner: str) -> None:
@@ -129,13 +158,14 @@ def release_guard(key: str | None, job_id: str) -> None:
             pass
 
 
-def release_job_guard(job_id: str) -> None:
-    """Drop whatever guard `job_id` holds (none for most kinds); what ending a job does."""
+def job_ended(job_id: str, state: str) -> None:
+    """What ending a job does in Redis: drop whatever guard it holds (none for most kinds) and
+    tell anyone waiting on it that it ended (best effort: waiters also poll)."""
     try:
-        key = get_redis().get(_held_by(job_id))
+        _script(_END)(keys=[_held_by(job_id)], args=[job_id, _channel(job_id), _lock_name(""), state],
+                      client=get_redis())
     except REDIS_UNAVAILABLE:
-        return  # the guard expires by itself (SYNCQ_JOB_LOCK_TTL)
-    release_guard(key, job_id)
+        pass  # the guard expires by itself (SYNCQ_JOB_LOCK_TTL); waiters poll
 
 
 def refresh_guard(key: str | None, job_id: str) -> None:
@@ -207,14 +237,6 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
 
 def _channel(job_id: str) -> str:
     return f"syncq:job-done:{job_id}"
-
-
-def notify_finished(job_id: str, state: str) -> None:
-    """Tell anyone waiting on `job_id` that it ended (best effort: waiters also poll)."""
-    try:
-        get_redis().publish(_channel(job_id), state)
-    except REDIS_UNAVAILABLE:
-        pass
 
 
 def is_finished(job: dict[str, Any] | None) -> bool:
