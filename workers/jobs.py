@@ -68,7 +68,8 @@ def register_kind(kind: JobKind) -> JobKind:
 
 
 def get_kind(name: str) -> JobKind:
-    """The registered kind, loading every task module first; UnknownKind if none."""
+    """The registered kind (every task module is imported first if it is not yet known);
+    UnknownKind if none."""
     kind = KINDS.get(name)
     if kind is None:
         # Kinds register when their task module is imported; import them all, once it matters
@@ -143,7 +144,7 @@ def _take_guard(client: redis.Redis, key: str, job_id: str) -> str | None:
 def release_key(name: str, owner: str) -> None:
     """Delete the Redis key `name` if `owner` still holds it (never someone else's)."""
     try:
-        get_redis().eval(_RELEASE, 1, name, owner)
+        _script(_RELEASE)(keys=[name], args=[owner], client=get_redis())
     except REDIS_UNAVAILABLE:
         pass  # it expires by itself (SYNCQ_JOB_LOCK_TTL)
 
