@@ -31,3 +31,15 @@ def get_redis() -> redis.Redis:
                                            health_check_interval=30, decode_responses=True)
             _key = key
         return _client
+
+
+_scripts: dict[str, object] = {}
+
+
+def script(source: str):
+    """The Lua script `source`, registered once per process: calling it (`keys=`, `args=`,
+    `client=`) sends its SHA, and the source only when Redis has not seen it yet."""
+    registered = _scripts.get(source)
+    if registered is None:
+        registered = _scripts[source] = get_redis().register_script(source)  # connects to nothing
+    return registered

@@ -19,7 +19,7 @@ from kombu.exceptions import OperationalError
 import store.jobs as jobs_store
 from syncq.config import get_settings
 from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
-from syncq.redisconn import get_redis
+from syncq.redisconn import get_redis, script
 
 
 class BrokerUnavailable(Exception):
@@ -124,27 +124,16 @@ end
 return redis.call('publish', ARGV[2], ARGV[4])
 """
 
-_scripts: dict[str, Any] = {}
-
-
-def _script(source: str):
-    """`source` as a registered script (sent by its SHA; loaded again if Redis lost it)."""
-    script = _scripts.get(source)
-    if script is None:
-        script = _scripts[source] = get_redis().register_script(source)
-    return script
-
-
 def _take_guard(client: redis.Redis, key: str, job_id: str) -> str | None:
     """Take guard `key` for `job_id`: None when taken, else the id of the job that holds it."""
-    return _script(_TAKE)(keys=[_lock_name(key), _held_by(job_id)],
+    return script(_TAKE)(keys=[_lock_name(key), _held_by(job_id)],
                           args=[job_id, key, get_settings().job_lock_ttl], client=client)
 
 
 def release_key(name: str, owner: str) -> None:
     """Delete the Redis key `name` if `owner` still holds it (never someone else's)."""
     try:
-        _script(_RELEASE)(keys=[name], args=[owner], client=get_redis())
+        script(_RELEASE)(keys=[name], args=[owner], client=get_redis())
     except REDIS_UNAVAILABLE:
         pass  # it expires by itself (SYNCQ_JOB_LOCK_TTL)
 
@@ -163,7 +152,7 @@ def job_ended(job_id: str, state: str) -> None:
     """What ending a job does in Redis: drop whatever guard it holds (none for most kinds) and
     tell anyone waiting on it that it ended (best effort: waiters also poll)."""
     try:
-        _script(_END)(keys=[_held_by(job_id)], args=[job_id, _channel(job_id), _lock_name(""), state],
+        script(_END)(keys=[_held_by(job_id)], args=[job_id, _channel(job_id), _lock_name(""), state],
                       client=get_redis())
     except REDIS_UNAVAILABLE:
         pass  # the guard expires by itself (SYNCQ_JOB_LOCK_TTL); waiters poll

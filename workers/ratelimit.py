@@ -19,7 +19,7 @@ import time
 import redis
 
 from syncq.config import get_settings
-from syncq.redisconn import UNAVAILABLE, get_redis
+from syncq.redisconn import UNAVAILABLE, get_redis, script
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,8 @@ class RateLimiter:
         """Reserve the next slot: (seconds until it, its Redis time); local fallback without Redis."""
         try:
             client = self._client or get_redis()
-            _, wait, slot = client.eval(GCRA_RESERVE, 1, self.key, JITTER_MARGIN / self.rate, self.burst)
+            _, wait, slot = script(GCRA_RESERVE)(keys=[self.key], args=[JITTER_MARGIN / self.rate, self.burst],
+                                                 client=client)
             return float(wait), float(slot)
         except UNAVAILABLE:
             if not self._warned:
@@ -113,8 +114,9 @@ class RateLimiter:
         self._sent += 1
         try:
             client = self._client or get_redis()
-            granted, value = client.eval(CLAIM_SENT, 1, f"{self.key}:sent", self.per_window, JITTER_MARGIN,
-                                         f"{os.getpid()}:{threading.get_ident()}:{self._sent}:{time.time_ns()}")
+            member = f"{os.getpid()}:{threading.get_ident()}:{self._sent}:{time.time_ns()}"
+            granted, value = script(CLAIM_SENT)(keys=[f"{self.key}:sent"],
+                                                args=[self.per_window, JITTER_MARGIN, member], client=client)
         except UNAVAILABLE:
             return 0.0  # the local bucket already spaced this call
         return 0.0 if int(granted) == 1 else max(float(value), 0.001)
