@@ -22,6 +22,9 @@ def configure(app: Celery, settings: Settings) -> None:
     }
     app.conf.update(
         broker_url=settings.redis_url,
+        # kombu's Redis transport with one publishing client per channel (workers/transport.py);
+        # other schemes (rediss://, sentinel://) keep kombu's own.
+        broker_transport="workers.transport:Transport" if settings.redis_url.startswith("redis://") else None,
         result_backend=settings.redis_url,
         task_serializer="json",
         result_serializer="json",
