@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 from pymongo import DESCENDING
@@ -116,10 +117,15 @@ def _update_running(job_id: str, update: dict[str, Any]) -> None:
     store.db().jobs.update_one({"_id": job_id, "state": {"$nin": list(FINISHED)}}, update)
 
 
-def mark_started(job_id: str) -> None:
-    """STARTED, keeping the first start time across redeliveries."""
+def mark_started(job_id: str, at: datetime | None = None, *, keep_progress: bool = False) -> None:
+    """STARTED (at `at`, default now), keeping the first start time across redeliveries;
+    `keep_progress`: leave a job that already reports PROGRESS as it is (a mark written late)."""
     # `started_at` is absent until the first start ($min sets an absent field; a null would win).
-    _update_running(job_id, {"$set": {"state": "STARTED"}, "$min": {"started_at": utcnow()}})
+    update = {"$set": {"state": "STARTED"}, "$min": {"started_at": at or utcnow()}}
+    if keep_progress:
+        store.db().jobs.update_one({"_id": job_id, "state": {"$in": ["PENDING", "RETRY", "STARTED"]}}, update)
+    else:
+        _update_running(job_id, update)
 
 
 def set_progress(job_id: str, done: int, total: int, current: str | None) -> None:
@@ -138,22 +144,30 @@ def mark_retry(job_id: str, error: str) -> None:
     _update_running(job_id, {"$set": {"state": "RETRY", "error": error}})
 
 
-def finish(job_id: str, result: Any) -> bool:
-    """SUCCESS with `result`; False if there is no such job."""
-    return _end(job_id, {"state": "SUCCESS", "result": result, "error": None, "finished_at": utcnow()})
+def finish(job_id: str, result: Any, *, started_at: datetime | None = None) -> bool:
+    """SUCCESS with `result` (`started_at`: when its run began, if not yet recorded); False if
+    there is no such job."""
+    return _end(job_id, {"state": "SUCCESS", "result": result, "error": None, "finished_at": utcnow()},
+                started_at)
 
 
-def fail(job_id: str, error: str, *, status: int | None = None, body: Any = None) -> bool:
-    """FAILURE with a message (`status`/`body`: what `?wait=` answers); False if there is no such job."""
+def fail(job_id: str, error: str, *, status: int | None = None, body: Any = None,
+         started_at: datetime | None = None) -> bool:
+    """FAILURE with a message (`status`/`body`: what `?wait=` answers; `started_at` as for
+    `finish`); False if there is no such job."""
     return _end(job_id, {"state": "FAILURE", "error": error, "error_status": status, "error_body": body,
-                         "finished_at": utcnow()})
+                         "finished_at": utcnow()}, started_at)
 
 
-def _end(job_id: str, fields: dict[str, Any]) -> bool:
+def _end(job_id: str, fields: dict[str, Any], started_at: datetime | None) -> bool:
     # One plain update, nothing read back: ending a job is one store call of the few every
-    # job costs (the guard it held is found in Redis, workers.jobs.job_ended).
+    # job costs (the guard it held is found in Redis, workers.jobs.job_ended). A job that ended
+    # before its STARTED mark was due records its start here (workers.startmarks).
     _recent.forget((store.db().name, job_id))
-    return store.db().jobs.update_one({"_id": job_id}, {"$set": fields}).matched_count == 1
+    update: dict[str, Any] = {"$set": fields}
+    if started_at is not None:
+        update["$min"] = {"started_at": started_at}
+    return store.db().jobs.update_one({"_id": job_id}, update).matched_count == 1
 
 
 def step_done(job_id: str, name: str, error: str | None = None) -> dict[str, Any] | None:

@@ -15,9 +15,14 @@ from celery import Task
 import store
 import store.jobs as jobs_store
 from adapters.errors import SyncError
+from store.util import utcnow
 from workers import jobs
+from workers.startmarks import StartMarks
 
 log = logging.getLogger(__name__)
+
+# This process's jobs whose STARTED mark waits a moment (workers.startmarks).
+start_marks = StartMarks(lambda job_id, at: jobs_store.mark_started(job_id, at, keep_progress=True))
 
 
 class JobFailed(Exception):
@@ -69,6 +74,10 @@ class JobTask(Task):
             params["args"] = list(args)
         return params
 
+    def ends_its_job(self, kwargs: dict[str, Any] | None) -> bool:
+        """True when this run's end is its job's end (a whole job, not a step or a launcher)."""
+        return self.finishes_job and not self.is_step(kwargs)
+
     def before_start(self, task_id, args, kwargs):
         job_id = (kwargs or {}).get("job_id")
         try:
@@ -76,18 +85,22 @@ class JobTask(Task):
                 job_id = task_id
                 jobs_store.ensure(job_id, self.job_kind, self.params_from(args, kwargs),
                                   (kwargs or {}).get("trigger") or "flower")
-            if job_id:
+            if job_id and self.ends_its_job(kwargs):
+                # Written once the run has lasted a moment; an end sooner records the start itself.
+                start_marks.started(job_id, utcnow())
+            elif job_id:
                 jobs_store.mark_started(job_id)
         except store.UNAVAILABLE:
             # Bookkeeping must not stop the run: the task's own store calls retry with backoff.
             log.warning("job %s: MongoDB unavailable to mark it started", job_id)
 
     def on_success(self, retval, task_id, args, kwargs):
-        if self.is_step(kwargs) or not self.finishes_job:
+        if not self.ends_its_job(kwargs):
             return
         self.finish_job(self.job_id(kwargs), retval)
 
     def on_retry(self, exc, task_id, args, kwargs, einfo):
+        start_marks.ended(self.job_id(kwargs))  # not running until the retry starts again
         try:
             jobs_store.mark_retry(self.job_id(kwargs), error_message(exc))
         except store.UNAVAILABLE:
@@ -100,7 +113,8 @@ class JobTask(Task):
         body = getattr(exc, "body", None) if isinstance(exc, JobFailed) else None
         log.warning("job %s failed: %s", job_id, error_message(exc))
         try:
-            jobs_store.fail(job_id, error_message(exc), status=status, body=body)
+            jobs_store.fail(job_id, error_message(exc), status=status, body=body,
+                            started_at=start_marks.ended(job_id))
         except store.UNAVAILABLE:
             # MongoDB is down too: Celery's result keeps the failure, and the job is marked
             # from it when next read (workers.jobs.reconcile).
@@ -109,7 +123,7 @@ class JobTask(Task):
 
     def finish_job(self, job_id: str, result: Any) -> None:
         """Mark the job SUCCESS with `result`, release its guard and tell waiters."""
-        jobs_store.finish(job_id, result)
+        jobs_store.finish(job_id, result, started_at=start_marks.ended(job_id))
         self._ended(job_id, "SUCCESS")
 
     def _ended(self, job_id: str, state: str) -> None:
