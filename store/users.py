@@ -11,6 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 import store
 from store.util import utcnow
+from syncq import nearcache
+from syncq.nearcache import NearCache
 from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from syncq.redisconn import get_redis
 
@@ -19,6 +21,8 @@ ROLES = ("admin", "user")
 # Redis this long, so that the check costs no store call. `delete` drops them at once; a
 # lookup racing a delete could re-cache the user, for at most this long.
 CACHE_SECONDS = 60
+# ...and in each API process's memory this long (syncq.nearcache: `delete` drops it there too).
+_near = NearCache(max_age=5.0)
 # Verified against when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
@@ -56,27 +60,41 @@ def _cache_key(username: str) -> str:
 
 
 def get_cached(username: str) -> dict[str, Any] | None:
-    """The user's `username` and `role` (from Redis when cached there), or None."""
+    """The user's `username` and `role` (from this process's memory or Redis when cached
+    there), or None."""
+    key = _cache_key(username)
+    known = _near.get(key)
+    if known is not None:
+        return dict(known)
+    generation = nearcache.generation()
     try:
         client = get_redis()
-        cached = client.get(_cache_key(username))
+        cached = client.get(key)
     except REDIS_UNAVAILABLE:
         return get(username)  # the store alone answers while Redis is away
     if cached:
-        return json.loads(cached)
+        user = json.loads(cached)
+        _near.put(key, user, generation)
+        return dict(user)
     doc = get(username)
     if doc is not None:
+        user = {"username": doc["username"], "role": doc["role"]}
         try:
-            client.set(_cache_key(username), json.dumps({"username": doc["username"], "role": doc["role"]}),
-                       ex=CACHE_SECONDS)
+            client.set(key, json.dumps(user), ex=CACHE_SECONDS)
         except REDIS_UNAVAILABLE:
             pass
+        _near.put(key, user, generation)
     return doc
 
 
 def _forget(username: str) -> None:
+    key = _cache_key(username)
+    _near.drop(key)
     try:
-        get_redis().delete(_cache_key(username))
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.delete(key)
+        nearcache.forget(pipe, key)  # and from every process's memory
+        pipe.execute()
     except REDIS_UNAVAILABLE:
         pass  # nothing was cached while Redis is away; what was expires in CACHE_SECONDS
 

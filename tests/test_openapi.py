@@ -57,6 +57,7 @@ def live_api(app, monkeypatch, admin_token, celery_app_under_test):
 
     for key in get_redis().scan_iter("syncq:guard:*"):  # the fuzz's jobs never end: free their guards
         get_redis().delete(key)
+    jobs._holders.clear()  # and forget who held them
 
 
 @pytest.mark.slow

@@ -17,7 +17,9 @@ from celery.canvas import Signature
 from kombu.exceptions import OperationalError
 
 import store.jobs as jobs_store
+from syncq import nearcache
 from syncq.config import get_settings
+from syncq.nearcache import NearCache
 from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from syncq.redisconn import get_redis, script
 
@@ -85,8 +87,12 @@ def get_kind(name: str) -> JobKind:
 
 # --- guards ---------------------------------------------------------------------------
 
+# Releasing a guard also tells every process to forget who held it (syncq.nearcache).
 _RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  redis.call('publish', ARGV[2], KEYS[1])
+  return redis.call('del', KEYS[1])
+end
 return 0
 """
 
@@ -113,27 +119,49 @@ return false
 
 # Ending a job in one round trip: drop the guard it holds, if it still holds it (KEYS[1] notes
 # which: the guard's key is read, so the script names a key it was not passed, which a Redis
-# Cluster would refuse; syncq uses one Redis), forget that note, and tell waiters it ended.
+# Cluster would refuse; syncq uses one Redis), forget that note, tell every process to forget
+# who held the guard, and tell waiters it ended. Answers the guard it released, if any.
 _END = """
+local released = false
 local key = redis.call('get', KEYS[1])
 if key then
   local lock = ARGV[3] .. key
-  if redis.call('get', lock) == ARGV[1] then redis.call('del', lock) end
+  if redis.call('get', lock) == ARGV[1] then
+    redis.call('del', lock)
+    redis.call('publish', ARGV[5], lock)
+    released = lock
+  end
   redis.call('del', KEYS[1])
 end
-return redis.call('publish', ARGV[2], ARGV[4])
+redis.call('publish', ARGV[2], ARGV[4])
+return released
 """
+
+# Who holds a guard, as this process last saw it: a burst of triggers of a running sync is
+# answered without a round trip. A release tells every process (the scripts above); a guard whose
+# TTL ran out without one (its worker died) is answered from here for at most a second.
+_holders = NearCache(max_age=1.0)
+
 
 def _take_guard(client: redis.Redis, key: str, job_id: str) -> str | None:
     """Take guard `key` for `job_id`: None when taken, else the id of the job that holds it."""
-    return script(_TAKE)(keys=[_lock_name(key), _held_by(job_id)],
-                          args=[job_id, key, get_settings().job_lock_ttl], client=client)
+    lock = _lock_name(key)
+    holder = _holders.get(lock)
+    if holder is not None:
+        return holder
+    generation = nearcache.generation()
+    holder = script(_TAKE)(keys=[lock, _held_by(job_id)], args=[job_id, key, get_settings().job_lock_ttl],
+                           client=client)
+    if holder:
+        _holders.put(lock, holder, generation)
+    return holder
 
 
 def release_key(name: str, owner: str) -> None:
     """Delete the Redis key `name` if `owner` still holds it (never someone else's)."""
+    _holders.drop(name)  # here at once; other processes when the notice reaches them
     try:
-        script(_RELEASE)(keys=[name], args=[owner], client=get_redis())
+        script(_RELEASE)(keys=[name], args=[owner, nearcache.CHANNEL], client=get_redis())
     except REDIS_UNAVAILABLE:
         pass  # it expires by itself (SYNCQ_JOB_LOCK_TTL)
 
@@ -152,8 +180,11 @@ def job_ended(job_id: str, state: str) -> None:
     """What ending a job does in Redis: drop whatever guard it holds (none for most kinds) and
     tell anyone waiting on it that it ended (best effort: waiters also poll)."""
     try:
-        script(_END)(keys=[_held_by(job_id)], args=[job_id, _channel(job_id), _lock_name(""), state],
-                      client=get_redis())
+        released = script(_END)(keys=[_held_by(job_id)],
+                                args=[job_id, _channel(job_id), _lock_name(""), state, nearcache.CHANNEL],
+                                client=get_redis())
+        if released:
+            _holders.drop(released)  # here at once; other processes when the notice reaches them
     except REDIS_UNAVAILABLE:
         pass  # the guard expires by itself (SYNCQ_JOB_LOCK_TTL); waiters poll
 
