@@ -29,7 +29,7 @@ def test_a_job_still_running_when_its_mark_is_due_is_marked_once_with_its_start_
         written.append((job_id, at))
         done.set()
 
-    marks = StartMarks(write, delay=0.01)
+    marks = StartMarks(write, delay=0.01, tick=0.01)
     marks.started("j2", AT)
     assert done.wait(10)
     assert written == [("j2", AT)] and marks.pending() == set()
@@ -45,7 +45,7 @@ def test_a_failing_mark_does_not_stop_the_marks_after_it():
         written.append(job_id)
         done.set()
 
-    marks = StartMarks(write, delay=0.01)
+    marks = StartMarks(write, delay=0.01, tick=0.01)
     marks.started("bad", AT)
     marks.started("good", AT)
     assert done.wait(10) and written == ["good"]

@@ -21,53 +21,52 @@ log = logging.getLogger(__name__)
 
 # Long enough for a trivial job to end first, short against a poll or a person watching.
 DELAY = 0.25
+# How often the marking thread looks for marks due: a mark is written DELAY to DELAY + TICK late.
+TICK = 0.05
 
 
 class StartMarks:
     """Writes `write(job_id, started_at)` for each job still running `delay` s after it started."""
 
-    def __init__(self, write: Callable[[str, datetime], None], delay: float = DELAY) -> None:
+    def __init__(self, write: Callable[[str, datetime], None], delay: float = DELAY, tick: float = TICK) -> None:
         self._write = write
         self._delay = delay
+        self._tick = tick
         self._due: dict[str, tuple[float, datetime]] = {}  # not yet written: when, and the start
         self._started: dict[str, datetime] = {}  # every job running here, until it ends
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._thread_pid: int | None = None
 
     def started(self, job_id: str, at: datetime) -> None:
         """The job began running here at `at`: mark it STARTED after the delay unless it ends first."""
-        with self._cond:
+        with self._lock:
             self._started[job_id] = at
-            idle = not self._due
             self._due[job_id] = (time.monotonic() + self._delay, at)
             if self._thread_pid != os.getpid():  # threads do not survive a prefork child's fork
                 self._thread_pid = os.getpid()
                 threading.Thread(target=self._run, name="syncq-start-marks", daemon=True).start()
-            elif idle:  # else it already waits for an earlier mark (every mark waits as long)
-                self._cond.notify()
 
     def ended(self, job_id: str) -> datetime | None:
         """The job stopped running here (ended or will retry): drop its pending mark; its start time."""
-        with self._cond:
+        with self._lock:
             self._due.pop(job_id, None)
             return self._started.pop(job_id, None)
 
     def pending(self) -> set[str]:
         """Jobs whose mark is not written yet."""
-        with self._cond:
+        with self._lock:
             return set(self._due)
 
     def _run(self) -> None:
+        # A steady tick, not a wake-up per job: at hundreds of jobs a second, waking this thread
+        # for each one cost more than the write it saved.
         while True:
-            with self._cond:
+            time.sleep(self._tick)
+            with self._lock:
                 now = time.monotonic()
                 ready = [(job_id, at) for job_id, (due, at) in self._due.items() if due <= now]
                 for job_id, _ in ready:
                     del self._due[job_id]
-                if not ready:
-                    soonest = min((due for due, _ in self._due.values()), default=None)
-                    self._cond.wait(None if soonest is None else soonest - now)
-                    continue
             for job_id, at in ready:
                 try:
                     self._write(job_id, at)
