@@ -47,12 +47,20 @@ def secantus_command() -> list[str]:
                             "(pip install -e '.[embedded]', which pins secantusdb==0.7.0b3)")
 
 
-# It reports a single-node replica set: talk to it directly. No retryable writes: it keeps a
+# Started `--standalone`: as a single-node replica set (its default) it also writes an oplog
+# entry for every document written, for change streams, which syncq does not use: 10-17% of its
+# CPU on a bulk insert of contests (docs/benchmarks-notes.md). No retryable writes: it keeps a
 # record of every retryable write and sweeps them all on each new one, so with them on a
 # write's cost grows with the writes before it (insert + update: 1 ms at first, 20 ms after
 # 6,000 jobs; without: 1 ms flat; docs/benchmarks-notes.md). Our writes are idempotent
 # upserts or fail into the job's own retry, so the driver's one silent retry is not missed.
 URI_OPTIONS = "directConnection=true&retryWrites=false"
+
+
+def secantus_argv(host: str, port: int, storage: str) -> list[str]:
+    """The command that serves SecantusDB on host:port with `storage` (a dir or :memory:)."""
+    return [*secantus_command(), "--host", host, "--port", str(port), "--storage-path", storage,
+            "--log-level", "WARNING", "--standalone"]
 
 
 def embedded_uri(host: str, port: int, database: str = "") -> str:
@@ -89,8 +97,7 @@ def start_secantus(storage: str = ":memory:", *, host: str = "127.0.0.1", port: 
     port = port or free_port(host)
     if storage != ":memory:":
         Path(storage).mkdir(parents=True, exist_ok=True)
-    cmd = [*secantus_command(), "--host", host, "--port", str(port), "--storage-path", storage,
-           "--log-level", "WARNING"]
+    cmd = secantus_argv(host, port, storage)
     out = log_file if log_file is not None else subprocess.DEVNULL
     process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})

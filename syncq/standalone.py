@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from syncq.embedded import embedded_uri, free_port, port_open, secantus_command
+from syncq.embedded import embedded_uri, free_port, port_open, secantus_argv
 
 PY = sys.executable
 
@@ -168,9 +168,7 @@ def run(args: argparse.Namespace) -> int:
         _wait("Redis", lambda: port_open("127.0.0.1", redis_port), 30, children)
         if not os.environ.get("SYNCQ_MONGODB_URI"):
             mongo_port = _pick_port(args.mongo_port)
-            children.append(Child("mongodb", [*secantus_command(), "--host", "127.0.0.1", "--port",
-                                              str(mongo_port), "--storage-path", str(data_dir / "mongo"),
-                                              "--log-level", "WARNING"], env))
+            children.append(Child("mongodb", secantus_argv("127.0.0.1", mongo_port, str(data_dir / "mongo")), env))
             env["SYNCQ_MONGODB_URI"] = embedded_uri("127.0.0.1", mongo_port, "syncq")
             _wait("MongoDB", lambda: port_open("127.0.0.1", mongo_port), 60, children)
         if offline:
