@@ -112,20 +112,19 @@ def recent(kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     return list(store.db().jobs.find(query).sort("created_at", DESCENDING).limit(limit))
 
 
-def _update_running(job_id: str, update: dict[str, Any]) -> None:
-    # A finished job never goes back to running (a redelivered task may start again).
-    store.db().jobs.update_one({"_id": job_id, "state": {"$nin": list(FINISHED)}}, update)
+def _update_running(job_id: str, update: dict[str, Any], *, only: tuple[str, ...] | None = None) -> None:
+    # A finished job never goes back to running (a redelivered task may start again); `only`
+    # narrows the states the update may move the job from.
+    state = {"$in": list(only)} if only else {"$nin": list(FINISHED)}
+    store.db().jobs.update_one({"_id": job_id, "state": state}, update)
 
 
 def mark_started(job_id: str, at: datetime | None = None, *, keep_progress: bool = False) -> None:
     """STARTED (at `at`, default now), keeping the first start time across redeliveries;
     `keep_progress`: leave a job that already reports PROGRESS as it is (a mark written late)."""
     # `started_at` is absent until the first start ($min sets an absent field; a null would win).
-    update = {"$set": {"state": "STARTED"}, "$min": {"started_at": at or utcnow()}}
-    if keep_progress:
-        store.db().jobs.update_one({"_id": job_id, "state": {"$in": ["PENDING", "RETRY", "STARTED"]}}, update)
-    else:
-        _update_running(job_id, update)
+    _update_running(job_id, {"$set": {"state": "STARTED"}, "$min": {"started_at": at or utcnow()}},
+                    only=("PENDING", "RETRY", "STARTED") if keep_progress else None)
 
 
 def set_progress(job_id: str, done: int, total: int, current: str | None) -> None:
@@ -139,9 +138,13 @@ def set_step(job_id: str, step: str, result: Any) -> None:
     store.db().jobs.update_one({"_id": job_id}, {"$set": {f"steps.{step}": result}})
 
 
-def mark_retry(job_id: str, error: str) -> None:
-    """RETRY, with the error that caused it."""
-    _update_running(job_id, {"$set": {"state": "RETRY", "error": error}})
+def mark_retry(job_id: str, error: str, *, started_at: datetime | None = None) -> None:
+    """RETRY, with the error that caused it (`started_at`: when the failed run began, if not yet
+    recorded)."""
+    update: dict[str, Any] = {"$set": {"state": "RETRY", "error": error}}
+    if started_at is not None:
+        update["$min"] = {"started_at": started_at}
+    _update_running(job_id, update)
 
 
 def finish(job_id: str, result: Any, *, started_at: datetime | None = None) -> bool:

@@ -82,3 +82,12 @@ def test_a_late_mark_never_moves_a_job_back_from_progress_or_its_end(store_db):
     jobs_store.mark_started("j-ended", datetime.now(timezone.utc), keep_progress=True)
     job = jobs_store.get("j-ended")
     assert job["state"] == "SUCCESS" and job["started_at"] == AT
+
+
+def test_a_run_that_retries_before_its_mark_keeps_its_start_time(store_db):
+    jobs_store.create("j-retry", "ping", {}, "api")
+    jobs_store.mark_retry("j-retry", "store hiccup", started_at=AT)
+    later = datetime(2026, 1, 2, 3, 5, tzinfo=timezone.utc)
+    jobs_store.mark_started("j-retry", later, keep_progress=True)  # the retry's own run
+    job = jobs_store.get("j-retry")
+    assert job["state"] == "STARTED" and job["started_at"] == AT  # the first run's start is kept

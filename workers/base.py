@@ -100,9 +100,9 @@ class JobTask(Task):
         self.finish_job(self.job_id(kwargs), retval)
 
     def on_retry(self, exc, task_id, args, kwargs, einfo):
-        start_marks.ended(self.job_id(kwargs))  # not running until the retry starts again
+        started = start_marks.ended(self.job_id(kwargs))  # not running until the retry starts again
         try:
-            jobs_store.mark_retry(self.job_id(kwargs), error_message(exc))
+            jobs_store.mark_retry(self.job_id(kwargs), error_message(exc), started_at=started)
         except store.UNAVAILABLE:
             log.warning("job %s: retrying (%s); MongoDB unavailable to record it", self.job_id(kwargs),
                         error_message(exc))
