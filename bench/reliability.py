@@ -21,7 +21,7 @@ POINTS = [
                        "tests/test_errors_and_health.py::test_store_down_is_503_for_reads"]),
     ("4. platform fault matrix", ["tests/test_fault_matrix.py", "tests/test_contest_sync_recorded.py"]),
     ("5. concurrency", ["tests/test_concurrency.py", "tests/test_ratelimit.py"]),
-    ("6. auth attacks", ["tests/test_auth.py"]),
+    ("6. auth attacks", ["tests/test_auth.py", "tests/test_nearcache.py"]),
     ("7. bad input", ["tests/test_openapi.py", "tests/test_contest_sync.py::test_path_traversal_and_injection_in_platform_names_are_404",
                       "tests/test_contest_sync.py::test_operator_and_traversal_ids_never_reach_a_query",
                       "tests/test_students.py::test_malformed_handles_are_400", "tests/test_students.py::test_bad_student_bodies_are_400"]),
