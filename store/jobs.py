@@ -141,10 +141,15 @@ def set_step(job_id: str, step: str, result: Any) -> None:
 def mark_retry(job_id: str, error: str, *, started_at: datetime | None = None) -> None:
     """RETRY, with the error that caused it (`started_at`: when the failed run began, if not yet
     recorded)."""
-    update: dict[str, Any] = {"$set": {"state": "RETRY", "error": error}}
+    _update_running(job_id, _with_start({"$set": {"state": "RETRY", "error": error}}, started_at))
+
+
+def _with_start(update: dict[str, Any], started_at: datetime | None) -> dict[str, Any]:
+    # A run that stopped before its STARTED mark was due records its start with what it writes
+    # instead (workers.startmarks); $min keeps the first run's across redeliveries.
     if started_at is not None:
         update["$min"] = {"started_at": started_at}
-    _update_running(job_id, update)
+    return update
 
 
 def finish(job_id: str, result: Any, *, started_at: datetime | None = None) -> bool:
@@ -164,13 +169,9 @@ def fail(job_id: str, error: str, *, status: int | None = None, body: Any = None
 
 def _end(job_id: str, fields: dict[str, Any], started_at: datetime | None) -> bool:
     # One plain update, nothing read back: ending a job is one store call of the few every
-    # job costs (the guard it held is found in Redis, workers.jobs.job_ended). A job that ended
-    # before its STARTED mark was due records its start here (workers.startmarks).
+    # job costs (the guard it held is found in Redis, workers.jobs.job_ended).
     _recent.forget((store.db().name, job_id))
-    update: dict[str, Any] = {"$set": fields}
-    if started_at is not None:
-        update["$min"] = {"started_at": started_at}
-    return store.db().jobs.update_one({"_id": job_id}, update).matched_count == 1
+    return store.db().jobs.update_one({"_id": job_id}, _with_start({"$set": fields}, started_at)).matched_count == 1
 
 
 def step_done(job_id: str, name: str, error: str | None = None) -> dict[str, Any] | None:
