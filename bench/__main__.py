@@ -13,11 +13,12 @@ from pathlib import Path
 
 from bench import cases
 from bench.http import throughput
+from bench.overhead import task_overhead
 from bench.stack import ROOT, Stack
 
 # The job-overhead cases go first, on a store not yet holding the data-heavy cases' documents:
 # SecantusDB's CPU per call grows several-fold once it does (docs/benchmarks-notes.md).
-CASES = [cases.task_overhead, throughput, cases.sync_all, cases.student, cases.raida, cases.unchanged_contests,
+CASES = [task_overhead, throughput, cases.sync_all, cases.student, cases.raida, cases.unchanged_contests,
          cases.bulk_vs_single, cases.heavy_student, cases.rate_limited_fan_out]
 
 

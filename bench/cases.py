@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 
 import bson
 
 import httpx
 
-from bench.http import post_many
 from bench.stack import Stack, median, wait_until
 
 REPS = 5
@@ -99,15 +95,11 @@ def unchanged_contests(stack: Stack) -> list[dict]:
                 ratio <= 0.5)]
 
 
-def bulk_vs_single(stack: Stack) -> list[dict]:
-    """Upsert of 2,000 contests: one write per document against the one bulk upsert."""
+def _bulk_and_single(docs: list[dict]) -> tuple[float, float]:
+    """Median seconds of the bulk path and of one upsert per document, 2,000 contests, fresh each time."""
     import store
     import store.contests as contests_store
-    from adapters import codeforces
-    from syncq.samples.contests import codeforces_contests
 
-    docs = [c.to_doc() for c in codeforces.parse(codeforces_contests()).records]
-    store.configure(stack.mongo.uri, "bench_upsert")
     singles, bulks = [], []
     for _ in range(REPS):
         store.db().contests.delete_many({})
@@ -121,9 +113,30 @@ def bulk_vs_single(stack: Stack) -> list[dict]:
                                            {"$set": {**doc, "contentHash": contests_store.content_hash(doc)}},
                                            upsert=True)
         singles.append(time.perf_counter() - start)
-    ratio = median(singles) / median(bulks)
-    return [row("upsert of 2,000 contests", "time with per-document writes / time with the bulk path", ratio,
-                "report; >= 5", ratio >= 5, f"bulk {median(bulks):.2f} s, per-document {median(singles):.2f} s")]
+    return median(bulks), median(singles)
+
+
+def bulk_vs_single(stack: Stack) -> list[dict]:
+    """Upsert of 2,000 contests: one write per document against the one bulk upsert; and the same
+    with only the unique key the upserts look documents up by (no list indexes), which shows how
+    much of the figure the store's per-document index work decides."""
+    import store
+    from adapters import codeforces
+    from syncq.samples.contests import codeforces_contests
+
+    docs = [c.to_doc() for c in codeforces.parse(codeforces_contests()).records]
+    store.configure(stack.mongo.uri, "bench_upsert")
+    bulk, single = _bulk_and_single(docs)
+    store.configure(stack.mongo.uri, "bench_upsert_key_only")
+    for name, info in store.db().contests.index_information().items():
+        if not info.get("unique") and name != "_id_":
+            store.db().contests.drop_index(name)
+    key_bulk, key_single = _bulk_and_single(docs)
+    case = "upsert of 2,000 contests"
+    return [row(case, "time with per-document writes / time with the bulk path", single / bulk, "report; >= 5",
+                single / bulk >= 5, f"bulk {bulk:.2f} s, per-document {single:.2f} s"),
+            row(case, "the same, the collection keeping only its unique key", key_single / key_bulk, "report", True,
+                f"bulk {key_bulk:.2f} s, per-document {key_single:.2f} s (the list indexes dropped)")]
 
 
 def _vm(pid: int, field: str) -> int:
@@ -192,87 +205,3 @@ def rate_limited_fan_out(stack: Stack, students: int = 300, rate: float = 20.0) 
                 ">= 0.9", median(achieved) >= 0.9),
             row("300 students background sync, limit 20 calls/s", "worst 1 s window / limit", max(worst), "<= 1.0",
                 max(worst) <= 1.0, "burst 1 (a burst of B allows B + 20 calls in a window)")]
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_by_part(stack: Stack) -> dict[str, float]:
-    """CPU seconds so far of each part of the stack, and of this process (the benchmark's client)."""
-    import resource
-
-    parts = {"API": [stack.api.process.pid, *stack.api.children()],
-             "worker": [stack.worker.process.pid, *stack.worker.children()],
-             "store": [stack.mongo.process.pid], "Redis": [int(stack.redis.info("server")["process_id"])]}
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {**{name: sum(_cpu_seconds(pid) for pid in pids) for name, pids in parts.items()},
-            "client": usage.ru_utime + usage.ru_stime}
-
-
-def _per_item_ms(before: dict[str, float], after: dict[str, float], count: int) -> dict[str, float]:
-    return {name: (after[name] - before[name]) / count * 1000 for name in before}
-
-
-def task_overhead(stack: Stack, jobs: int = 2000) -> list[dict]:
-    """2,000 trivial jobs through the job API against 2,000 bare Celery no-op tasks on the same worker;
-    also the CPU each costs every process, and the ceilings that CPU sets on jobs/s."""
-    from celery import Celery
-
-    celery = Celery("bench", broker=stack.base_env["SYNCQ_REDIS_URL"])
-    celery.conf.task_default_queue = stack.base_env["SYNCQ_QUEUE"]
-    ours, raw, job_cpu, task_cpu = [], [], [], []
-    for _ in range(REPS):
-        counter = f"bench:noop:{time.time_ns()}"
-        before = _cpu_by_part(stack)
-        start = time.perf_counter()
-        for _ in range(jobs):
-            celery.send_task("syncq.system.noop", kwargs={"counter": counter})
-        wait_until(lambda: int(stack.redis.get(counter) or 0) >= jobs, 120, "the no-op tasks")
-        raw.append(jobs / (time.perf_counter() - start))
-        task_cpu.append(_per_item_ms(before, _cpu_by_part(stack), jobs))
-        before = _cpu_by_part(stack)
-        since = datetime.now(timezone.utc)
-        start = time.perf_counter()
-        ids = [body["job_id"] for body in post_many(stack.url, "/jobs/ping", stack.token, jobs)]
-        # One FIFO queue: once the last jobs enqueued (16 threads, so the last 32 answered) have
-        # ended, so have the others. Waiting through the API costs the store nothing; polling it
-        # with a query over thousands of jobs would (a count over 2,000 ids takes it ~3 s of CPU).
-        for job_id in ids[-32:]:
-            stack.http.get(f"/jobs/{job_id}", params={"wait": 60})
-        elapsed = time.perf_counter() - start
-        job_cpu.append(_per_item_ms(before, _cpu_by_part(stack), jobs))
-
-        def all_done() -> bool:
-            return stack.db.jobs.count_documents({"kind": "ping", "created_at": {"$gte": since},
-                                                  "state": "SUCCESS"}) >= jobs
-
-        if not all_done():  # some were still running: the figure then counts the wait for them too
-            wait_until(all_done, 300, "the jobs", interval=0.5)
-            elapsed = time.perf_counter() - start
-        ours.append(jobs / elapsed)
-    ratio = median(ours) / median(raw)
-    job_ms = {name: median([c[name] for c in job_cpu]) for name in job_cpu[0]}
-    task_ms = {name: median([c[name] for c in task_cpu]) for name in task_cpu[0]}
-    # Every process shares the machine's cores, so jobs/s can never exceed cores / (CPU seconds
-    # all of them spend per job); the store is one Python process, so never 1 / its own either.
-    cores = os.cpu_count() or 1
-    ceiling = min(cores / (sum(job_ms.values()) / 1000), 1 / (job_ms["store"] / 1000))
-
-    def parts(ms: dict[str, float]) -> str:
-        return ", ".join(f"{name} {value:.2f}" for name, value in ms.items())
-
-    case = "task overhead: 2,000 trivial jobs through the job API"
-    return [row(case, "jobs/s end to end / raw Celery no-op tasks/s", ratio, ">= 0.5", ratio >= 0.5,
-                f"{median(ours):.0f} jobs/s vs {median(raw):.0f} tasks/s"),
-            row(case, "CPU per job, every process (ms)", sum(job_ms.values()), "report", True, parts(job_ms)),
-            row(case, "CPU per raw no-op task, every process (ms)", sum(task_ms.values()), "report", True,
-                parts(task_ms)),
-            row(case, "ceiling that CPU sets on jobs/s / raw tasks/s", ceiling / median(raw), "report", True,
-                f"{ceiling:.0f} jobs/s at most ({cores} cores; the store alone: {1000 / job_ms['store']:.0f}); "
-                f"the goal needs {median(raw) / 2:.0f}")]

@@ -33,13 +33,19 @@ def wrk(url: str, token: str | None = None, method: str = "GET") -> tuple[float,
     return rps, p99
 
 
-def throughput(stack: Stack) -> list[dict]:
-    from bench.cases import REPS, row
-
+def start_bare(stack: Stack) -> tuple[Proc, str]:
+    """The bare Flask app (bench/bare.py) under gunicorn, configured like the API; (process, URL)."""
     port = free_port()
     bare = Proc([sys.executable, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf", "bench.bare:app"],
                 {**stack.base_env, "SYNCQ_API_BIND": f"127.0.0.1:{port}", "SYNCQ_API_WORKERS": "2"})
     wait_until(lambda: port_open("127.0.0.1", port), 30, "the bare app")
+    return bare, f"http://127.0.0.1:{port}"
+
+
+def throughput(stack: Stack) -> list[dict]:
+    from bench.cases import REPS, row
+
+    bare, bare_url = start_bare(stack)
     try:
         done = stack.http.post("/jobs/ping", params={"wait": 10})
         job_id = stack.http.get("/jobs", params={"kind": "ping", "limit": 1}).json()["jobs"][0]["job_id"]
@@ -50,7 +56,7 @@ def throughput(stack: Stack) -> list[dict]:
         stack.sim("latency", {"service": "codeforces", "ms": 60000})
         results = {"bare": [], "job": [], "dedup": []}
         for _ in range(REPS):
-            results["bare"].append(wrk(f"http://127.0.0.1:{port}/bare"))
+            results["bare"].append(wrk(f"{bare_url}/bare"))
             results["job"].append(wrk(f"{stack.url}/jobs/{job_id}", stack.token))
             running = stack.http.post("/contests/sync/all").json()["job_id"]
             results["dedup"].append(wrk(f"{stack.url}/contests/sync/all", stack.token, "POST"))
