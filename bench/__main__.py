@@ -45,9 +45,16 @@ def write(rows: list[dict], seconds: float, done: bool) -> str:
     for r in rows:
         lines.append(f"| {r['case']} | {r['figure']} | {fmt(r['value'])} | {r['goal']} | "
                      f"{'yes' if r['met'] else '**no**'} | {r['note']} |")
+    missed = [r for r in rows if not r["met"]]
+    if missed:
+        lines += ["", "## Why the goals marked **no** are missed", "",
+                  "Written by the run from its own measurements (the rows above).", ""]
+        lines += [f"- **{r['case']}** ({r['figure']}: {fmt(r['value'])}, goal {r['goal']}): "
+                  f"{r.get('why') or 'no explanation measured in this run.'}" for r in missed]
     out = ROOT / "docs" / "benchmarks.md"
     if out.with_name("benchmarks-notes.md").exists():
-        lines += ["", "Why each goal marked **no** is missed, measured: `docs/benchmarks-notes.md`."]
+        lines += ["", "How each cause was found (profiles, experiments, what was fixed on the way): "
+                  "`docs/benchmarks-notes.md`."]
     out.write_text("\n".join(lines) + "\n")
     return "\n".join(lines)
 
