@@ -3,8 +3,8 @@
 Besides the ratio, it reports where each process spends CPU per job and per raw task, and a
 floor measured in the same run: the CPU no job path could avoid (a raw task, a bare HTTP POST
 through gunicorn and Flask, and the job record's insert and end through syncq's own store calls,
-each measured alone). Two cores can run at most `cores / CPU-per-job` jobs a second, so the
-floor says how far below its goal the job path must stay, whatever syncq's own code does.
+each measured alone). The cores can run at most `cores / CPU-per-job` jobs a second, so the
+floor says how much CPU the goal leaves for everything else a job does, whatever the code.
 """
 
 from __future__ import annotations
