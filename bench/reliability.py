@@ -18,6 +18,7 @@ POINTS = [
                             "tests/test_errors_and_health.py"]),
     ("3. store down", ["tests/test_reliability_processes.py::test_store_outage_mid_sync_is_retried_with_backoff_and_the_api_answers_503",
                        "tests/test_jobs_api.py::test_a_failure_celery_saw_while_the_store_was_down_lands_on_the_job",
+                       "tests/test_jobs_api.py::test_a_failure_celery_just_recorded_is_left_for_the_worker_to_write",
                        "tests/test_errors_and_health.py::test_store_down_is_503_for_reads"]),
     ("4. platform fault matrix", ["tests/test_fault_matrix.py", "tests/test_contest_sync_recorded.py"]),
     ("5. concurrency", ["tests/test_concurrency.py", "tests/test_ratelimit.py"]),

@@ -166,13 +166,33 @@ def test_beat_launcher_records_trigger_beat(worker, store_db):
 
 
 def test_a_failure_celery_saw_while_the_store_was_down_lands_on_the_job(client, admin_headers, store_db,
-                                                                         celery_app_under_test):
+                                                                         celery_app_under_test, monkeypatch):
+    from workers import jobs
+
     jobs_store.create("lost-failure-1", "ping", {}, "api")
     jobs_store.mark_started("lost-failure-1")
     celery_app_under_test.backend.mark_as_failure("lost-failure-1", RuntimeError("store unreachable after 4 retries"))
+    monkeypatch.setattr(jobs, "reconcile_after", lambda: 0.0)  # as if the worker's own write never came
     body = client.get("/jobs/lost-failure-1", headers=admin_headers).get_json()
-    assert body["state"] == "FAILURE" and body["error"] == "store unreachable after 4 retries"
+    # The same words the worker writes for a failure (workers.base.error_message).
+    assert body["state"] == "FAILURE" and body["error"] == "RuntimeError: store unreachable after 4 retries"
     assert jobs_store.get("lost-failure-1")["state"] == "FAILURE"
+
+
+def test_a_failure_celery_just_recorded_is_left_for_the_worker_to_write(client, admin_headers, store_db,
+                                                                        celery_app_under_test):
+    from workers.base import JobFailed
+
+    # Celery records a failure a moment before the worker writes it onto the job with what the
+    # job's kind answers; a read in that moment must not answer Celery's copy (a 500) instead.
+    jobs_store.create("failing-now", "ping", {}, "api")
+    jobs_store.mark_started("failing-now")
+    celery_app_under_test.backend.mark_as_failure("failing-now", JobFailed("Codeforces is down", status=502))
+    body = client.get("/jobs/failing-now", headers=admin_headers).get_json()
+    assert body["state"] == "STARTED" and jobs_store.get("failing-now")["state"] == "STARTED"
+    jobs_store.fail("failing-now", "Codeforces is down", status=502, body={"message": "Codeforces is down"})
+    job = client.get("/jobs/failing-now", headers=admin_headers).get_json()
+    assert job["state"] == "FAILURE" and job["error"] == "Codeforces is down"
 
 
 def test_a_redelivered_job_keeps_its_first_start_time(store_db):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import redis
@@ -280,7 +281,7 @@ def wait_for(job_id: str, timeout: float) -> dict[str, Any] | None:
     try:
         while True:
             # Read the store after subscribing, so a notice sent in between is not missed.
-            job = jobs_store.get(job_id)
+            job = reconcile(jobs_store.get(job_id))
             remaining = deadline - time.monotonic()
             if is_finished(job) or remaining <= 0:
                 return job
@@ -300,24 +301,37 @@ def wait_for(job_id: str, timeout: float) -> dict[str, Any] | None:
                 pass
 
 
+def reconcile_after() -> float:
+    """Seconds a failure Celery recorded is left for the worker to write onto its job itself:
+    the store's timeout (the worker's write may wait that long) and a second."""
+    return get_settings().store_timeout_ms / 1000 + 1.0
+
+
 def reconcile(job: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A job still open in MongoDB whose task Celery saw fail (e.g. while MongoDB itself was
-    down, so the failure could not be written then) is marked FAILURE now, with that error."""
+    """A job still open in MongoDB whose task Celery saw fail, and whose worker did not write
+    the failure itself in time (MongoDB was down then), is marked FAILURE now, with that error."""
     if job is None or is_finished(job):
         return job
     from celery.result import AsyncResult
 
+    from workers.base import error_message
     from workers.celery_app import app
 
     try:
         result = AsyncResult(job["_id"], app=app)
         if result.state != "FAILURE":
             return job
-        error = result.result
+        error, done = result.result, result.date_done
     except (OperationalError, *REDIS_UNAVAILABLE):
         return job
-    message = str(error) if str(error) else type(error).__name__
-    jobs_store.fail(job["_id"], message, status=getattr(error, "status", None))
+    # Celery records a failure just before the worker's own write, which also carries what the
+    # job's kind answers (a status, a body); taking Celery's copy in that moment answered a
+    # caller with a 500 and a different message, then the worker's write replaced it.
+    if done is not None:
+        done = done if done.tzinfo else done.replace(tzinfo=timezone.utc)
+        if (datetime.now(timezone.utc) - done).total_seconds() < reconcile_after():
+            return job
+    jobs_store.fail(job["_id"], error_message(error), status=getattr(error, "status", None))
     return jobs_store.get(job["_id"]) or job
 
 
