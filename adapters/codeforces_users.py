@@ -18,11 +18,13 @@ import httpx
 
 from adapters.codeforces import SERVICE, read_envelope
 from adapters.errors import ParseError
-from adapters.http import async_call_with_retry, send_async
+from adapters.http import AtSend, async_call_with_retry, send_async
 from adapters.records import ParseResult, utc_from_epoch
 from syncq.config import Settings
 
-BeforeCall = Callable[[str], Awaitable[None]] | None
+# Awaited before every attempt (a shared rate limit waits for the call's turn there); it may
+# return a hook to run right before the request is written (where the limit logs the call).
+BeforeCall = Callable[[str], Awaitable[AtSend | None]] | None
 MAX_SUBMISSIONS = 10000
 
 
@@ -36,13 +38,14 @@ class Fetched:
 
 async def api_call_async(client: httpx.AsyncClient, settings: Settings, method: str, params: dict[str, Any],
                          before_call: BeforeCall = None) -> Fetched:
-    """GET `/api/<method>` (async) under the retry policy; `before_call` runs before every attempt."""
+    """GET `/api/<method>` (async) under the retry policy; `before_call` runs before every attempt
+    and the hook it returns, if any, right before that attempt's request is written."""
     url = f"{settings.codeforces_url}/api/{method}"
 
     async def once() -> Fetched:
-        if before_call is not None:
-            await before_call(method)  # the shared rate limit pays for retries too
-        response = await send_async(client, "GET", url, service=SERVICE, params=params, allow=(400, 503))
+        at_send = await before_call(method) if before_call is not None else None  # retries pay too
+        response = await send_async(client, "GET", url, service=SERVICE, params=params, allow=(400, 503),
+                                    at_send=at_send)
         return Fetched(read_envelope(response), len(response.content))
 
     return await async_call_with_retry(once, settings)

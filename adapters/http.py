@@ -30,6 +30,9 @@ from syncq.config import Settings, get_settings
 
 USER_AGENT = f"syncq/{__version__} (+https://github.com/syncq/syncq)"
 T = TypeVar("T")
+# Awaited once, right before a request's bytes are written (`send_async(at_send=...)`).
+AtSend = Callable[[], Awaitable[None]]
+AT_SEND = "syncq.at_send"  # the request extension a `RunsAtSend` transport runs
 
 # Stub backends: when set, clients made without an explicit transport use these
 # (tests put an `httpx.MockTransport` here so tasks running in a worker never touch a network).
@@ -64,9 +67,51 @@ def make_async_client(settings: Settings | None = None, *,
     settings = settings or get_settings()
     headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
     transport = transport or default_async_transport
+    if transport is not None and not isinstance(transport, httpx.AsyncHTTPTransport):
+        transport = RunsAtSend(transport)
     kwargs.setdefault("verify", _ssl_context())
     return httpx.AsyncClient(timeout=_timeout(settings), headers=headers, transport=transport,
                              follow_redirects=True, **kwargs)
+
+
+def _at_send_extensions(at_send: AtSend, caller_trace: Callable[..., Awaitable[None]] | None) -> dict[str, Any]:
+    done = False
+
+    async def once() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            await at_send()
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if caller_trace is not None:
+            await caller_trace(event, info)
+        # httpcore's "http11.send_request_headers.started" (or http2's): the connection is open
+        # and nothing is awaited between this event and the write, so a hook that claims a place
+        # in a shared rate limit claims it when the call really goes out, not before connecting.
+        if event.endswith("send_request_headers.started"):
+            await once()
+
+    return {"trace": trace, AT_SEND: once}
+
+
+class RunsAtSend(httpx.AsyncBaseTransport):
+    """Wraps a transport that emits no httpcore trace (a test's `httpx.MockTransport`), so a
+    request's `at_send` hook still runs, just before the transport is handed the request."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport):
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Run the request's hook (if any, once), then send it through the wrapped transport."""
+        hook = request.extensions.get(AT_SEND)
+        if hook is not None:
+            await hook()
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self.inner.aclose()
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
@@ -120,8 +165,11 @@ def send(client: httpx.Client, method: str, url: str, *, service: str, allow: It
 
 
 async def send_async(client: httpx.AsyncClient, method: str, url: str, *, service: str,
-                     allow: Iterable[int] = (), **kwargs: Any) -> httpx.Response:
-    """Async twin of `send`."""
+                     allow: Iterable[int] = (), at_send: AtSend | None = None, **kwargs: Any) -> httpx.Response:
+    """Async twin of `send`; `at_send` is awaited once, right before the request is written."""
+    if at_send is not None:
+        extensions = kwargs.get("extensions") or {}
+        kwargs["extensions"] = {**extensions, **_at_send_extensions(at_send, extensions.get("trace"))}
     try:
         response = await client.request(method, url, **kwargs)
     except httpx.HTTPError as exc:

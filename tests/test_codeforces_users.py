@@ -12,7 +12,7 @@ import pytest
 
 from adapters import codeforces_users as cfu
 from adapters.errors import PermanentError
-from adapters.http import make_async_client
+from adapters.http import make_async_client, send_async
 from syncq.config import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -121,3 +121,74 @@ def test_incremental_paging_fetches_only_the_new_page():
     assert [s["id"] for s in new] == [s["id"] for s in fresh] and requested == [(1, 50)]
     full_bytes = len(json.dumps({"status": "OK", "result": full}))
     assert spent / full_bytes < 0.02
+
+
+def test_the_hook_before_call_returns_runs_once_the_connection_is_open_right_before_the_request_is_written(
+        _simulator):
+    # A real connection to the simulator, so httpcore opens it and says when it writes: a shared
+    # rate limit logs the call here, not before connecting (a descheduled worker connected late).
+    settings = Settings(codeforces_url=f"{_simulator.url}/codeforces", http_retries=1)
+    events: list[str] = []
+
+    async def trace(event, _info):
+        events.append(event)
+
+    async def before_call(method):
+        events.append(f"before_call {method}")
+
+        async def at_send():
+            events.append("at_send")
+        return at_send
+
+    async def main():
+        async with make_async_client(settings) as client:
+            url = f"{settings.codeforces_url}/api/user.info"
+            response = await send_async(client, "GET", url, service="codeforces", params={"handles": "tourist"},
+                                        at_send=await before_call("user.info"), extensions={"trace": trace})
+            return response.json()
+
+    assert asyncio.run(main())["status"] == "OK"
+    assert events.count("at_send") == 1
+    at = events.index("at_send")
+    assert events.index("connection.connect_tcp.complete") < at
+    # Between the event that starts the write and the write's end, nothing else: the call is
+    # logged at the moment it really goes out.
+    assert events[at - 1] == "http11.send_request_headers.started"
+    assert events[at + 1] == "http11.send_request_headers.complete"
+
+
+def test_every_attempt_runs_its_own_hook_before_the_stub_transport_sees_the_request():
+    seen: list[str] = []
+    answers = iter([httpx.Response(503, text="busy"), httpx.Response(200, json={"status": "OK", "result": []})])
+
+    def handler(request):
+        seen.append("request")
+        return next(answers)
+
+    async def before_call(method):
+        seen.append(f"before_call {method}")
+
+        async def at_send():
+            seen.append("at_send")
+        return at_send
+
+    async def main():
+        async with make_async_client(FAST, transport=httpx.MockTransport(handler)) as client:
+            return await cfu.api_call_async(client, FAST, "user.rating", {"handle": "x"}, before_call)
+
+    assert asyncio.run(main()).result == []
+    # A stub transport emits no httpcore trace: the hook runs just before it is handed the request,
+    # once per attempt (a retried call pays the shared limit again).
+    assert seen == ["before_call user.rating", "at_send", "request"] * 2
+
+
+def test_a_before_call_that_returns_no_hook_still_lets_the_call_go():
+    async def before_call(_method):
+        return None  # the rate limit's local fallback already spaced the call
+
+    async def main():
+        transport = httpx.MockTransport(lambda r: httpx.Response(200, json={"status": "OK", "result": [1]}))
+        async with make_async_client(FAST, transport=transport) as client:
+            return await cfu.api_call_async(client, FAST, "user.rating", {"handle": "x"}, before_call)
+
+    assert asyncio.run(main()).result == [1]

@@ -10,6 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.contest_stubs import install
+from tests.procs import wait_until
 
 
 @pytest.fixture()
@@ -46,6 +47,7 @@ def test_fifty_simultaneous_sync_all_triggers_make_exactly_one_run(live_api, adm
 
 
 def test_two_workers_never_sync_the_same_platform_at_once(worker, simulator, store_db):
+    from store import jobs as jobs_store
     from workers.contests import sync_platform
     from workers.jobs import wait_for
 
@@ -53,6 +55,8 @@ def test_two_workers_never_sync_the_same_platform_at_once(worker, simulator, sto
     # Two runs of one platform at once (e.g. from Flower): the second waits for the first.
     first, second = sync_platform.apply_async(("codechef",)), sync_platform.apply_async(("codechef",))
     for result in (first, second):
+        # A run started outside the API is recorded as a job when a worker starts it.
+        wait_until(lambda: jobs_store.get(result.id), 30, "the worker to record the run as a job")
         assert wait_for(result.id, 60)["state"] == "SUCCESS"
     fetches = sorted((e["start"], e["end"]) for e in simulator.log() if e["service"] == "codechef")
     assert len(fetches) == 2 and fetches[0][1] <= fetches[1][0]

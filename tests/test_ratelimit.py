@@ -85,6 +85,31 @@ def test_a_caller_that_oversleeps_its_slot_still_goes_without_crowding_the_secon
     assert time.monotonic() - start >= wait - 0.1
 
 
+def test_waiting_for_a_slot_claims_nothing_until_the_call_is_written(redis_url):
+    import asyncio
+
+    key = f"test:rl:{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(redis_url)
+    limiter = RateLimiter(key, rate=20.0, burst=1, client=client)
+
+    async def main() -> None:
+        at_send = await limiter.before_call("user.info")
+        # The slot is taken, but the call is logged as sent only when its request is written.
+        assert client.zcard(f"{key}:sent") == 0
+        await at_send()
+        assert client.zcard(f"{key}:sent") == 1
+
+    asyncio.run(main())
+
+
+def test_with_redis_down_the_local_bucket_spaces_the_call_and_no_claim_is_asked_for():
+    import asyncio
+
+    limiter = RateLimiter("test:rl:down", rate=1000.0, burst=1,
+                          client=redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2))
+    assert asyncio.run(limiter.before_call("user.info")) is None
+
+
 def test_concurrent_calls_on_one_event_loop_each_claim_their_place_on_the_loop_itself(redis_url):
     import asyncio
     import threading
@@ -100,8 +125,13 @@ def test_concurrent_calls_on_one_event_loop_each_claim_their_place_on_the_loop_i
 
     limiter.claim = recording_claim
 
+    async def one_call() -> None:
+        at_send = await limiter.before_call("user.info")  # waits for the slot; claims nothing yet
+        assert at_send is not None
+        await at_send()  # what the adapter runs right before the request is written
+
     async def six_calls_at_once() -> int:
-        await asyncio.gather(*(limiter.before_call("user.info") for _ in range(6)))
+        await asyncio.gather(*(one_call() for _ in range(6)))
         return threading.get_ident()
 
     loop_thread = asyncio.run(six_calls_at_once())
