@@ -136,7 +136,8 @@ def task_overhead(stack: Stack, jobs: int = 2000) -> list[dict]:
     # Every process shares the machine's cores, so jobs/s can never exceed cores / (CPU seconds
     # all of them spend per job); the store is one Python process, so never 1 / its own either.
     cores = os.cpu_count() or 1
-    ceiling = min(cores / (sum(job_ms.values()) / 1000), 1 / (job_ms["store"] / 1000))
+    spent = sum(job_ms.values())
+    ceiling = min(cores / (spent / 1000), 1 / (job_ms["store"] / 1000))
     floor = sum(floor_ms.values())
     floor_ceiling = cores / (floor / 1000)
     # The CPU a job may cost for the goal to be reachable at all (every core busy all the time).
@@ -145,7 +146,6 @@ def task_overhead(stack: Stack, jobs: int = 2000) -> list[dict]:
     def parts(ms: dict[str, float]) -> str:
         return ", ".join(f"{name} {value:.2f}" for name, value in ms.items())
 
-    spent = sum(job_ms.values())
     why = (f"{cores} cores run at most {floor_ceiling:.0f} jobs/s ({floor_ceiling / median(raw):.3f} of the raw "
            f"rate) even if a job cost only its floor, measured part by part in this run: {floor:.2f} ms of CPU "
            f"(the raw task itself {floor_ms['raw task']:.2f}; a bare Flask POST under the same gunicorn "
@@ -162,7 +162,7 @@ def task_overhead(stack: Stack, jobs: int = 2000) -> list[dict]:
     case = "task overhead: 2,000 trivial jobs through the job API"
     return [row(case, "jobs/s end to end / raw Celery no-op tasks/s", ratio, ">= 0.5", ratio >= 0.5,
                 f"{median(ours):.0f} jobs/s vs {median(raw):.0f} tasks/s", why),
-            row(case, "CPU per job, every process (ms)", sum(job_ms.values()), "report", True, parts(job_ms)),
+            row(case, "CPU per job, every process (ms)", spent, "report", True, parts(job_ms)),
             row(case, "CPU per raw no-op task, every process (ms)", sum(task_ms.values()), "report", True,
                 parts(task_ms)),
             row(case, "ceiling that CPU sets on jobs/s / raw tasks/s", ceiling / median(raw), "report", True,

@@ -3,9 +3,9 @@
 Each call reserves a slot (GCRA): slots are `1/rate` apart, and up to `burst` may fall at
 once after a quiet spell; nobody polls, so no capacity is lost to wake-up latency. Once its
 slot has come and its connection is open, right before the request is written, the call also
-claims a place in a log of the calls really sent: at most `rate`
-in any second (widened by a margin), so a caller that wakes late for its slot still goes,
-but never crowds a second the others already filled. Both scripts run atomically in Redis
+claims a place in a log of the calls really sent: at most `rate` in any second (widened by a
+margin), so a caller that wakes late for its slot still goes, but never crowds a second the
+others already filled. Both scripts run atomically in Redis
 on Redis's own clock, so any number of processes share one budget. With Redis down, each
 process falls back to a local bucket of the same size (logged), never failing a sync for it.
 """
@@ -16,10 +16,10 @@ import logging
 import os
 import threading
 import time
-from typing import Awaitable, Callable
 
 import redis
 
+from adapters.http import AtSend
 from syncq.config import get_settings
 from syncq.redisconn import UNAVAILABLE, get_redis, script
 
@@ -140,7 +140,7 @@ class RateLimiter:
             time.sleep(delay)
         return slot
 
-    async def before_call(self, _method: str) -> Callable[[], Awaitable[None]] | None:
+    async def before_call(self, _method: str) -> AtSend | None:
         """The adapters' `before_call` hook: wait for a slot without blocking the event loop.
 
         Returns `claim_sent`, which the adapter runs once the connection is open, right before
@@ -162,6 +162,7 @@ class RateLimiter:
         # on the loop itself: a claim made in a helper thread waited for the loop to wake first.
         while (delay := self.claim()) > 0:
             await asyncio.sleep(delay)
+
 
 def codeforces_limiter() -> RateLimiter:
     """The Codeforces limit from the settings (SYNCQ_CF_RATE_PER_SECOND, SYNCQ_CF_RATE_BURST)."""
