@@ -10,7 +10,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
-from syncq.config import Settings
+from core.settings import Settings
 
 
 def _cron(expr: str) -> crontab:

@@ -18,7 +18,7 @@ from adapters import registry
 from adapters.errors import ParseError, PermanentError, TransientError
 from adapters.http import call_with_retry, decode_json, send
 from adapters.records import Contest, ParseResult, utc_from_epoch
-from syncq.config import Settings
+from core.settings import Settings
 
 NAME = "codeforces"
 SERVICE = "codeforces"

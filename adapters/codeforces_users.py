@@ -20,7 +20,7 @@ from adapters.codeforces import SERVICE, read_envelope
 from adapters.errors import ParseError
 from adapters.http import AtSend, async_call_with_retry, send_async
 from adapters.records import ParseResult, utc_from_epoch
-from syncq.config import Settings
+from core.settings import Settings
 
 # Awaited before every attempt (a shared rate limit waits for the call's turn there); it may
 # return a hook to run right before the request is written (where the limit logs the call).

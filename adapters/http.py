@@ -25,8 +25,8 @@ from tenacity import (
 )
 
 from adapters.errors import ParseError, PermanentError, TransientError
-from syncq import __version__
-from syncq.config import Settings, get_settings
+from core import __version__
+from core.settings import Settings, get_settings
 
 USER_AGENT = f"syncq/{__version__} (+https://github.com/syncq/syncq)"
 T = TypeVar("T")

@@ -16,7 +16,7 @@ from adapters import registry
 from adapters.errors import ParseError, PermanentError
 from adapters.http import call_with_retry, decode_json, send
 from adapters.records import Contest, ParseResult, phase_at, utc_from_epoch
-from syncq.config import Settings
+from core.settings import Settings
 
 NAME = "leetcode"
 SERVICE = "leetcode"

@@ -22,7 +22,7 @@ import httpx
 from adapters.errors import ParseError, SyncError
 from adapters.http import async_call_with_retry, decode_json, send_async
 from adapters.records import ParseResult
-from syncq.config import Settings
+from core.settings import Settings
 
 SERVICE = "raida"
 SERIAL = re.compile(r"^[0-9ABCDEFGHJKMNPQRSTVWXYZ]{1,26}$")

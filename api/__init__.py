@@ -15,7 +15,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from store.util import iso
-from syncq.config import Settings, get_settings
+from core.settings import Settings, get_settings
 
 BLUEPRINTS = ("api.auth", "api.health", "api.jobs", "api.contests", "api.students", "api.raida", "api.openapi")
 

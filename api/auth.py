@@ -24,9 +24,9 @@ from flask_jwt_extended import (
 import store.users as users
 from api.errors import ApiError, error_response
 from api.validation import json_object, string_field
-from syncq.config import Settings
-from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
-from syncq.redisconn import get_redis
+from core.settings import Settings
+from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
+from core.redisconn import get_redis
 
 bp = Blueprint("auth", __name__)
 VERIFIED_TOKENS_MAX = 4096

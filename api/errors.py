@@ -8,7 +8,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 import store
-from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
+from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from workers.jobs import BrokerUnavailable
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 import store
-from syncq.redisconn import get_redis
+from core.redisconn import get_redis
 
 bp = Blueprint("health", __name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from syncq import __version__
+from core import __version__
 
 bp = Blueprint("openapi", __name__)
 

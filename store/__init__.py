@@ -17,7 +17,7 @@ from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError  # noqa: F401
 from pymongo.uri_parser import parse_uri
 
-from syncq.config import get_settings
+from core.settings import get_settings
 
 DEFAULT_DB = "syncq"
 

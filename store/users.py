@@ -13,8 +13,8 @@ import store
 from store.util import utcnow
 from syncq import nearcache
 from syncq.nearcache import NearCache
-from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
-from syncq.redisconn import get_redis
+from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
+from core.redisconn import get_redis
 
 ROLES = ("admin", "user")
 # Every request's token is checked against its user; the user's public fields are kept in

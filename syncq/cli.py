@@ -7,7 +7,7 @@ import getpass
 import sys
 from typing import Sequence
 
-from syncq.config import ConfigError, get_settings
+from core.settings import ConfigError, get_settings
 
 
 def _read_password(args: argparse.Namespace) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from syncq.config import get_settings
+from core.settings import get_settings
 
 TERMINAL = ("SUCCESS", "FAILURE")
 REFUSED = (400, 401, 403, 404, 405, 409, 413, 429, 503)

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from syncq.config import get_settings
+from core.settings import get_settings
 
 
 def flower_argv(port: int, address: str) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import redis
 
-from syncq.config import get_settings
+from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ import pytest  # noqa: E402
 import redis  # noqa: E402
 
 import store  # noqa: E402
-from syncq.config import reload_settings  # noqa: E402
+from core.settings import reload_settings  # noqa: E402
 from syncq.embedded import start_secantus  # noqa: E402
 
 reload_settings()

@@ -12,7 +12,7 @@ import pytest
 from adapters import atcoder, codechef, codeforces, leetcode, registry
 from adapters.errors import ParseError, PermanentError, SyncError, TransientError
 from adapters.http import make_client
-from syncq.config import Settings
+from core.settings import Settings
 from syncq.samples.contests import FIXED_NOW
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -161,7 +161,7 @@ def test_login_with_broken_json_is_400(client, store_db):
 
 
 def test_login_brute_force_is_limited_per_username(client, store_db):
-    from syncq.redisconn import get_redis
+    from core.redisconn import get_redis
 
     users.create("target", "s3cret-password", "admin")
     get_redis().delete("syncq:login:user:target", "syncq:login:addr:127.0.0.1")
@@ -176,7 +176,7 @@ def test_login_brute_force_is_limited_per_username(client, store_db):
 
 
 def test_login_brute_force_is_limited_per_address(client, store_db):
-    from syncq.redisconn import get_redis
+    from core.redisconn import get_redis
 
     get_redis().delete("syncq:login:addr:10.8.0.1")
     codes = [client.post("/auth/login", json={"username": f"user{i}", "password": "x"},
@@ -188,7 +188,7 @@ def test_login_brute_force_is_limited_per_address(client, store_db):
 def test_passwords_and_the_jwt_secret_never_reach_logs_or_responses(client, store_db, caplog):
     import logging
 
-    from syncq.config import get_settings
+    from core.settings import get_settings
 
     secret = get_settings().jwt_secret
     caplog.set_level(logging.DEBUG)

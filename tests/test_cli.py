@@ -31,7 +31,7 @@ def test_token_is_signed_with_the_configured_secret(store_db, capsys):
     users.create("ops", "a-long-password", "admin")
     assert main(["token", "--sub", "ops", "--role", "admin"]) == 0
     token = capsys.readouterr().out.strip()
-    from syncq.config import get_settings
+    from core.settings import get_settings
 
     claims = pyjwt.decode(token, get_settings().jwt_secret, algorithms=["HS256"])
     assert claims["sub"] == "ops" and claims["role"] == "admin"

@@ -13,7 +13,7 @@ import pytest
 from adapters import codeforces_users as cfu
 from adapters.errors import PermanentError
 from adapters.http import make_async_client, send_async
-from syncq.config import Settings
+from core.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FAST = Settings(http_backoff_base=0.0, http_backoff_max=0.0, http_retries=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import schedules
-from syncq.config import ConfigError, Settings
+from core.settings import ConfigError, Settings
 
 
 def test_defaults_match_the_readme():

@@ -110,7 +110,7 @@ def test_sync_all_runs_every_platform_when_one_fails(client, admin_headers, work
 
 
 def test_sync_all_follows_the_configured_order(client, admin_headers, worker, monkeypatch):
-    from syncq.config import reload_settings
+    from core.settings import reload_settings
 
     install(monkeypatch)
     monkeypatch.setenv("SYNCQ_PLATFORM_ORDER", "atcoder,codechef")
@@ -151,7 +151,7 @@ def test_trigger_while_a_sync_all_runs_is_deduplicated(client, admin_headers, wo
     gate.set()
     assert client.get(f"/jobs/{first['job_id']}?wait=30", headers=admin_headers).status_code == 200
     # The guard is gone once the run ends (found through Redis, with its note of which job held it).
-    from syncq.redisconn import get_redis
+    from core.redisconn import get_redis
 
     assert get_redis().get(f"syncq:guard-of:{first['job_id']}") is None
     third = client.post("/contests/sync/all", headers=admin_headers).get_json()

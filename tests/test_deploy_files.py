@@ -98,7 +98,7 @@ def test_flower_command_is_a_syncq_subcommand_with_required_basic_auth():
 
 
 def test_flower_refuses_to_start_without_basic_auth(monkeypatch):
-    from syncq.config import reload_settings
+    from core.settings import reload_settings
     from syncq.flower import flower_argv
 
     monkeypatch.delenv("FLOWER_USER", raising=False)

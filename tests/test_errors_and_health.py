@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncq.config import ConfigError, Settings
+from core.settings import ConfigError, Settings
 from syncq.embedded import free_port
 
 
@@ -31,7 +31,7 @@ def test_health_ok(client):
 @pytest.fixture()
 def redis_down(monkeypatch, celery_app_under_test):
     """Point the API and the Celery producer at a port where no Redis listens."""
-    from syncq.config import reload_settings
+    from core.settings import reload_settings
 
     bad = f"redis://127.0.0.1:{free_port()}/0"
     good = celery_app_under_test.conf.broker_url

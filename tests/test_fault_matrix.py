@@ -31,7 +31,7 @@ SOURCES = [("codeforces", "codeforces"), ("leetcode", "leetcode"), ("codechef", 
 
 @pytest.fixture()
 def fast_timeouts(monkeypatch, simulator):
-    from syncq.config import reload_settings
+    from core.settings import reload_settings
 
     monkeypatch.setenv("SYNCQ_HTTP_TIMEOUT", "0.3")
     monkeypatch.setenv("SYNCQ_HTTP_RETRIES", "1")

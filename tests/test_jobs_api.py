@@ -223,7 +223,7 @@ def test_a_finished_job_is_served_from_recent_reads_and_a_running_one_is_not(sto
 
 
 def test_ending_a_job_drops_only_its_own_guard_and_tells_its_waiters(store_db):
-    from syncq.redisconn import get_redis
+    from core.redisconn import get_redis
     from workers import jobs
 
     client = get_redis()

@@ -66,7 +66,7 @@ def test_a_lost_subscription_stops_the_memory_being_trusted(client, admin_header
 
 
 def test_a_guards_holder_is_remembered_until_its_release_is_announced(store_db, redis_url):
-    from syncq.redisconn import get_redis
+    from core.redisconn import get_redis
     from workers import jobs
 
     _listening()

@@ -53,7 +53,7 @@ def live_api(app, monkeypatch, admin_token, celery_app_under_test):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", {"Authorization": f"Bearer {admin_token}"}
     server.shutdown()
-    from syncq.redisconn import get_redis
+    from core.redisconn import get_redis
 
     for key in get_redis().scan_iter("syncq:guard:*"):  # the fuzz's jobs never end: free their guards
         get_redis().delete(key)

@@ -14,7 +14,7 @@ import adapters.http
 from adapters import raida
 from adapters.errors import ParseError
 from adapters.http import make_async_client
-from syncq.config import Settings, reload_settings
+from core.settings import Settings, reload_settings
 from tests.fake_raida import TEMPLATE, FakeNetwork
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import bson
 import pytest
 
-from syncq.redisconn import get_redis
+from core.redisconn import get_redis
 from workers import cache
 
 STUDENT = {"name": "Gennady", "email": "g@example.com", "codeforcesHandle": "tourist"}
@@ -135,7 +135,7 @@ def test_redis_down_cache_means_live_fetch(simulator, store_db, monkeypatch):
 
     students_store.create("S", "s@example.com", "student_0012")
     monkeypatch.setenv("SYNCQ_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
-    from syncq.config import reload_settings
+    from core.settings import reload_settings
 
     reload_settings()
     doc = ws.sync_one("student_0012", use_cache=True, full=False)

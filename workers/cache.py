@@ -13,8 +13,8 @@ import json
 import logging
 from typing import Any
 
-from syncq.config import get_settings
-from syncq.redisconn import UNAVAILABLE, get_redis
+from core.settings import get_settings
+from core.redisconn import UNAVAILABLE, get_redis
 
 log = logging.getLogger(__name__)
 KINDS = ("info", "contest", "submissions")

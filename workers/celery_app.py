@@ -6,7 +6,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 import schedules
-from syncq.config import Settings, get_settings
+from core.settings import Settings, get_settings
 
 TASK_MODULES = ["workers.system", "workers.contests", "workers.students", "workers.raida"]
 

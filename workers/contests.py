@@ -21,9 +21,9 @@ import store.jobs as jobs_store
 from adapters import registry
 from adapters.errors import SyncError
 from adapters.http import make_client
-from syncq.config import get_settings
-from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
-from syncq.redisconn import get_redis
+from core.settings import get_settings
+from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
+from core.redisconn import get_redis
 from workers import jobs
 from workers.base import JobTask, error_message
 from workers.celery_app import app

@@ -19,10 +19,10 @@ from kombu.exceptions import OperationalError
 
 import store.jobs as jobs_store
 from syncq import nearcache
-from syncq.config import get_settings
+from core.settings import get_settings
 from syncq.nearcache import NearCache
-from syncq.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
-from syncq.redisconn import get_redis, script
+from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
+from core.redisconn import get_redis, script
 
 
 class BrokerUnavailable(Exception):

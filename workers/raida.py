@@ -12,7 +12,7 @@ import store.raida as raida_store
 from adapters import raida
 from adapters.http import make_async_client
 from store.util import iso, utcnow
-from syncq.config import get_settings
+from core.settings import get_settings
 from workers import jobs
 from workers.base import JobFailed, JobTask
 from workers.celery_app import app

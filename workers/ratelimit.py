@@ -20,8 +20,8 @@ import time
 import redis
 
 from adapters.http import AtSend
-from syncq.config import get_settings
-from syncq.redisconn import UNAVAILABLE, get_redis, script
+from core.settings import get_settings
+from core.redisconn import UNAVAILABLE, get_redis, script
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from adapters import codeforces_users as cfu
 from adapters.errors import SyncError
 from adapters.http import make_async_client
 from store.util import json_safe
-from syncq.config import get_settings
+from core.settings import get_settings
 from workers import cache, jobs
 from workers.base import JobFailed, JobTask, error_message
 from workers.celery_app import app

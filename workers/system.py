@@ -46,6 +46,6 @@ def launch(self, kind: str, params: dict[str, Any] | None = None, trigger: str =
 def noop(counter: str | None = None) -> None:
     """A bare Celery task with no job record (the benchmarks' reference for task overhead)."""
     if counter:
-        from syncq.redisconn import get_redis
+        from core.redisconn import get_redis
 
         get_redis().incr(counter)

@@ -7,7 +7,7 @@ import threading
 
 import redis
 
-from syncq.config import get_settings
+from core.settings import get_settings
 
 _lock = threading.Lock()
 _client: redis.Redis | None = None
