@@ -1,77 +1,31 @@
 """All of syncq's configuration, read from the environment in this one place.
 
-Every variable is listed in the README's configuration table; `Settings.from_env()`
-is the only code that reads `os.environ` for syncq's own settings.
+`Settings` is a pydantic-settings model: each field is the variable `SYNCQ_<FIELD>` (see the
+README's configuration table), typed and range-checked; `get_settings()` reads it once.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_JWT_SECRET_BYTES = 32
+_URLS = ("codeforces_url", "leetcode_url", "codechef_url", "atcoder_url", "kenkoooo_url",
+         "raida_url_template", "api_url")
 
 
 class ConfigError(ValueError):
     """A configuration variable is missing or malformed; the message names it."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int | None = None) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
+class Settings(BaseSettings):
+    """syncq's settings: every `SYNCQ_*` variable (and Flower's basic auth), typed and checked."""
 
-
-def _float(env: Mapping[str, str], name: str, default: float, minimum: float | None = None) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-
-def _str(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = env.get(name)
-    return default if raw is None or raw.strip() == "" else raw.strip()
-
-
-def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
-
-
-@dataclass(frozen=True)
-class Settings:
-    """syncq's settings; build with `Settings.from_env()` (or `get_settings()`)."""
+    model_config = SettingsConfigDict(env_prefix="SYNCQ_", env_ignore_empty=True, frozen=True,
+                                      extra="ignore", populate_by_name=True)
 
     # --- infrastructure -------------------------------------------------------------
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -79,26 +33,26 @@ class Settings:
     queue: str = "syncq"
     # Seconds before the Redis broker hands an unacknowledged task to another worker;
     # must exceed the longest task, or a slow task runs twice.
-    visibility_timeout: int = 7200
-    result_expires: int = 86400
+    visibility_timeout: int = Field(7200, ge=5)
+    result_expires: int = Field(86400, ge=60)
     # Seconds a "one run at a time" guard lives if nobody releases it (worker died).
-    job_lock_ttl: int = 1800
-    store_timeout_ms: int = 5000
+    job_lock_ttl: int = Field(1800, ge=10)
+    store_timeout_ms: int = Field(5000, ge=100)
     log_level: str = "INFO"
 
     # --- API ---------------------------------------------------------------------------
     jwt_secret: str = ""
-    jwt_expires: int = 3600
-    max_body_bytes: int = 64 * 1024
-    login_max_attempts: int = 5
-    login_window: int = 300
+    jwt_expires: int = Field(3600, ge=60)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    login_max_attempts: int = Field(5, ge=1)
+    login_window: int = Field(300, ge=1)
 
     # --- HTTP policy shared by every adapter ---------------------------------------------
-    http_timeout: float = 20.0
-    http_connect_timeout: float = 5.0
-    http_retries: int = 3
-    http_backoff_base: float = 0.5
-    http_backoff_max: float = 30.0
+    http_timeout: float = Field(20.0, ge=0.1)
+    http_connect_timeout: float = Field(5.0, ge=0.1)
+    http_retries: int = Field(3, ge=0)
+    http_backoff_base: float = Field(0.5, ge=0.0)
+    http_backoff_max: float = Field(30.0, ge=0.0)
 
     # --- contests ------------------------------------------------------------------------
     codeforces_url: str = "https://codeforces.com"
@@ -106,91 +60,64 @@ class Settings:
     codechef_url: str = "https://www.codechef.com"
     atcoder_url: str = "https://atcoder.jp"
     kenkoooo_url: str = "https://kenkoooo.com"
-    platform_order: tuple[str, ...] = ("codeforces", "leetcode", "codechef", "atcoder")
+    platform_order: Annotated[tuple[str, ...], NoDecode] = ("codeforces", "leetcode", "codechef", "atcoder")
     contests_schedule_enabled: bool = True
-    contests_schedule_hours: int = 6
+    contests_schedule_hours: int = Field(6, ge=1)
 
     # --- students ------------------------------------------------------------------------
-    cf_rate_per_second: float = 0.5
-    cf_rate_burst: int = 3
-    cache_info_ttl: int = 6 * 3600
-    cache_contest_ttl: int = 6 * 3600
-    cache_submissions_ttl: int = 2 * 3600
+    cf_rate_per_second: float = Field(0.5, ge=0.001)
+    cf_rate_burst: int = Field(3, ge=1)
+    cache_info_ttl: int = Field(6 * 3600, ge=1)
+    cache_contest_ttl: int = Field(6 * 3600, ge=1)
+    cache_submissions_ttl: int = Field(2 * 3600, ge=1)
     students_schedule_enabled: bool = True
     students_schedule_cron: str = "0 3 * * *"
 
     # --- RAIDA ---------------------------------------------------------------------------
     raida_url_template: str = "https://raida{i}.cloudcoin.global"
-    raida_count: int = 25
-    raida_quorum: int = 13
-    raida_directory_index: int = 11
-    raida_timeout: float = 2.0
+    raida_count: int = Field(25, ge=1)
+    raida_quorum: int = Field(13, ge=1)
+    raida_directory_index: int = Field(11, ge=0)
+    raida_timeout: float = Field(2.0, ge=0.05)
     raida_schedule_enabled: bool = True
-    raida_schedule_minutes: int = 60
+    raida_schedule_minutes: int = Field(60, ge=1)
 
     # --- CLI client (`syncq sync ...`, `syncq jobs ...`) ---------------------------------
     api_url: str = "http://127.0.0.1:8000"
-    api_token: str = ""
+    api_token: str = Field("", validation_alias=AliasChoices("api_token", "SYNCQ_TOKEN"))
 
     # --- Flower --------------------------------------------------------------------------
-    flower_user: str = ""
-    flower_password: str = ""
+    flower_user: str = Field("", validation_alias=AliasChoices("flower_user", "FLOWER_USER"))
+    flower_password: str = Field("", validation_alias=AliasChoices("flower_password", "FLOWER_PASSWORD"))
+
+    @field_validator("platform_order", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator(*_URLS, mode="after")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+    @field_validator("log_level", mode="after")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        """Read every SYNCQ_* variable (and FLOWER_* basic auth) from `env` (default os.environ)."""
-        e = os.environ if env is None else env
-        d = cls()
-        return cls(
-            redis_url=_str(e, "SYNCQ_REDIS_URL", d.redis_url),
-            mongodb_uri=_str(e, "SYNCQ_MONGODB_URI", d.mongodb_uri),
-            queue=_str(e, "SYNCQ_QUEUE", d.queue),
-            visibility_timeout=_int(e, "SYNCQ_VISIBILITY_TIMEOUT", d.visibility_timeout, 5),
-            result_expires=_int(e, "SYNCQ_RESULT_EXPIRES", d.result_expires, 60),
-            job_lock_ttl=_int(e, "SYNCQ_JOB_LOCK_TTL", d.job_lock_ttl, 10),
-            store_timeout_ms=_int(e, "SYNCQ_STORE_TIMEOUT_MS", d.store_timeout_ms, 100),
-            log_level=_str(e, "SYNCQ_LOG_LEVEL", d.log_level).upper(),
-            jwt_secret=e.get("SYNCQ_JWT_SECRET", ""),
-            jwt_expires=_int(e, "SYNCQ_JWT_EXPIRES", d.jwt_expires, 60),
-            max_body_bytes=_int(e, "SYNCQ_MAX_BODY_BYTES", d.max_body_bytes, 1024),
-            login_max_attempts=_int(e, "SYNCQ_LOGIN_MAX_ATTEMPTS", d.login_max_attempts, 1),
-            login_window=_int(e, "SYNCQ_LOGIN_WINDOW", d.login_window, 1),
-            http_timeout=_float(e, "SYNCQ_HTTP_TIMEOUT", d.http_timeout, 0.1),
-            http_connect_timeout=_float(e, "SYNCQ_HTTP_CONNECT_TIMEOUT", d.http_connect_timeout, 0.1),
-            http_retries=_int(e, "SYNCQ_HTTP_RETRIES", d.http_retries, 0),
-            http_backoff_base=_float(e, "SYNCQ_HTTP_BACKOFF_BASE", d.http_backoff_base, 0.0),
-            http_backoff_max=_float(e, "SYNCQ_HTTP_BACKOFF_MAX", d.http_backoff_max, 0.0),
-            codeforces_url=_str(e, "SYNCQ_CODEFORCES_URL", d.codeforces_url).rstrip("/"),
-            leetcode_url=_str(e, "SYNCQ_LEETCODE_URL", d.leetcode_url).rstrip("/"),
-            codechef_url=_str(e, "SYNCQ_CODECHEF_URL", d.codechef_url).rstrip("/"),
-            atcoder_url=_str(e, "SYNCQ_ATCODER_URL", d.atcoder_url).rstrip("/"),
-            kenkoooo_url=_str(e, "SYNCQ_KENKOOO_URL", d.kenkoooo_url).rstrip("/"),
-            platform_order=_list(e, "SYNCQ_PLATFORM_ORDER", d.platform_order),
-            contests_schedule_enabled=_bool(e, "SYNCQ_CONTESTS_SCHEDULE_ENABLED", d.contests_schedule_enabled),
-            contests_schedule_hours=_int(e, "SYNCQ_CONTESTS_SCHEDULE_HOURS", d.contests_schedule_hours, 1),
-            cf_rate_per_second=_float(e, "SYNCQ_CF_RATE_PER_SECOND", d.cf_rate_per_second, 0.001),
-            cf_rate_burst=_int(e, "SYNCQ_CF_RATE_BURST", d.cf_rate_burst, 1),
-            cache_info_ttl=_int(e, "SYNCQ_CACHE_INFO_TTL", d.cache_info_ttl, 1),
-            cache_contest_ttl=_int(e, "SYNCQ_CACHE_CONTEST_TTL", d.cache_contest_ttl, 1),
-            cache_submissions_ttl=_int(e, "SYNCQ_CACHE_SUBMISSIONS_TTL", d.cache_submissions_ttl, 1),
-            students_schedule_enabled=_bool(e, "SYNCQ_STUDENTS_SCHEDULE_ENABLED", d.students_schedule_enabled),
-            students_schedule_cron=_str(e, "SYNCQ_STUDENTS_SCHEDULE_CRON", d.students_schedule_cron),
-            raida_url_template=_str(e, "SYNCQ_RAIDA_URL_TEMPLATE", d.raida_url_template).rstrip("/"),
-            raida_count=_int(e, "SYNCQ_RAIDA_COUNT", d.raida_count, 1),
-            raida_quorum=_int(e, "SYNCQ_RAIDA_QUORUM", d.raida_quorum, 1),
-            raida_directory_index=_int(e, "SYNCQ_RAIDA_DIRECTORY_INDEX", d.raida_directory_index, 0),
-            raida_timeout=_float(e, "SYNCQ_RAIDA_TIMEOUT", d.raida_timeout, 0.05),
-            raida_schedule_enabled=_bool(e, "SYNCQ_RAIDA_SCHEDULE_ENABLED", d.raida_schedule_enabled),
-            raida_schedule_minutes=_int(e, "SYNCQ_RAIDA_SCHEDULE_MINUTES", d.raida_schedule_minutes, 1),
-            api_url=_str(e, "SYNCQ_API_URL", d.api_url).rstrip("/"),
-            api_token=e.get("SYNCQ_TOKEN", "").strip(),
-            flower_user=_str(e, "FLOWER_USER", d.flower_user),
-            flower_password=e.get("FLOWER_PASSWORD", ""),
-        )
+    def from_env(cls) -> "Settings":
+        """The settings from the process environment; ConfigError names a bad variable."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc)) from None
 
-    def replace(self, **changes) -> "Settings":
+    def replace(self, **changes: Any) -> "Settings":
         """A copy with some fields changed (tests, the standalone launcher)."""
-        return dataclasses.replace(self, **changes)
+        return self.model_copy(update=changes)
 
     def require_jwt_secret(self) -> str:
         """The JWT secret, or a ConfigError saying why the API cannot start without it."""
@@ -207,6 +134,17 @@ class Settings:
                 f"{MIN_JWT_SECRET_BYTES} bytes so HS256 tokens cannot be brute-forced"
             )
         return secret
+
+
+def _explain(exc: ValidationError) -> str:
+    """Each bad value named by its environment variable."""
+    parts = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        variable = {"api_token": "SYNCQ_TOKEN", "flower_user": "FLOWER_USER",
+                    "flower_password": "FLOWER_PASSWORD"}.get(field, f"SYNCQ_{field.upper()}")
+        parts.append(f"{variable}: {error['msg']}, got {error.get('input')!r}")
+    return "; ".join(parts)
 
 
 @lru_cache(maxsize=1)

@@ -8,31 +8,50 @@ import schedules
 from core.settings import ConfigError, Settings
 
 
-def test_defaults_match_the_readme():
-    s = Settings.from_env({})
+@pytest.fixture()
+def env(monkeypatch):
+    """A process environment with no syncq variable; returns a setter."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("SYNCQ_") or name.startswith("FLOWER_"):
+            monkeypatch.delenv(name)
+
+    def set_env(values: dict[str, str]) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_env
+
+
+def test_defaults_match_the_readme(env):
+    s = Settings.from_env()
     assert s.redis_url == "redis://127.0.0.1:6379/0"
     assert s.mongodb_uri == "mongodb://127.0.0.1:27017/syncq"
     assert s.codeforces_url == "https://codeforces.com" and s.raida_directory_index == 11
 
 
-def test_values_come_from_the_environment():
-    s = Settings.from_env({"SYNCQ_REDIS_URL": "redis://r:1/2", "SYNCQ_VISIBILITY_TIMEOUT": "9000",
-                           "SYNCQ_CODEFORCES_URL": "http://127.0.0.1:9000/cf/",
-                           "SYNCQ_PLATFORM_ORDER": "atcoder, codeforces"})
+def test_values_come_from_the_environment(env):
+    env({"SYNCQ_REDIS_URL": "redis://r:1/2", "SYNCQ_VISIBILITY_TIMEOUT": "9000",
+         "SYNCQ_CODEFORCES_URL": "http://127.0.0.1:9000/cf/", "SYNCQ_PLATFORM_ORDER": "atcoder, codeforces",
+         "SYNCQ_TOKEN": "tok", "FLOWER_USER": "ops", "SYNCQ_LOG_LEVEL": ""})
+    s = Settings.from_env()
+    assert s.api_token == "tok" and s.flower_user == "ops" and s.log_level == "INFO"
     assert s.redis_url == "redis://r:1/2" and s.visibility_timeout == 9000
     assert s.codeforces_url == "http://127.0.0.1:9000/cf"
     assert s.platform_order == ("atcoder", "codeforces")
 
 
-@pytest.mark.parametrize("env,name", [
+@pytest.mark.parametrize("values,name", [
     ({"SYNCQ_VISIBILITY_TIMEOUT": "soon"}, "SYNCQ_VISIBILITY_TIMEOUT"),
     ({"SYNCQ_VISIBILITY_TIMEOUT": "4"}, "SYNCQ_VISIBILITY_TIMEOUT"),
     ({"SYNCQ_CONTESTS_SCHEDULE_ENABLED": "maybe"}, "SYNCQ_CONTESTS_SCHEDULE_ENABLED"),
     ({"SYNCQ_CF_RATE_PER_SECOND": "fast"}, "SYNCQ_CF_RATE_PER_SECOND"),
 ])
-def test_malformed_values_name_the_variable(env, name):
+def test_malformed_values_name_the_variable(env, values, name):
+    env(values)
     with pytest.raises(ConfigError, match=name):
-        Settings.from_env(env)
+        Settings.from_env()
 
 
 def test_celery_app_has_the_delivery_guarantees():
