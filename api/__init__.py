@@ -13,6 +13,7 @@ from typing import Any
 from bson import ObjectId
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from flask_cors import CORS
 
 from store.util import iso
 from core.settings import Settings, get_settings
@@ -46,6 +47,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(SYNCQ_SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     auth.init_app(app, settings)
     errors.register(app)
+    # Admin panels served from another origin (a dev server) call the API: only listed origins.
+    CORS(app, origins=list(settings.cors_origins), allow_headers=["Authorization", "Content-Type", "Prefer"],
+         expose_headers=["Location", "Retry-After", "Preference-Applied"], max_age=600)
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
         if hasattr(module, "bp"):

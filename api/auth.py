@@ -8,76 +8,24 @@ flask-jwt-extended's 422) and a non-admin token on an admin route exactly
 from __future__ import annotations
 
 import functools
-import threading
-import time
 from datetime import timedelta
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, current_app, jsonify, request
-from flask_jwt_extended import (
-    JWTManager,
-    create_access_token,
-    get_jwt,
-    verify_jwt_in_request,
-)
+from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
 
 import store.users as users
 from api.errors import ApiError, error_response
 from api.validation import json_object, string_field
 from core.settings import Settings
-from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
-from core.redisconn import get_redis
 
 bp = Blueprint("auth", __name__)
-VERIFIED_TOKENS_MAX = 4096
-
-
-class _VerifiedTokens:
-    """Claims of tokens whose signature this process already checked, until each one expires.
-
-    PyJWT re-validates every base64 segment character by character and flask-jwt-extended decodes a
-    token four times a request, which made a polling client's token cost more CPU than the rest of
-    the request (docs/benchmarks-notes.md). A signature check is a pure function of the token and
-    the secret, so its result is kept; expiry is still checked on every use.
-    """
-
-    def __init__(self, size: int = VERIFIED_TOKENS_MAX) -> None:
-        self._size = size
-        self._claims: dict[str, dict] = {}
-        self._lock = threading.Lock()
-
-    def get(self, token: str, leeway: float) -> dict | None:
-        """The token's claims if it was verified here and has not expired, else None."""
-        claims = self._claims.get(token)
-        if claims is not None and "exp" in claims and time.time() > claims["exp"] + leeway:
-            with self._lock:
-                self._claims.pop(token, None)
-            return None
-        return claims
-
-    def put(self, token: str, claims: dict) -> None:
-        """Remember a verified token's claims (the oldest is forgotten once the cache is full)."""
-        with self._lock:
-            if len(self._claims) >= self._size:
-                self._claims.pop(next(iter(self._claims)))
-            self._claims[token] = claims
-
-
-class _JWTManager(JWTManager):
-    """flask-jwt-extended's manager, verifying a given token once per process, not once a request."""
-
-    def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
-        if csrf_value is not None or allow_expired:
-            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
-        cache = current_app.extensions["syncq_verified_tokens"]
-        claims = cache.get(encoded_token, current_app.config.get("JWT_DECODE_LEEWAY", 0))
-        if claims is None:
-            claims = super()._decode_jwt_from_config(encoded_token)
-            cache.put(encoded_token, claims)
-        return dict(claims)  # callers may not change what is kept
-
-
-jwt = _JWTManager()
+jwt = JWTManager()
+# Failed logins only (deduct_when), per username and per address, counted in Redis so every API
+# process shares them; with Redis down nothing is limited (scrypt still makes guessing slow).
+limiter = Limiter(key_func=get_remote_address)
 
 
 def unauthorized(*_args: Any):
@@ -99,8 +47,22 @@ def init_app(app: Flask, settings: Settings) -> None:
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.jwt_expires),
     )
-    app.extensions["syncq_verified_tokens"] = _VerifiedTokens()
+    app.config.update(
+        RATELIMIT_STORAGE_URI=settings.redis_url,
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 2, "socket_timeout": 5},
+        RATELIMIT_KEY_PREFIX=f"syncq-{settings.queue}-login",
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+    )
     jwt.init_app(app)
+    limiter.init_app(app)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(exc: RateLimitExceeded):
+        response = error_response(429, "Too many failed login attempts; try again later")
+        response.headers["Retry-After"] = str(current_app.config["SYNCQ_SETTINGS"].login_window)
+        return response
+
     for loader in ("unauthorized_loader", "invalid_token_loader", "expired_token_loader",
                    "revoked_token_loader", "needs_fresh_token_loader", "user_lookup_error_loader",
                    "token_verification_failed_loader"):
@@ -109,7 +71,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     @jwt.user_lookup_loader
     def _load_user(_header: dict, payload: dict) -> dict | None:
         # A token outlives nothing: a deleted user's tokens stop working at once.
-        return users.get_cached(str(payload.get("sub")))
+        return users.get(str(payload.get("sub")))
 
 
 def issue_token(username: str, role: str) -> str:
@@ -130,51 +92,31 @@ def admin_required(view: Callable) -> Callable:
     return wrapper
 
 
-def _client_address() -> str:
-    return request.remote_addr or "unknown"
-
-
-def _too_many_attempts(username: str) -> int | None:
-    """Seconds to wait when this username or address failed too often, else None."""
+def _login_limit() -> str:
     settings = current_app.config["SYNCQ_SETTINGS"]
-    try:
-        client = get_redis()
-        for key in (f"syncq:login:user:{username}", f"syncq:login:addr:{_client_address()}"):
-            count = client.get(key)
-            if count is not None and int(count) >= settings.login_max_attempts:
-                ttl = client.ttl(key)
-                return ttl if ttl and ttl > 0 else settings.login_window
-    except REDIS_UNAVAILABLE:
-        return None  # no limiter without Redis; scrypt still makes guessing slow
-    return None
+    return f"{settings.login_max_attempts} per {settings.login_window} seconds"
 
 
-def _record_failure(username: str) -> None:
-    settings = current_app.config["SYNCQ_SETTINGS"]
-    try:
-        pipe = get_redis().pipeline()
-        for key in (f"syncq:login:user:{username}", f"syncq:login:addr:{_client_address()}"):
-            pipe.incr(key)
-            pipe.expire(key, settings.login_window, nx=True)
-        pipe.execute()
-    except REDIS_UNAVAILABLE:
-        pass
+def _username() -> str:
+    body = request.get_json(silent=True)
+    name = body.get("username") if isinstance(body, dict) else None
+    return f"user:{name[:64]}" if isinstance(name, str) else "user:"
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
 
 
 @bp.post("/auth/login")
+@limiter.limit(_login_limit, key_func=_username, deduct_when=_failed)
+@limiter.limit(_login_limit, key_func=get_remote_address, deduct_when=_failed)
 def login():
     """Exchange a username and password for a Bearer access token."""
     body = json_object()
     username = string_field(body, "username", max_length=64)
     password = string_field(body, "password", max_length=1024)
-    wait = _too_many_attempts(username)
-    if wait is not None:
-        response = error_response(429, "Too many failed login attempts; try again later")
-        response.headers["Retry-After"] = str(wait)
-        return response
     user = users.authenticate(username, password)
     if user is None:
-        _record_failure(username)
         raise ApiError(401, "Invalid username or password")
     settings = current_app.config["SYNCQ_SETTINGS"]
     return jsonify({"access_token": issue_token(user["username"], user["role"]),

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 import store
 from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
-from workers.jobs import BrokerUnavailable
+from jobs.service import BrokerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(BrokerUnavailable)
     def _broker_down(exc: BrokerUnavailable):
-        return error_response(503, "Job queue unavailable: cannot reach Redis; try again shortly")
+        return error_response(503, "Job queue unavailable: cannot reach the broker; try again shortly")
 
     @app.errorhandler(REDIS_UNAVAILABLE[0])
     @app.errorhandler(REDIS_UNAVAILABLE[1])

@@ -1,72 +1,95 @@
-"""Jobs: the trigger helper every sync route uses, and the `/jobs` routes that poll them."""
+"""Jobs over HTTP: how a trigger answers (wait for the job, or 202 at once), and the `/jobs` routes.
+
+A trigger sent with no preference waits for its job up to `SYNCQ_SYNC_WAIT` and answers the
+job's own body, as the seed documents promise; RFC 7240's `Prefer: respond-async` answers
+`202` at once, `Prefer: wait=N` bounds the wait, and `Preference-Applied` says what was done.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_jwt_extended import get_jwt_identity
 
 import store.jobs as jobs_store
+from api import outcomes
 from api.auth import admin_required
 from api.errors import ApiError
 from api.validation import int_arg, json_object, wait_arg
-from workers import jobs
+from jobs import service
 
 bp = Blueprint("jobs", __name__)
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 TRIGGER_HEADER = "X-Syncq-Trigger"
+RETRY_AFTER_S = 2
 
 
-def envelope(job: dict[str, Any]) -> dict[str, Any]:
-    """The public view of a job record."""
-    return {
-        "job_id": job["_id"], "kind": job.get("kind"), "state": job.get("state", "PENDING"),
-        "progress": job.get("progress"), "result": job.get("result"), "error": job.get("error"),
-        "trigger": job.get("trigger"), "created_at": job.get("created_at"),
-        "started_at": job.get("started_at"), "finished_at": job.get("finished_at"),
-        "params": job.get("params"), "retry_of": job.get("retry_of"),
-    }
+def preferences() -> dict[str, str]:
+    """The request's `Prefer` preferences (RFC 7240), names lower-cased, parameters dropped."""
+    found: dict[str, str] = {}
+    for header in request.headers.getlist("Prefer"):
+        for item in header.split(","):
+            name, _, value = item.split(";", 1)[0].strip().partition("=")
+            if name:
+                found.setdefault(name.strip().lower(), value.strip().strip('"'))
+    return found
 
 
-def _status_url(job_id: str) -> str:
-    # What url_for("jobs.get_job") builds, without its cost on every trigger (ids are URL-safe).
-    return f"{request.script_root}/jobs/{job_id}"
+def chosen_wait(default: float) -> tuple[float, str | None]:
+    """(seconds to wait, the preference applied): `Prefer`, else `?wait=`, else `default`."""
+    prefer = preferences()
+    limit = current_app.config["SYNCQ_SETTINGS"].sync_wait
+    if "wait" in prefer:
+        try:
+            asked = float(prefer["wait"])
+        except ValueError:
+            raise ApiError(400, "Prefer: wait=N takes a number of seconds") from None
+        if not asked >= 0:
+            raise ApiError(400, "Prefer: wait=N takes a number of seconds") from None
+        wait = min(asked, max(limit, 60.0))
+        return wait, f"wait={wait:g}"
+    if "respond-async" in prefer:
+        return 0.0, "respond-async"
+    if request.args.get("wait") not in (None, ""):
+        return wait_arg(), None
+    return default, None
 
 
-def accepted(job: dict[str, Any], deduplicated: bool = False):
-    """202 with the short job envelope and a Location header."""
-    body = {"job_id": job["_id"], "kind": job.get("kind"), "state": job.get("state", "PENDING"),
-            "status_url": _status_url(job["_id"])}
-    if deduplicated:
-        body["deduplicated"] = True
-    response = jsonify(body)
+def _accepted(job: dict[str, Any], deduplicated: bool, applied: str | None):
+    response = jsonify(outcomes.short_envelope(job, deduplicated))
     response.status_code = 202
-    response.headers["Location"] = body["status_url"]
+    response.headers["Location"] = outcomes.status_url(job["_id"])
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    if applied:
+        response.headers["Preference-Applied"] = applied
     return response
 
 
-def finished_or_accepted(job_id: str, wait: float, deduplicated: bool = False, job: dict | None = None):
-    """After waiting up to `wait` s: the job's own result body, or 202 with its envelope."""
+def answer(job_id: str, wait: float, applied: str | None, *, deduplicated: bool = False,
+           job: dict[str, Any] | None = None):
+    """After waiting up to `wait` s: the job's own status and body, or 202 with its envelope."""
     if wait > 0:
-        job = jobs.wait_for(job_id, wait) or job
-    if job is not None and jobs.is_finished(job):
-        status, body = jobs.response_for(job)
+        job = service.wait_for(job_id, wait) or job
+    if job is not None and service.is_finished(job):
+        status, body = outcomes.finished(job)
         response = jsonify(body)
         response.status_code = status
+        if applied:
+            response.headers["Preference-Applied"] = applied
         return response
-    return accepted(job or {"_id": job_id}, deduplicated)
+    return _accepted(job or {"_id": job_id}, deduplicated, applied)
 
 
 def trigger(kind: str, params: dict[str, Any] | None = None):
-    """Enqueue a job of `kind` for the current request and answer per the job contract."""
-    wait = wait_arg()
+    """Enqueue a job of `kind` for the current request and answer as the client preferred."""
+    wait, applied = chosen_wait(current_app.config["SYNCQ_SETTINGS"].sync_wait)
     source = (request.headers.get(TRIGGER_HEADER) or "api").lower()
-    queued = jobs.enqueue(kind, params or {}, trigger=source if source in ("api", "cli") else "api",
-                          user=get_jwt_identity())
-    return finished_or_accepted(queued.job["_id"], wait, queued.deduplicated, queued.job)
+    queued = service.enqueue(kind, params or {}, trigger=source if source in ("api", "cli") else "api",
+                             user=get_jwt_identity())
+    return answer(queued.job["_id"], wait, applied, deduplicated=queued.deduplicated, job=queued.job)
 
 
 def _job_or_404(job_id: str) -> dict[str, Any]:
@@ -84,24 +107,27 @@ def list_jobs():
     if kind is not None and not re.fullmatch(r"[a-z_.]{1,64}", kind):
         raise ApiError(400, "'kind' must be a job kind such as contests.sync_all")
     limit = int_arg("limit", 20, 1, 100)
-    items = [envelope(job) for job in jobs_store.recent(kind, limit)]
+    items = [outcomes.envelope(job) for job in jobs_store.recent(kind, limit)]
     return jsonify({"jobs": items, "count": len(items)})
 
 
 @bp.get("/jobs/<job_id>")
 @admin_required
 def get_job(job_id: str):
-    """One job; `?wait=N` waits up to N s and then answers its result body once finished."""
-    wait = wait_arg()
-    job = jobs.reconcile(_job_or_404(job_id))
-    if wait > 0:
-        job = jobs.wait_for(job_id, wait) or job
-        if jobs.is_finished(job):
-            return finished_or_accepted(job_id, 0, job=job)
-        response = jsonify(envelope(job))
-        response.status_code = 202
-        return response
-    return jsonify(envelope(job))
+    """One job; with `?wait=N` or `Prefer: wait=N`, its own result body once finished (202 before)."""
+    job = _job_or_404(job_id)
+    wait, applied = chosen_wait(0.0)
+    if wait <= 0:
+        return jsonify(outcomes.envelope(job))
+    job = service.wait_for(job_id, wait) or job
+    if service.is_finished(job):
+        return answer(job_id, 0, applied, job=job)
+    response = jsonify(outcomes.envelope(job))
+    response.status_code = 202
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    if applied:
+        response.headers["Preference-Applied"] = applied
+    return response
 
 
 @bp.post("/jobs/ping")
@@ -129,9 +155,9 @@ def ping_job():
 def retry_job(job_id: str):
     """Re-run a finished job with the same parameters, as a new job linked to the old one."""
     old = _job_or_404(job_id)
-    if not jobs.is_finished(old):
+    if not service.is_finished(old):
         raise ApiError(409, f"Job {job_id} is still {old.get('state')}; retry it once it has ended")
-    wait = wait_arg()
-    queued = jobs.enqueue(old["kind"], old.get("params") or {}, trigger="api",
-                          user=get_jwt_identity(), retry_of=job_id)
-    return finished_or_accepted(queued.job["_id"], wait, queued.deduplicated, queued.job)
+    wait, applied = chosen_wait(current_app.config["SYNCQ_SETTINGS"].sync_wait)
+    queued = service.enqueue(old["kind"], old.get("params") or {}, trigger="api",
+                             user=get_jwt_identity(), retry_of=job_id)
+    return answer(queued.job["_id"], wait, applied, deduplicated=queued.deduplicated, job=queued.job)

@@ -9,12 +9,13 @@ from flask import Blueprint, jsonify, request
 import store.students as students_store
 from api.auth import admin_required
 from api.errors import ApiError
-from api.jobs import accepted, trigger
+from api import outcomes
+from api.jobs import trigger
 from api.validation import int_arg, json_object, string_field
 from flask_jwt_extended import get_jwt_identity
-from workers import cache
-from workers import jobs
-from workers.students import public
+from jobs import service
+from syncs import cache
+from syncs.students import public
 
 bp = Blueprint("students", __name__)
 
@@ -68,8 +69,8 @@ def create_student():
         students_store.create(fields["name"], fields["email"], handle, fields.get("phone"))
     except students_store.StudentExists:
         raise ApiError(409, f"A student with Codeforces handle {handle} already exists") from None
-    queued = jobs.enqueue("students.sync", {"handle": handle}, trigger="api", user=get_jwt_identity())
-    job = accepted(queued.job).get_json()
+    queued = service.enqueue("students.sync", {"handle": handle}, trigger="api", user=get_jwt_identity())
+    job = outcomes.short_envelope(queued.job, queued.deduplicated)
     response = jsonify({"student": public(students_store.get(handle)), "job": job})
     response.status_code = 201
     response.headers["Location"] = f"/api/students/{handle}"

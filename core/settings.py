@@ -29,12 +29,19 @@ class Settings(BaseSettings):
 
     # --- infrastructure -------------------------------------------------------------
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # The Celery broker; empty = the Redis above. RabbitMQ (amqp://) redelivers a dead worker's
+    # task at once, where Redis waits out the visibility timeout. Redis stays the cache and locks.
+    broker_url: str = ""
     mongodb_uri: str = "mongodb://127.0.0.1:27017/syncq"
     queue: str = "syncq"
     # Seconds before the Redis broker hands an unacknowledged task to another worker;
     # must exceed the longest task, or a slow task runs twice.
     visibility_timeout: int = Field(7200, ge=5)
-    result_expires: int = Field(86400, ge=60)
+    # Seconds each task kind may run (soft limit: the task stops and reports; hard: +30 s, killed).
+    contest_time_limit: int = Field(600, ge=5)
+    student_time_limit: int = Field(300, ge=5)
+    students_all_time_limit: int = Field(6600, ge=5)
+    raida_time_limit: int = Field(300, ge=5)
     # Seconds a "one run at a time" guard lives if nobody releases it (worker died).
     job_lock_ttl: int = Field(1800, ge=10)
     store_timeout_ms: int = Field(5000, ge=100)
@@ -46,6 +53,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     login_max_attempts: int = Field(5, ge=1)
     login_window: int = Field(300, ge=1)
+    # Seconds a trigger sent with no preference waits for its job before answering 202.
+    sync_wait: float = Field(60.0, ge=0, le=600)
+    # Origins (comma-separated) whose browser pages may call the API; none unless listed.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
 
     # --- HTTP policy shared by every adapter ---------------------------------------------
     http_timeout: float = Field(20.0, ge=0.1)
@@ -90,7 +101,7 @@ class Settings(BaseSettings):
     flower_user: str = Field("", validation_alias=AliasChoices("flower_user", "FLOWER_USER"))
     flower_password: str = Field("", validation_alias=AliasChoices("flower_password", "FLOWER_PASSWORD"))
 
-    @field_validator("platform_order", mode="before")
+    @field_validator("platform_order", "cors_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):

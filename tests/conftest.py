@@ -95,8 +95,12 @@ def app(store_db):
     """The Flask app on the test store."""
     from api import create_app
 
+    from api.auth import limiter
+
     application = create_app(reload_settings())
     application.config.update(TESTING=True)
+    with application.app_context():
+        limiter.reset()  # failed logins of earlier tests must not limit this one
     return application
 
 

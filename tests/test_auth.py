@@ -83,30 +83,21 @@ def test_token_of_a_deleted_user_is_401(client, admin_token):
     assert r.status_code == 401 and r.get_json() == UNAUTHORIZED
 
 
-def test_a_token_is_checked_against_the_user_cached_in_redis_not_the_store(client, admin_headers):
-    assert client.get(ADMIN_ROUTE, headers=admin_headers).status_code == 200  # caches the user
-    store.db().users.delete_many({})  # behind syncq's back: the cached user still answers
+def test_a_user_removed_behind_syncqs_back_loses_its_tokens_at_once(client, admin_headers):
     assert client.get(ADMIN_ROUTE, headers=admin_headers).status_code == 200
-    assert users.delete("admin") is False  # the documented way drops the cached user too
+    store.db().users.delete_many({})  # nothing caches the user: the next request knows
     assert client.get(ADMIN_ROUTE, headers=admin_headers).status_code == 401
 
 
-def test_a_verified_token_is_not_decoded_again_yet_still_expires_on_time(app, client, monkeypatch):
+def test_an_expired_token_stops_working_on_time(app, client):
     from flask_jwt_extended import create_access_token
 
     users.create("poller", "correct horse battery staple", "admin")
     with app.app_context():
         token = create_access_token("poller", additional_claims={"role": "admin"}, expires_delta=timedelta(seconds=2))
     expires = pyjwt.decode(token, options={"verify_signature": False})["exp"]
-    decodes = []
-    real_decode = pyjwt.decode
-    monkeypatch.setattr(pyjwt, "decode", lambda *a, **kw: decodes.append(1) or real_decode(*a, **kw))
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get(ADMIN_ROUTE, headers=headers).status_code == 200
-    first = len(decodes)
-    assert first > 0
-    assert client.get(ADMIN_ROUTE, headers=headers).status_code == 200
-    assert len(decodes) == first  # the second request used the signature check already made
     time.sleep(max(0.0, expires - time.time()) + 0.2)
     r = client.get(ADMIN_ROUTE, headers=headers)
     assert r.status_code == 401 and r.get_json() == UNAUTHORIZED
@@ -161,10 +152,7 @@ def test_login_with_broken_json_is_400(client, store_db):
 
 
 def test_login_brute_force_is_limited_per_username(client, store_db):
-    from core.redisconn import get_redis
-
     users.create("target", "s3cret-password", "admin")
-    get_redis().delete("syncq:login:user:target", "syncq:login:addr:127.0.0.1")
     codes = [client.post("/auth/login", json={"username": "target", "password": f"guess{i}"},
                          environ_base={"REMOTE_ADDR": f"10.9.0.{i}"}).status_code for i in range(7)]
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
@@ -172,17 +160,12 @@ def test_login_brute_force_is_limited_per_username(client, store_db):
     r = client.post("/auth/login", json={"username": "target", "password": "s3cret-password"},
                     environ_base={"REMOTE_ADDR": "10.9.0.99"})
     assert r.status_code == 429 and r.headers["Retry-After"].isdigit()
-    get_redis().delete("syncq:login:user:target")
 
 
 def test_login_brute_force_is_limited_per_address(client, store_db):
-    from core.redisconn import get_redis
-
-    get_redis().delete("syncq:login:addr:10.8.0.1")
     codes = [client.post("/auth/login", json={"username": f"user{i}", "password": "x"},
                          environ_base={"REMOTE_ADDR": "10.8.0.1"}).status_code for i in range(6)]
     assert codes[-1] == 429
-    get_redis().delete("syncq:login:addr:10.8.0.1", *[f"syncq:login:user:user{i}" for i in range(6)])
 
 
 def test_passwords_and_the_jwt_secret_never_reach_logs_or_responses(client, store_db, caplog):

@@ -1,7 +1,9 @@
-"""The job contract: 202 + Location on trigger, polling, ?wait, listing, retry, 404s."""
+"""The job contract: a trigger answers its job's own body by default (the seeds' contract),
+`Prefer: respond-async` answers 202 at once, polling, listing, retry, 404s, and the job's life."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -10,20 +12,43 @@ import store.jobs as jobs_store
 
 ENVELOPE_KEYS = {"job_id", "kind", "state", "progress", "result", "error", "trigger", "created_at",
                  "finished_at"}
+ASYNC = {"Prefer": "respond-async"}
 
 
-def test_trigger_answers_202_with_envelope_and_location(client, admin_headers, worker):
-    r = client.post("/jobs/ping", headers=admin_headers)
+def test_a_trigger_with_no_preference_waits_and_answers_the_result_body(client, admin_headers, worker):
+    r = client.post("/jobs/ping", headers=admin_headers, json={"echo": "hi"})
+    assert r.status_code == 200 and r.get_json()["pong"] is True and r.get_json()["echo"] == "hi"
+    assert "job_id" not in r.get_json() and "Preference-Applied" not in r.headers
+
+
+def test_respond_async_answers_202_with_envelope_location_and_retry_after(client, admin_headers, worker):
+    r = client.post("/jobs/ping", headers={**admin_headers, **ASYNC})
     assert r.status_code == 202
     body = r.get_json()
     assert set(body) == {"job_id", "kind", "state", "status_url"}
     assert body["kind"] == "ping" and body["state"] == "PENDING"
     assert r.headers["Location"] == body["status_url"] == f"/jobs/{body['job_id']}"
+    assert r.headers["Preference-Applied"] == "respond-async" and int(r.headers["Retry-After"]) >= 1
+
+
+def test_prefer_wait_bounds_the_wait_and_says_so(client, admin_headers, worker):
+    r = client.post("/jobs/ping", headers={**admin_headers, "Prefer": "wait=0.3"}, json={"delay": 3})
+    assert r.status_code == 202 and r.headers["Preference-Applied"] == "wait=0.3"
+    r = client.get(r.headers["Location"], headers={**admin_headers, "Prefer": "wait=20"})
+    assert r.status_code == 200 and r.get_json()["pong"] is True and r.headers["Preference-Applied"] == "wait=20"
+
+
+def test_the_default_wait_is_bounded_by_the_sync_wait_setting(app, client, admin_headers, worker):
+    app.config["SYNCQ_SETTINGS"] = app.config["SYNCQ_SETTINGS"].replace(sync_wait=0.3)
+    started = time.monotonic()
+    r = client.post("/jobs/ping", headers=admin_headers, json={"delay": 3})
+    assert r.status_code == 202 and time.monotonic() - started < 2.5
+    assert r.headers["Location"].startswith("/jobs/") and r.headers["Retry-After"].isdigit()
 
 
 def test_the_status_url_keeps_the_prefix_the_api_is_mounted_under(client, admin_headers, worker):
     # Behind a proxy that mounts the API under /syncq (SCRIPT_NAME), pollers must follow /syncq/jobs/<id>.
-    r = client.post("/jobs/ping", headers=admin_headers, base_url="http://localhost/syncq")
+    r = client.post("/jobs/ping", headers={**admin_headers, **ASYNC}, base_url="http://localhost/syncq")
     assert r.status_code == 202
     assert r.headers["Location"] == r.get_json()["status_url"] == f"/syncq/jobs/{r.get_json()['job_id']}"
     followed = client.get(r.headers["Location"].removeprefix("/syncq"), headers=admin_headers,
@@ -32,34 +57,27 @@ def test_the_status_url_keeps_the_prefix_the_api_is_mounted_under(client, admin_
 
 
 def test_job_is_recorded_in_mongodb_when_enqueued(client, admin_headers, store_db, worker):
-    job_id = client.post("/jobs/ping", headers=admin_headers).get_json()["job_id"]
+    job_id = client.post("/jobs/ping", headers={**admin_headers, **ASYNC}).get_json()["job_id"]
     doc = store_db.jobs.find_one({"_id": job_id})
     assert doc is not None and doc["trigger"] == "api" and doc["user"] == "admin"
 
 
 def test_polling_shows_success_and_result(client, admin_headers, worker):
-    job_id = client.post("/jobs/ping", headers=admin_headers).get_json()["job_id"]
+    job_id = client.post("/jobs/ping", headers={**admin_headers, **ASYNC}).get_json()["job_id"]
     r = client.get(f"/jobs/{job_id}?wait=15", headers=admin_headers)
     assert r.status_code == 200 and r.get_json()["pong"] is True
-    r = client.get(f"/jobs/{job_id}", headers=admin_headers)
-    body = r.get_json()
+    body = client.get(f"/jobs/{job_id}", headers=admin_headers).get_json()
     assert ENVELOPE_KEYS <= set(body)
     assert body["state"] == "SUCCESS" and body["result"]["pong"] is True and body["error"] is None
-    assert body["finished_at"].endswith("Z") and body["created_at"] <= body["finished_at"]
+    assert body["finished_at"].endswith("Z") and body["created_at"] <= body["started_at"] <= body["finished_at"]
 
 
-def test_wait_on_trigger_returns_the_result_body_itself(client, admin_headers, worker):
-    r = client.post("/jobs/ping?wait=15", headers=admin_headers)
-    assert r.status_code == 200 and r.get_json()["pong"] is True and "job_id" not in r.get_json()
-
-
-def test_wait_that_runs_out_answers_202_with_the_envelope(client, admin_headers, worker):
+def test_a_query_wait_that_runs_out_answers_202_with_the_envelope(client, admin_headers, worker):
     r = client.post("/jobs/ping?wait=0.2", headers=admin_headers, json={"delay": 3})
     assert r.status_code == 202 and r.get_json()["state"] in ("PENDING", "STARTED")
     job_id = r.get_json()["job_id"]
     r = client.get(f"/jobs/{job_id}?wait=0.2", headers=admin_headers)
     assert r.status_code == 202 and ENVELOPE_KEYS <= set(r.get_json())
-    # ...and the same wait, long enough, gives the result body.
     r = client.get(f"/jobs/{job_id}?wait=20", headers=admin_headers)
     assert r.status_code == 200 and r.get_json()["pong"] is True
 
@@ -75,18 +93,23 @@ def test_wait_out_of_range_is_400(client, admin_headers, value):
     assert r.status_code == 400 and "wait" in r.get_json()["message"]
 
 
+@pytest.mark.parametrize("value", ["soon", "-3", "nan"])
+def test_a_malformed_prefer_wait_is_400(client, admin_headers, value):
+    r = client.post("/jobs/ping", headers={**admin_headers, "Prefer": f"wait={value}"})
+    assert r.status_code == 400 and "Prefer" in r.get_json()["message"]
+
+
 def test_unknown_job_id_is_404_not_pending(client, admin_headers):
     r = client.get("/jobs/00000000-0000-0000-0000-000000000000", headers=admin_headers)
     assert r.status_code == 404 and r.get_json()["statusCode"] == 404
 
 
 def test_odd_job_id_is_404(client, admin_headers):
-    r = client.get("/jobs/..%2F..%2Fetc", headers=admin_headers)
-    assert r.status_code == 404
+    assert client.get("/jobs/..%2F..%2Fetc", headers=admin_headers).status_code == 404
 
 
 def test_list_is_newest_first_and_filters_by_kind(client, admin_headers, store_db):
-    ids = [client.post("/jobs/ping", headers=admin_headers).get_json()["job_id"] for _ in range(3)]
+    ids = [client.post("/jobs/ping", headers={**admin_headers, **ASYNC}).get_json()["job_id"] for _ in range(3)]
     jobs_store.create("other-1", "contests.sync_all", {}, "beat")
     body = client.get("/jobs?kind=ping&limit=2", headers=admin_headers).get_json()
     assert [job["job_id"] for job in body["jobs"]] == ids[::-1][:2] and body["count"] == 2
@@ -100,34 +123,29 @@ def test_list_bad_parameters_are_400(client, admin_headers, query):
 
 
 def test_retry_reruns_a_finished_job_as_a_new_linked_job(client, admin_headers, worker):
-    first = client.post("/jobs/ping?wait=15", headers=admin_headers)
-    assert first.status_code == 200
+    assert client.post("/jobs/ping", headers=admin_headers).status_code == 200
     old_id = client.get("/jobs?kind=ping&limit=1", headers=admin_headers).get_json()["jobs"][0]["job_id"]
-    r = client.post(f"/jobs/{old_id}/retry", headers=admin_headers)
+    r = client.post(f"/jobs/{old_id}/retry", headers={**admin_headers, **ASYNC})
     assert r.status_code == 202
     new_id = r.get_json()["job_id"]
     assert new_id != old_id
-    done = client.get(f"/jobs/{new_id}?wait=15", headers=admin_headers)
-    assert done.status_code == 200
+    assert client.get(f"/jobs/{new_id}?wait=15", headers=admin_headers).status_code == 200
     assert client.get(f"/jobs/{new_id}", headers=admin_headers).get_json()["retry_of"] == old_id
 
 
 def test_retry_of_an_unfinished_job_is_409(client, admin_headers, store_db):
     jobs_store.create("running-1", "ping", {}, "api")
-    job_id = "running-1"
-    r = client.post(f"/jobs/{job_id}/retry", headers=admin_headers)
-    assert r.status_code == 409
+    assert client.post("/jobs/running-1/retry", headers=admin_headers).status_code == 409
 
 
 def test_cli_trigger_header_is_recorded(client, admin_headers, store_db):
-    r = client.post("/jobs/ping", headers={**admin_headers, "X-Syncq-Trigger": "cli"})
+    r = client.post("/jobs/ping", headers={**admin_headers, **ASYNC, "X-Syncq-Trigger": "cli"})
     assert jobs_store.get(r.get_json()["job_id"])["trigger"] == "cli"
 
 
-def test_task_run_without_a_job_records_one_with_trigger_flower(worker, store_db):
+def test_a_task_run_without_a_job_records_one_with_trigger_flower(worker, store_db):
+    from jobs.service import wait_for
     from workers.system import ping
-
-    from workers.jobs import wait_for
 
     result = ping.apply_async(kwargs={"echo": "from flower"})
     deadline = time.monotonic() + 15
@@ -138,64 +156,81 @@ def test_task_run_without_a_job_records_one_with_trigger_flower(worker, store_db
     assert doc["result"]["echo"] == "from flower"
 
 
-def test_a_jobs_result_lives_in_its_record_and_celery_keeps_only_failures(worker, store_db, redis_url):
+def test_a_jobs_result_and_failure_live_in_its_record_and_celery_keeps_neither(worker, store_db, redis_url):
     import redis
 
-    from celery.result import AsyncResult
-
-    from workers.celery_app import app
-    from workers.jobs import enqueue, wait_for
+    from jobs.service import enqueue, wait_for
 
     ok = enqueue("ping", {"echo": 1}).job["_id"]
     assert wait_for(ok, 15)["state"] == "SUCCESS"
     failed = enqueue("ping", {"delay": "not a number"}).job["_id"]
     job = wait_for(failed, 15)
     assert job["state"] == "FAILURE" and "ValueError" in job["error"]
-    # No copy of a success in Redis; a failure is kept there (what reconcile reads if MongoDB was down).
-    assert redis.Redis.from_url(redis_url).get(f"celery-task-meta-{ok}") is None
-    kept = AsyncResult(failed, app=app)
-    assert kept.state == "FAILURE" and isinstance(kept.result, ValueError)
+    keys = redis.Redis.from_url(redis_url)
+    assert keys.get(f"celery-task-meta-{ok}") is None and keys.get(f"celery-task-meta-{failed}") is None
 
 
 def test_beat_launcher_records_trigger_beat(worker, store_db):
-    from workers.system import launch
+    from jobs.launch import launch
+    from jobs.service import wait_for
 
-    out = launch.apply_async(kwargs={"kind": "ping"}).get(timeout=15)
+    out = launch.run(kind="ping")
+    assert wait_for(out["job_id"], 15)["state"] == "SUCCESS"
     doc = jobs_store.get(out["job_id"])
     assert doc["trigger"] == "beat" and doc["kind"] == "ping"
 
 
-def test_a_failure_celery_saw_while_the_store_was_down_lands_on_the_job(client, admin_headers, store_db,
-                                                                         celery_app_under_test, monkeypatch):
-    from workers import jobs
+def test_an_end_mongodb_was_down_for_is_written_by_the_worker_once_it_is_back(worker, store_db, monkeypatch):
+    from pymongo.errors import ServerSelectionTimeoutError
 
-    jobs_store.create("lost-failure-1", "ping", {}, "api")
-    jobs_store.mark_started("lost-failure-1")
-    celery_app_under_test.backend.mark_as_failure("lost-failure-1", RuntimeError("store unreachable after 4 retries"))
-    monkeypatch.setattr(jobs, "reconcile_after", lambda: 0.0)  # as if the worker's own write never came
-    body = client.get("/jobs/lost-failure-1", headers=admin_headers).get_json()
-    # The same words the worker writes for a failure (workers.base.error_message).
-    assert body["state"] == "FAILURE" and body["error"] == "RuntimeError: store unreachable after 4 retries"
-    assert jobs_store.get("lost-failure-1")["state"] == "FAILURE"
+    from jobs.service import enqueue, wait_for
 
+    real_finish, calls = jobs_store.finish, []
 
-def test_a_failure_celery_just_recorded_is_left_for_the_worker_to_write(client, admin_headers, store_db,
-                                                                        celery_app_under_test):
-    from workers.base import JobFailed
+    def finish_while_down(job_id, result):
+        calls.append(job_id)
+        if len(calls) == 1:
+            raise ServerSelectionTimeoutError("store unreachable")
+        return real_finish(job_id, result)
 
-    # Celery records a failure a moment before the worker writes it onto the job with what the
-    # job's kind answers; a read in that moment must not answer Celery's copy (a 500) instead.
-    jobs_store.create("failing-now", "ping", {}, "api")
-    jobs_store.mark_started("failing-now")
-    celery_app_under_test.backend.mark_as_failure("failing-now", JobFailed("Codeforces is down", status=502))
-    body = client.get("/jobs/failing-now", headers=admin_headers).get_json()
-    assert body["state"] == "STARTED" and jobs_store.get("failing-now")["state"] == "STARTED"
-    jobs_store.fail("failing-now", "Codeforces is down", status=502, body={"message": "Codeforces is down"})
-    job = client.get("/jobs/failing-now", headers=admin_headers).get_json()
-    assert job["state"] == "FAILURE" and job["error"] == "Codeforces is down"
+    monkeypatch.setattr(jobs_store, "finish", finish_while_down)
+    job_id = enqueue("ping", {"echo": "kept"}).job["_id"]
+    job = wait_for(job_id, 20)
+    assert job["state"] == "SUCCESS" and job["result"]["echo"] == "kept" and len(calls) == 2
 
 
-def test_a_redelivered_job_keeps_its_first_start_time(store_db):
+def test_a_chained_job_ends_exactly_once_even_when_its_last_step_is_delivered_twice(store_db):
+    from core.redisconn import get_redis
+    from jobs import lifecycle
+
+    jobs_store.create("chain-1", "contests.sync_all", {}, "api", total=2, plan=["a", "b"])
+    pubsub = get_redis().pubsub()
+    pubsub.subscribe("syncq:job-done:chain-1")
+    try:
+        assert pubsub.get_message(timeout=5)["type"] == "subscribe"  # subscribed before it ends
+        lifecycle.end_step("chain-1", "a", {"synced": 1, "updated": 0, "failed": 0})
+        assert jobs_store.get("chain-1")["state"] == "PENDING"
+        threads = [threading.Thread(target=lifecycle.end_step, args=("chain-1", "b", {"synced": 2, "updated": 0,
+                                                                                     "failed": 0}))
+                   for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        notices = []
+        while (message := pubsub.get_message(timeout=0.5)) is not None:
+            notices.append(message["data"])
+    finally:
+        pubsub.close()
+    job = jobs_store.get("chain-1")
+    assert job["state"] == "SUCCESS" and notices == ["SUCCESS"]
+    assert job["result"] == {"message": "Sync completed for all platforms",
+                             "results": {"a": {"synced": 1, "updated": 0, "failed": 0},
+                                         "b": {"synced": 2, "updated": 0, "failed": 0}}}
+    assert list(job["result"]["results"]) == ["a", "b"] and job["progress"]["done"] == 2
+
+
+def test_a_redelivered_job_keeps_its_first_start_time_and_ends_once(store_db):
     jobs_store.create("j-redelivered", "ping", {}, "api")
     assert jobs_store.get("j-redelivered").get("started_at") is None
     jobs_store.mark_started("j-redelivered")
@@ -204,45 +239,52 @@ def test_a_redelivered_job_keeps_its_first_start_time(store_db):
     job = jobs_store.get("j-redelivered")
     assert first is not None and job["started_at"] == first and job["state"] == "STARTED"
     assert jobs_store.finish("j-redelivered", {"ok": 1}) and jobs_store.get("j-redelivered")["state"] == "SUCCESS"
+    assert jobs_store.fail("j-redelivered", "ended again") is False  # the first end stands
+    assert jobs_store.get("j-redelivered")["result"] == {"ok": 1}
     assert jobs_store.finish("no-such-job", {}) is False
 
 
-def test_a_finished_job_is_served_from_recent_reads_and_a_running_one_is_not(store_db):
-    jobs_store.create("j-polled", "ping", {}, "api")
-    jobs_store.get("j-polled")
-    store_db.jobs.update_one({"_id": "j-polled"}, {"$set": {"state": "STARTED"}})  # another process moves it
-    assert jobs_store.get("j-polled")["state"] == "STARTED"  # running: always read afresh
-    assert jobs_store.get("j-polled", max_age=60)["state"] == "STARTED"  # unless the caller accepts an older read
-    jobs_store.finish("j-polled", {"ok": 1})
-    assert jobs_store.get("j-polled")["state"] == "SUCCESS"
-    store_db.jobs.delete_one({"_id": "j-polled"})
-    assert jobs_store.get("j-polled")["result"] == {"ok": 1}  # finished: no store call needed
-    jobs_store.fail("j-polled", "ended again by a redelivered task")  # this process forgets its copy
-    assert jobs_store.get("j-polled") is None
+def test_a_guard_is_a_lock_owned_by_its_job_and_released_only_by_it(store_db):
+    from jobs import guards
+
+    assert guards.take("test-guard", "job-a") is None
+    assert guards.take("test-guard", "job-b") == "job-a"  # held: its holder answers
+    assert guards.release("test-guard", "job-b") is False and guards.holder("test-guard") == "job-a"
+    assert guards.release("test-guard", "job-a") is True and guards.holder("test-guard") is None
+    assert guards.take("test-guard", "job-c") is None
+    guards.release("test-guard", "job-c")
 
 
+def test_a_deduplicated_trigger_waits_on_the_running_job(client, admin_headers, store_db):
+    from jobs import guards, lifecycle
 
-def test_ending_a_job_drops_only_its_own_guard_and_tells_its_waiters(store_db):
-    from core.redisconn import get_redis
-    from workers import jobs
+    jobs_store.create("raida-running", "raida.sync", {}, "beat", guard="raida.sync")
+    assert guards.take("raida.sync", "raida-running") is None
+    r = client.post("/api/admin/sync", headers={**admin_headers, **ASYNC})
+    assert r.status_code == 202 and r.get_json()["job_id"] == "raida-running" and r.get_json()["deduplicated"]
+    body = {"status": "success", "users_synced": 3, "servers_synced": 2, "timestamp": "2026-12-01T00:00:00.000Z"}
+    threading.Timer(0.5, lifecycle.finish, args=("raida-running", body)).start()
+    r = client.post("/api/admin/sync", headers=admin_headers)
+    assert r.status_code == 200 and r.get_json() == body
+    assert guards.holder("raida.sync") is None  # the end released it
 
-    client = get_redis()
-    assert jobs._take_guard(client, "test-end", "job-a") is None
-    assert jobs._take_guard(client, "test-end", "job-b") == "job-a"  # held: its holder answers
-    pubsub = client.pubsub()
-    pubsub.subscribe("syncq:job-done:job-a")
-    try:
-        assert pubsub.get_message(timeout=5)["type"] == "subscribe"  # subscribed before it ends
-        jobs.job_ended("job-a", "SUCCESS")
-        message = pubsub.get_message(timeout=5)
-    finally:
-        pubsub.close()
-    assert message["type"] == "message" and message["data"] == "SUCCESS"
-    assert client.get("syncq:guard:test-end") is None and client.get("syncq:guard-of:job-a") is None
-    # A job whose guard expired and was taken by another run leaves that run's guard alone.
-    assert jobs._take_guard(client, "test-end", "job-c") is None
-    client.set("syncq:guard-of:job-a", "test-end")
-    jobs.job_ended("job-a", "FAILURE")
-    assert client.get("syncq:guard:test-end") == "job-c" and client.get("syncq:guard-of:job-a") is None
-    jobs.job_ended("job-c", "SUCCESS")
-    assert client.get("syncq:guard:test-end") is None
+
+def test_cors_allows_only_listed_origins_with_the_headers_panels_need(store_db):
+    from api import create_app
+    from core.settings import get_settings
+
+    app = create_app(get_settings().replace(cors_origins=("http://localhost:5173",)))
+    client = app.test_client()
+    pre = client.options("/contests/sync/all", headers={
+        "Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, Prefer"})
+    assert pre.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    allowed = pre.headers["Access-Control-Allow-Headers"].lower()
+    assert "authorization" in allowed and "prefer" in allowed
+    r = client.get("/health", headers={"Origin": "http://localhost:5173"})
+    exposed = r.headers["Access-Control-Expose-Headers"]
+    assert all(name in exposed for name in ("Location", "Retry-After", "Preference-Applied"))
+    other = client.get("/health", headers={"Origin": "http://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    closed = create_app(get_settings()).test_client().get("/health", headers={"Origin": "http://localhost:5173"})
+    assert "Access-Control-Allow-Origin" not in closed.headers

@@ -8,7 +8,7 @@ import bson
 import pytest
 
 from core.redisconn import get_redis
-from workers import cache
+from syncs import cache
 
 STUDENT = {"name": "Gennady", "email": "g@example.com", "codeforcesHandle": "tourist"}
 

@@ -1,4 +1,8 @@
-"""The Celery app, configured from the same settings as the API."""
+"""The Celery app, configured from the same settings as the API.
+
+Job bookkeeping is wired in here once, by name: `jobs.lifecycle` connects to Celery's task
+signals in every worker, and `jobs.launch` is what beat runs.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +13,23 @@ import schedules
 from core.settings import Settings, get_settings
 
 TASK_MODULES = ["workers.system", "workers.contests", "workers.students", "workers.raida"]
+JOB_MODULES = ["jobs.lifecycle", "jobs.launch"]
 
 
 def configure(app: Celery, settings: Settings) -> None:
-    """Apply `settings` to `app` (broker, results, delivery guarantees, events, beat)."""
-    transport = {
-        # An unacknowledged task goes back to the queue only after this many seconds:
-        # longer than any task, or a slow task would run twice.
-        "visibility_timeout": settings.visibility_timeout,
-        "socket_connect_timeout": 2,
-        "socket_timeout": 10,
-    }
+    """Apply `settings` to `app` (broker, delivery guarantees, events, beat)."""
+    broker = settings.broker_url or settings.redis_url
+    transport = {"socket_connect_timeout": 2, "socket_timeout": 10}
+    if broker.startswith(("redis://", "rediss://")):
+        # An unacknowledged task goes back to the queue only after this many seconds: longer
+        # than any task's time limit, or a slow task would run twice.
+        transport["visibility_timeout"] = settings.visibility_timeout
     app.conf.update(
-        broker_url=settings.redis_url,
-        # kombu's Redis transport with one publishing client per channel (workers/transport.py);
-        # other schemes (rediss://, sentinel://) keep kombu's own.
-        broker_transport="workers.transport:Transport" if settings.redis_url.startswith("redis://") else None,
-        result_backend=settings.redis_url,
+        broker_url=broker,
+        # No result backend: a job's state and result live in its MongoDB record (jobs.lifecycle).
+        result_backend=None,
+        task_ignore_result=True,
         task_serializer="json",
-        result_serializer="json",
         accept_content=["json"],
         task_default_queue=settings.queue,
         # At-least-once delivery: ack after the task ran, and hand the task to another
@@ -35,21 +37,16 @@ def configure(app: Celery, settings: Settings) -> None:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        task_track_started=True,
         worker_send_task_events=True,
         task_send_sent_event=True,
-        result_extended=True,
-        result_expires=settings.result_expires,
-        broker_transport_options=transport,
-        result_backend_transport_options=transport,
-        redis_socket_connect_timeout=2,
-        redis_socket_timeout=10,
+        broker_transport_options=transport if broker.startswith(("redis://", "rediss://")) else {},
         broker_connection_retry_on_startup=True,
-        # Enqueueing with Redis down must fail fast (the API answers 503), not hang.
+        # Enqueueing with the broker down must fail fast (the API answers 503), not hang.
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0.1,
                                    "interval_step": 0.2, "interval_max": 0.5},
         timezone="UTC",
         enable_utc=True,
+        imports=JOB_MODULES,
         beat_schedule=schedules.beat_schedule(settings),
         # RedBeat keeps the schedule in Redis behind a lock: a second beat waits as a standby.
         redbeat_redis_url=settings.redis_url,

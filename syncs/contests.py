@@ -1,0 +1,63 @@
+"""Contest sync: one platform's contests fetched, parsed and upserted.
+
+A platform's failure is returned, never raised (`{"synced":0,"updated":0,"failed":1,"error":...}`),
+so a sync-all goes on to the next platform; only the store being down raises (the task retries).
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import store.contests as contests_store
+from adapters import registry
+from adapters.errors import SyncError
+from adapters.http import make_client
+from core.settings import get_settings
+
+log = logging.getLogger(__name__)
+MAX_FAILURES_SHOWN = 20
+
+
+def counts(synced: int = 0, updated: int = 0, failed: int = 0, error: str | None = None) -> dict[str, Any]:
+    """A platform's result: new, updated and failed items (and why it failed, if it did)."""
+    result: dict[str, Any] = {"synced": synced, "updated": updated, "failed": failed}
+    if error:
+        result["error"] = error
+    return result
+
+
+def sync_platform(platform: str) -> dict[str, Any]:
+    """Fetch, parse and upsert one platform's contests; a platform failure is returned, not raised."""
+    if platform not in registry.names():
+        return counts(failed=1, error=f"unknown platform {platform}")
+    settings = get_settings()
+    adapter = registry.get(platform)
+    # Read what is stored while the platform answers: the fetch is the long wait.
+    with ThreadPoolExecutor(1) as pool:
+        stored = pool.submit(contests_store.known_hashes, platform)
+        try:
+            with make_client(settings) as client:
+                payload = adapter.fetch(client, settings)
+            parsed = adapter.parse(payload)
+        except SyncError as exc:
+            result = counts(failed=1, error=str(exc) if exc.service else f"{platform}: {exc}")
+            contests_store.record_attempt(platform, result, success=False)
+            return result
+        except Exception as exc:  # a bug or a surprise in one platform must not stop the others
+            log.exception("contest sync of %s failed unexpectedly", platform)
+            name = type(exc).__name__
+            result = counts(failed=1, error=f"{platform}: unexpected error: {name}: {exc}" if str(exc)
+                            else f"{platform}: unexpected error: {name}")
+            contests_store.record_attempt(platform, result, success=False)
+            return result
+        hashes = stored.result()  # a store error here is the task's to retry
+    outcome = contests_store.upsert_contests(platform, (record.to_doc() for record in parsed.records), hashes)
+    failures = list(parsed.failed) + outcome.failed
+    result = counts(outcome.synced, outcome.updated, len(failures))
+    result["unchanged"] = outcome.unchanged
+    if failures:
+        result["failures"] = failures[:MAX_FAILURES_SHOWN]
+    contests_store.record_attempt(platform, result, success=True)
+    return result
