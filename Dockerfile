@@ -4,6 +4,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY api ./api
+COPY core ./core
+COPY jobs ./jobs
+COPY syncs ./syncs
 COPY workers ./workers
 COPY adapters ./adapters
 COPY store ./store

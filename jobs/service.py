@@ -50,6 +50,11 @@ def _signature(kind: kinds.Kind, params: dict[str, Any], job_id: str):
     return chain(*steps)
 
 
+def dispatch(signature) -> None:
+    """Hand a job's signature to the broker (one seam, so tests can record jobs without running them)."""
+    signature.apply_async()
+
+
 def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: str = "api",
             user: str | None = None, retry_of: str | None = None) -> Enqueued:
     """Record a job and hand it to the broker, or return the run of it already under way.
@@ -65,9 +70,15 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
             holder = guards.take(key, job_id)
         except REDIS_UNAVAILABLE as exc:
             raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
+        job = jobs_store.get(holder) if holder else None
+        if holder and job is None:
+            # A guard whose job has no record (its database was reset, or its creation failed
+            # halfway) guards nothing: take it over.
+            guards.release(key, holder)
+            holder = guards.take(key, job_id)
+            job = jobs_store.get(holder) if holder else None
         if holder:
-            job = jobs_store.get(holder) or {"_id": holder, "kind": kind.name, "state": "PENDING"}
-            return Enqueued(job, deduplicated=True)
+            return Enqueued(job or {"_id": holder, "kind": kind.name, "state": "PENDING"}, deduplicated=True)
     steps = kind.steps(params) if kind.steps else None
     try:
         job = jobs_store.create(job_id, kind.name, params, trigger, user=user,
@@ -78,7 +89,7 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
             guards.release(key, job_id)
         raise
     try:
-        _signature(kind, params, job_id).apply_async()
+        dispatch(_signature(kind, params, job_id))
     except (OperationalError, *REDIS_UNAVAILABLE) as exc:
         jobs_store.fail(job_id, f"could not enqueue: the broker is unavailable: {exc}", code="broker_unavailable")
         if key:

@@ -23,6 +23,9 @@ os.environ["SYNCQ_MONGODB_URI"] = "mongodb://127.0.0.1:1/unset-until-the-session
 os.environ["SYNCQ_STORE_TIMEOUT_MS"] = "3000"
 os.environ.setdefault("SYNCQ_HTTP_BACKOFF_BASE", "0")
 os.environ.setdefault("SYNCQ_HTTP_BACKOFF_MAX", "0.05")
+# Triggers answer 202 at once unless a test asks for the seeds' default wait (the `seed_wait`
+# fixture, or its own settings): most tests poll the job they started.
+os.environ["SYNCQ_SYNC_WAIT"] = "0"
 
 import pytest  # noqa: E402
 import redis  # noqa: E402
@@ -57,6 +60,8 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         pytest.exit(f"Redis is needed at {_REDIS_URL} ({exc}); start one: redis-server --daemonize yes "
                     "--bind 127.0.0.1 --port 6379 --save '' --appendonly no", returncode=3)
+    for key in [*client.scan_iter("syncq:guard:*"), *client.scan_iter("syncq:running:*")]:  # an interrupted session's locks
+        client.delete(key)
     return _REDIS_URL
 
 
@@ -102,6 +107,13 @@ def app(store_db):
     with application.app_context():
         limiter.reset()  # failed logins of earlier tests must not limit this one
     return application
+
+
+@pytest.fixture()
+def seed_wait(app):
+    """The app with the seeds' default: a trigger with no preference waits up to 60 s for its job."""
+    app.config["SYNCQ_SETTINGS"] = app.config["SYNCQ_SETTINGS"].replace(sync_wait=60.0)
+    return app
 
 
 @pytest.fixture()

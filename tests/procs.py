@@ -88,7 +88,9 @@ class Api:
         wait_until(lambda: port_open("127.0.0.1", self.port), 30, "the API to listen")
 
     def client(self, token: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=70)
+        """A client whose triggers answer 202 at once (`Prefer: respond-async`) for the test to poll."""
+        return httpx.Client(base_url=self.url, timeout=70,
+                            headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"})
 
     def stop(self) -> None:
         if self.process.poll() is None:

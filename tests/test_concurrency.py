@@ -49,7 +49,7 @@ def test_fifty_simultaneous_sync_all_triggers_make_exactly_one_run(live_api, adm
 def test_two_workers_never_sync_the_same_platform_at_once(worker, simulator, store_db):
     from store import jobs as jobs_store
     from workers.contests import sync_platform
-    from workers.jobs import wait_for
+    from jobs.service import wait_for
 
     simulator.set_latency("codechef", 700)
     # Two runs of one platform at once (e.g. from Flower): the second waits for the first.

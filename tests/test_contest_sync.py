@@ -8,7 +8,7 @@ import pytest
 
 import store.contests as contests_store
 from tests.contest_stubs import DOWN, GARBAGE, contest, install
-from workers.contests import sync_platform_once
+from syncs.contests import sync_platform as sync_platform_once
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import pytest
 
 import adapters.http
 from tests.recorded import RecordedPlatforms
-from workers.contests import sync_platform_once
+from syncs.contests import sync_platform as sync_platform_once
 
 
 @pytest.fixture()

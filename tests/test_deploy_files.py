@@ -18,9 +18,13 @@ APP_SERVICES = ("api", "worker", "beat", "flower")
 
 def settings_variables() -> set[str]:
     """Every environment variable the project reads (settings, gunicorn config)."""
+    from core.settings import Settings
+
     names = set()
-    for path in (ROOT / "syncq" / "config.py", ROOT / "syncq" / "gunicorn_conf.py"):
-        names |= set(re.findall(r'"((?:SYNCQ|FLOWER)_[A-Z0-9_]+)"', path.read_text()))
+    for name, field in Settings.model_fields.items():
+        aliases = [a for a in getattr(field.validation_alias, "choices", []) if a != name]
+        names |= set(aliases) if aliases else {f"SYNCQ_{name.upper()}"}
+    names |= set(re.findall(r'"((?:SYNCQ|FLOWER)_[A-Z0-9_]+)"', (ROOT / "syncq" / "gunicorn_conf.py").read_text()))
     return names
 
 
@@ -30,7 +34,16 @@ def _command(service: str) -> list[str]:
 
 
 def test_compose_has_every_service():
-    assert set(SERVICES) == {"mongo", "redis", "api", "worker", "beat", "flower"}
+    assert set(SERVICES) == {"mongo", "redis", "rabbitmq", "api", "worker", "beat", "flower"}
+
+
+def test_rabbitmq_is_the_broker_with_a_volume_and_a_healthcheck():
+    rabbit = SERVICES["rabbitmq"]
+    assert any(volume.endswith(":/var/lib/rabbitmq") for volume in rabbit["volumes"])
+    assert "check_port_connectivity" in rabbit["healthcheck"]["test"]
+    for service in APP_SERVICES:
+        assert SERVICES[service]["environment"]["SYNCQ_BROKER_URL"].startswith("amqp://")
+        assert SERVICES[service]["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
 
 
 def test_redis_keeps_an_append_only_file_on_a_volume():
@@ -142,5 +155,5 @@ def test_readme_lists_every_setting():
 
 def test_dockerfile_copies_every_package():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("api", "workers", "adapters", "store", "syncq", "schedules.py"):
+    for package in ("api", "core", "jobs", "syncs", "workers", "adapters", "store", "syncq", "schedules.py"):
         assert f"COPY {package}" in dockerfile

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.contests import sync_platform_once
+from syncs.contests import sync_platform as sync_platform_once
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import pytest
 
 import store.jobs as jobs_store
 from syncq.embedded import free_port, port_open
-from workers.jobs import wait_for
+from jobs.service import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

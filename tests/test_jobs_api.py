@@ -15,7 +15,7 @@ ENVELOPE_KEYS = {"job_id", "kind", "state", "progress", "result", "error", "trig
 ASYNC = {"Prefer": "respond-async"}
 
 
-def test_a_trigger_with_no_preference_waits_and_answers_the_result_body(client, admin_headers, worker):
+def test_a_trigger_with_no_preference_waits_and_answers_the_result_body(seed_wait, client, admin_headers, worker):
     r = client.post("/jobs/ping", headers=admin_headers, json={"echo": "hi"})
     assert r.status_code == 200 and r.get_json()["pong"] is True and r.get_json()["echo"] == "hi"
     assert "job_id" not in r.get_json() and "Preference-Applied" not in r.headers
@@ -122,7 +122,7 @@ def test_list_bad_parameters_are_400(client, admin_headers, query):
     assert client.get(f"/jobs?{query}", headers=admin_headers).status_code == 400
 
 
-def test_retry_reruns_a_finished_job_as_a_new_linked_job(client, admin_headers, worker):
+def test_retry_reruns_a_finished_job_as_a_new_linked_job(seed_wait, client, admin_headers, worker):
     assert client.post("/jobs/ping", headers=admin_headers).status_code == 200
     old_id = client.get("/jobs?kind=ping&limit=1", headers=admin_headers).get_json()["jobs"][0]["job_id"]
     r = client.post(f"/jobs/{old_id}/retry", headers={**admin_headers, **ASYNC})
@@ -255,7 +255,7 @@ def test_a_guard_is_a_lock_owned_by_its_job_and_released_only_by_it(store_db):
     guards.release("test-guard", "job-c")
 
 
-def test_a_deduplicated_trigger_waits_on_the_running_job(client, admin_headers, store_db):
+def test_a_deduplicated_trigger_waits_on_the_running_job(seed_wait, client, admin_headers, store_db):
     from jobs import guards, lifecycle
 
     jobs_store.create("raida-running", "raida.sync", {}, "beat", guard="raida.sync")
