@@ -54,7 +54,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(BrokerUnavailable)
     def _broker_down(exc: BrokerUnavailable):
-        return error_response(503, "Job queue unavailable: cannot reach the broker; try again shortly")
+        return error_response(503, f"Job queue unavailable: {exc}; try again shortly")
 
     @app.errorhandler(REDIS_UNAVAILABLE[0])
     @app.errorhandler(REDIS_UNAVAILABLE[1])

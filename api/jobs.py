@@ -39,7 +39,8 @@ def preferences() -> dict[str, str]:
 
 
 def chosen_wait(default: float) -> tuple[float, str | None]:
-    """(seconds to wait, the preference applied): `Prefer`, else `?wait=`, else `default`."""
+    """(seconds to wait, the preference applied): `Prefer: wait=N`, else `?wait=N`, else
+    `Prefer: respond-async` (no wait), else `default`."""
     prefer = preferences()
     limit = current_app.config["SYNCQ_SETTINGS"].sync_wait
     if "wait" in prefer:
@@ -51,10 +52,10 @@ def chosen_wait(default: float) -> tuple[float, str | None]:
             raise ApiError(400, "Prefer: wait=N takes a number of seconds") from None
         wait = min(asked, max(limit, 60.0))
         return wait, f"wait={wait:g}"
-    if "respond-async" in prefer:
-        return 0.0, "respond-async"
     if request.args.get("wait") not in (None, ""):
         return wait_arg(), None
+    if "respond-async" in prefer:
+        return 0.0, "respond-async"
     return default, None
 
 

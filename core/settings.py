@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     leetcode_url: str = "https://leetcode.com"
     codechef_url: str = "https://www.codechef.com"
     atcoder_url: str = "https://atcoder.jp"
-    kenkoooo_url: str = "https://kenkoooo.com"
+    kenkoooo_url: str = Field("https://kenkoooo.com", validation_alias=AliasChoices("kenkoooo_url", "SYNCQ_KENKOOO_URL"))
     platform_order: Annotated[tuple[str, ...], NoDecode] = ("codeforces", "leetcode", "codechef", "atcoder")
     contests_schedule_enabled: bool = True
     contests_schedule_hours: int = Field(6, ge=1)
@@ -152,8 +152,7 @@ def _explain(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "?"
-        variable = {"api_token": "SYNCQ_TOKEN", "flower_user": "FLOWER_USER",
-                    "flower_password": "FLOWER_PASSWORD"}.get(field, f"SYNCQ_{field.upper()}")
+        variable = field if field.isupper() else f"SYNCQ_{field.upper()}"
         parts.append(f"{variable}: {error['msg']}, got {error.get('input')!r}")
     return "; ".join(parts)
 

@@ -91,10 +91,12 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
     try:
         dispatch(_signature(kind, params, job_id))
     except (OperationalError, *REDIS_UNAVAILABLE) as exc:
-        jobs_store.fail(job_id, f"could not enqueue: the broker is unavailable: {exc}", code="broker_unavailable")
+        broker = "RabbitMQ" if app.conf.broker_url.startswith("amqp") else "Redis"
+        jobs_store.fail(job_id, f"could not enqueue: the broker ({broker}) is unavailable: {exc}",
+                        code="broker_unavailable")
         if key:
             guards.release(key, job_id)
-        raise BrokerUnavailable(f"the broker is unavailable: {exc}") from exc
+        raise BrokerUnavailable(f"the broker ({broker}) is unavailable: {exc}") from exc
     return Enqueued(job)
 
 

@@ -129,6 +129,7 @@ def sync_all() -> dict[str, Any]:
             log.exception("sync of student %s failed", handle)
             failed.append({"handle": handle, "error": f"unexpected error: {type(exc).__name__}: {exc}"[:300]})
     total = len(handles)
+    report_progress(total, total, None)
     if not total:
         return {"message": "No students to sync", "total": 0, "synced": 0, "failed": []}
     return {"message": f"Synced {total - len(failed)} of {total} students", "total": total,

@@ -61,7 +61,7 @@ def test_flower_shows_a_sync_task_and_reruns_it_as_a_job(flower, client, admin_h
         return [t for t in tasks.values() if t.get("state") == "SUCCESS"]
 
     task = wait_until(seen, 30, "the sync task in Flower")[0]
-    assert "codechef" in task["args"] and "synced" in task["result"]
+    assert "codechef" in task["args"] + task["kwargs"] and "synced" in task["result"]
 
     # Flower has no retry button: its task-apply API re-runs a sync, recorded with trigger flower.
     applied = httpx.post(f"{flower}/api/task/async-apply/syncq.contests.sync_platform", auth=auth,

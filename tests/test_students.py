@@ -68,7 +68,7 @@ def test_manual_sync_returns_the_student_and_bypasses_the_cache(client, admin_he
 def test_cache_keys_are_deleted_before_any_fetch(client, admin_headers, worker, simulator, monkeypatch):
     create(client, admin_headers, "student_0008")
     seen = []
-    import workers.students as ws
+    import syncs.students as ws
 
     real = ws._fetch
 
@@ -131,7 +131,7 @@ def test_codeforces_down_is_retried_then_fails_clearly(client, admin_headers, wo
 def test_redis_down_cache_means_live_fetch(simulator, store_db, monkeypatch):
     import store.students as students_store
     from syncq.embedded import free_port
-    from workers import students as ws
+    from syncs import students as ws
 
     students_store.create("S", "s@example.com", "student_0012")
     monkeypatch.setenv("SYNCQ_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
@@ -144,7 +144,7 @@ def test_redis_down_cache_means_live_fetch(simulator, store_db, monkeypatch):
 
 def test_scheduled_sync_reads_through_the_cache(simulator, store_db):
     import store.students as students_store
-    from workers import students as ws
+    from syncs import students as ws
 
     students_store.create("S", "s@example.com", "student_0013")
     ws.sync_one("student_0013", use_cache=False, full=False)
