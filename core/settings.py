@@ -62,6 +62,13 @@ def _str(env: Mapping[str, str], name: str, default: str) -> str:
     return default if raw is None or raw.strip() == "" else raw.strip()
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _str(env, name, default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -109,6 +116,9 @@ class Settings:
     platform_order: tuple[str, ...] = ("codeforces", "leetcode", "codechef", "atcoder")
     contests_schedule_enabled: bool = True
     contests_schedule_hours: int = 6
+    codeforces_gym_enabled: bool = False  # opt-in platform `codeforces_gym` (contest.list?gym=true)
+    codechef_max_past_pages: int = 10  # pages of 20 older past contests a sync may read (a first sync's bound)
+    leetcode_max_past_pages: int = 10  # pastContests pages the fallback may read when allContests fails
 
     # --- students ------------------------------------------------------------------------
     cf_rate_per_second: float = 0.5
@@ -125,6 +135,7 @@ class Settings:
     raida_quorum: int = 13
     raida_directory_index: int = 11
     raida_timeout: float = 2.0
+    raida_echo: str = "binary"  # "binary": the network's UDP/TCP echo; "http": the legacy /service/echo JSON
     raida_schedule_enabled: bool = True
     raida_schedule_minutes: int = 60
 
@@ -168,6 +179,9 @@ class Settings:
             platform_order=_list(e, "SYNCQ_PLATFORM_ORDER", d.platform_order),
             contests_schedule_enabled=_bool(e, "SYNCQ_CONTESTS_SCHEDULE_ENABLED", d.contests_schedule_enabled),
             contests_schedule_hours=_int(e, "SYNCQ_CONTESTS_SCHEDULE_HOURS", d.contests_schedule_hours, 1),
+            codeforces_gym_enabled=_bool(e, "SYNCQ_CODEFORCES_GYM_ENABLED", d.codeforces_gym_enabled),
+            codechef_max_past_pages=_int(e, "SYNCQ_CODECHEF_MAX_PAST_PAGES", d.codechef_max_past_pages, 0),
+            leetcode_max_past_pages=_int(e, "SYNCQ_LEETCODE_MAX_PAST_PAGES", d.leetcode_max_past_pages, 1),
             cf_rate_per_second=_float(e, "SYNCQ_CF_RATE_PER_SECOND", d.cf_rate_per_second, 0.001),
             cf_rate_burst=_int(e, "SYNCQ_CF_RATE_BURST", d.cf_rate_burst, 1),
             cache_info_ttl=_int(e, "SYNCQ_CACHE_INFO_TTL", d.cache_info_ttl, 1),
@@ -180,6 +194,7 @@ class Settings:
             raida_quorum=_int(e, "SYNCQ_RAIDA_QUORUM", d.raida_quorum, 1),
             raida_directory_index=_int(e, "SYNCQ_RAIDA_DIRECTORY_INDEX", d.raida_directory_index, 0),
             raida_timeout=_float(e, "SYNCQ_RAIDA_TIMEOUT", d.raida_timeout, 0.05),
+            raida_echo=_choice(e, "SYNCQ_RAIDA_ECHO", d.raida_echo, ("binary", "http")),
             raida_schedule_enabled=_bool(e, "SYNCQ_RAIDA_SCHEDULE_ENABLED", d.raida_schedule_enabled),
             raida_schedule_minutes=_int(e, "SYNCQ_RAIDA_SCHEDULE_MINUTES", d.raida_schedule_minutes, 1),
             api_url=_str(e, "SYNCQ_API_URL", d.api_url).rstrip("/"),

@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from adapters import atcoder, codechef, codeforces, leetcode, raida
+from adapters.http import make_client
+from core.settings import Settings
 from syncq.simulator import Simulator, base_urls
 
 
@@ -34,10 +36,14 @@ def test_base_urls_point_every_adapter_at_the_simulator():
                          "SYNCQ_ATCODER_URL", "SYNCQ_KENKOOO_URL", "SYNCQ_RAIDA_URL_TEMPLATE"}
 
 
-def test_every_contest_source_parses_with_its_adapter(http):
+def test_every_contest_source_parses_with_its_adapter(sim, http):
     cf = codeforces.parse(http.get("/codeforces/api/contest.list?gym=false").json()["result"])
     lc = leetcode.parse(http.post("/leetcode/graphql", json={}, headers={"Origin": "https://leetcode.com"}).json())
-    cc = codechef.parse(http.get("/codechef/api/list/contests/all").json())
+    # `/all` lists 20 past contests, as CodeChef does; the adapter pages the older ones from `/past`.
+    assert len(http.get("/codechef/api/list/contests/all").json()["past_contests"]) == 20
+    settings = Settings(codechef_url=f"{sim.url}/codechef", http_retries=0)
+    with make_client(settings) as client:
+        cc = codechef.parse(codechef.fetch(client, settings))
     at = atcoder.parse({"kenkoooo": http.get("/kenkoooo/atcoder/resources/contests.json").json(),
                         "page": http.get("/atcoder/contests/?lang=en").text})
     assert len(cf.records) == 2000 and len(lc.records) == 650 and len(cc.records) >= 60 and len(at.records) > 1800

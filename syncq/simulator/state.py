@@ -41,6 +41,7 @@ class SimState:
             self.extra_submissions: dict[str, int] = {}
             self.contest_edits: dict[str, dict[str, Any]] = {}
             self.cf_calls_per_second: float | None = None
+            self.leetcode_all_contests_gone = False  # allContests answers a GraphQL error (400)
             self.barrier: threading.Barrier | None = None
             self._cf_recent: list[float] = []
 
