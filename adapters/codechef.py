@@ -42,7 +42,8 @@ def _get(client: httpx.Client, settings: Settings, path: str, params: dict[str, 
 
 
 def _codes(items: list) -> set:
-    return {item.get("contest_code") for item in items if isinstance(item, dict)}
+    # An item without a code can never be stored: it neither extends nor stops the paging.
+    return {item["contest_code"] for item in items if isinstance(item, dict) and isinstance(item.get("contest_code"), str)}
 
 
 def fetch_past(client: httpx.Client, settings: Settings, known: Collection[str], offset: int) -> tuple[list, str | None]:

@@ -205,7 +205,7 @@ def _items(payload: Any) -> tuple[list, list[dict[str, Any]]]:
             _data(payload, "topTwoContests")  # raises with the GraphQL errors
         upcoming = data.get("topTwoContests") or []
         past = data.get("pastContests") or {}
-        past_items = past.get("data") if isinstance(past, dict) else past
+        past_items = (past.get("data") or []) if isinstance(past, dict) else past
         if not isinstance(upcoming, list) or not isinstance(past_items, list):
             raise ParseError("topTwoContests/pastContests are not lists", service=SERVICE)
         return list(upcoming) + list(past_items), notes

@@ -198,6 +198,7 @@ def write_contest_fixtures(directory: Path, now: datetime = FIXED_NOW) -> list[P
         "codeforces_call_limit.json": {"status": "FAILED", "comment": "Call limit exceeded"},
         "leetcode_all_contests.json": leetcode_contests(now),
         "codechef_contests.json": codechef_contests(now),
+        "codechef_past_empty.json": {"status": "success", "message": "Past contests list", "contests": []},
         "kenkoooo_contests.json": kenkoooo_contests(now),
     }
     written = []
