@@ -295,11 +295,37 @@ def echo_targets(raida_list: ParseResult | None, settings: Settings) -> tuple[li
     return targets, source
 
 
-async def _raida_list(task: "asyncio.Future[httpx.Response]") -> ParseResult | None:
+async def _raida_list_from(response: "asyncio.Future[httpx.Response] | Any") -> ParseResult:
+    listed = parse_raida_servers((await response).text)
+    if not listed.records:
+        raise ParseError("raida_servers lists no server", service=SERVICE)
+    return listed
+
+
+async def raida_list(client: httpx.AsyncClient, settings: Settings,
+                     preferred: "asyncio.Future[httpx.Response]") -> tuple[ParseResult | None, int | None]:
+    """The `raida_servers` list and who served it: the preferred RAIDA's answer, else the first
+    good answer of the others, all asked at once (None when no RAIDA serves it)."""
     try:
-        return parse_raida_servers((await task).text)
+        return await _raida_list_from(preferred), settings.raida_directory_index
     except SyncError:
-        return None
+        pass
+
+    async def one(i: int) -> tuple[ParseResult, int]:
+        return await _raida_list_from(_get(client, settings, i, "raida_servers")), i
+
+    tasks = [asyncio.ensure_future(one(i)) for i in range(settings.raida_count) if i != settings.raida_directory_index]
+    try:
+        for done in asyncio.as_completed(tasks):
+            try:
+                return await done
+            except SyncError:
+                continue
+        return None, None
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass
@@ -320,12 +346,15 @@ async def sync_network(client: httpx.AsyncClient, settings: Settings) -> Network
     the next ready RAIDA by latency. In binary mode (the default) the echo targets are the
     preferred RAIDA's `raida_servers` list, fetched first."""
     index, mode = settings.raida_directory_index, settings.raida_echo
-    raida_list = asyncio.ensure_future(_get(client, settings, index, "raida_servers"))
-    preferred = asyncio.ensure_future(_directory_from(client, settings, index, raida_list))
+    raida_list_task = asyncio.ensure_future(_get(client, settings, index, "raida_servers"))
+    preferred = asyncio.ensure_future(_directory_from(client, settings, index, raida_list_task))
     source = None
     try:
         if mode == "binary":
-            targets, source = echo_targets(await _raida_list(raida_list), settings)
+            listed, served_by = await raida_list(client, settings, raida_list_task)
+            targets, source = echo_targets(listed, settings)
+            if listed is not None and served_by != index:
+                source += f" of RAIDA{served_by}"
             echoes = await raida_echo.echo_all(targets, settings.raida_timeout)
         else:
             echoes = await echo_all(client, settings)
@@ -341,8 +370,8 @@ async def sync_network(client: httpx.AsyncClient, settings: Settings) -> Network
                                    mode, source)
         return NetworkSnapshot(echoes, ready, directory, None, mode, source)
     finally:
-        for task in (preferred, raida_list):
+        for task in (preferred, raida_list_task):
             if not task.done():
                 task.cancel()
         # Retrieve a failure nobody awaited (preferred RAIDA not ready), so asyncio does not warn.
-        await asyncio.gather(preferred, raida_list, return_exceptions=True)
+        await asyncio.gather(preferred, raida_list_task, return_exceptions=True)
