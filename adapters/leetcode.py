@@ -132,7 +132,8 @@ def fetch(client: httpx.Client, settings: Settings, *, known: Collection[str] | 
     (with the reason allContests failed under `syncq.allContestsError`)."""
     try:
         answer = _graphql(client, settings, {"query": QUERY})
-        _data(answer, "allContests")
+        if not isinstance(_data(answer, "allContests"), list):
+            raise ParseError("GraphQL answer has no data.allContests list", service=SERVICE)
         return answer
     except Blocked:
         raise

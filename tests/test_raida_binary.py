@@ -230,3 +230,24 @@ def test_admin_sync_through_the_worker_uses_the_binary_echo(client, admin_header
     six = store_db.raida_servers.find_one({"index": 6})
     assert six["ready"] is False and six["host"] == "127.0.0.1" and six["port"] == simulator.echo.ports[6]
     assert store_db.raida_servers.find_one({"index": 7})["transport"] == "udp"
+
+
+def test_the_simulator_checks_requests_as_a_raidax_server_does(simulator):
+    port = simulator.echo.ports[9]
+    good = raida_echo.build_request(9)
+    wrong_raida = raida_echo.build_request(8)
+    bad_crc = good[:44] + bytes(b ^ 0xFF for b in good[44:48]) + good[48:]
+    no_eof = good[:48] + b"\x00\x00"
+
+    async def ask(request: bytes) -> bytes:
+        return await raida_echo.send_udp("127.0.0.1", port, request, TIMEOUT)
+
+    async def main():
+        return [await ask(r) for r in (good, wrong_raida, bad_crc, no_eof)]
+
+    answers = asyncio.run(main())
+    assert [a[2] for a in answers] == [250, 3, 37, 33]
+    assert answers[0][0] == 9 and answers[0][6:8] == good[30:32] and answers[0][16:32] == good[32:48]
+    assert raida_echo.read_answer(good, answers[0]) == (250, None)
+    tcp = asyncio.run(raida_echo.send_tcp("127.0.0.1", port, good, TIMEOUT))
+    assert tcp[2] == 250 and tcp[16:32] == good[32:48]

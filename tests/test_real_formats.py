@@ -3,6 +3,7 @@ sources in its SOURCES.md); every expected value below was read off the recordin
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -11,9 +12,9 @@ import httpx
 import pytest
 
 from adapters import codechef, codeforces, leetcode, raida
-from adapters.codeforces_users import parse_user_info
+from adapters.codeforces_users import api_call_async, parse_user_info
 from adapters.errors import ParseError, PermanentError, TransientError
-from adapters.http import make_client
+from adapters.http import make_async_client, make_client
 from core.settings import Settings
 
 REAL = Path(__file__).parent / "fixtures" / "real"
@@ -323,3 +324,19 @@ def test_users_csv_is_read_by_position_whatever_its_header():
 def test_users_csv_without_a_header_row_parses():
     result = raida.parse_users("C23,Sean,Worthington,CloudCoin,1,giga,raida11\n")
     assert [u["serialNumber"] for u in result.records] == ["C23"]
+
+
+def test_a_student_call_behind_the_challenge_fails_with_the_same_clear_message():
+    calls = []
+
+    async def handler(request):
+        calls.append(request)
+        return challenge_page(request)
+
+    async def main():
+        async with make_async_client(FAST, transport=httpx.MockTransport(handler)) as client:
+            return await api_call_async(client, FAST, "user.info", {"handles": "tourist"})
+
+    with pytest.raises(TransientError, match="Cloudflare challenge .* all 3 attempts"):
+        asyncio.run(main())
+    assert len(calls) == 3
