@@ -43,10 +43,12 @@ def _get(client: httpx.Client, settings: Settings, path: str, params: dict[str, 
 
 def _codes(items: list) -> set:
     # An item without a code can never be stored: it neither extends nor stops the paging.
-    return {item["contest_code"] for item in items if isinstance(item, dict) and isinstance(item.get("contest_code"), str)}
+    return {item["contest_code"] for item in items
+            if isinstance(item, dict) and isinstance(item.get("contest_code"), str)}
 
 
-def fetch_past(client: httpx.Client, settings: Settings, known: Collection[str], offset: int) -> tuple[list, str | None]:
+def fetch_past(client: httpx.Client, settings: Settings, known: Collection[str],
+               offset: int) -> tuple[list, str | None]:
     """Past contests from `offset` back, page by page, until a page holds only `known` ones;
     the contests, and the error that stopped the paging early (None when it ended normally)."""
     contests: list = []
@@ -79,7 +81,8 @@ def fetch(client: httpx.Client, settings: Settings, *, known: Collection[str] | 
         return payload  # `/all`'s page of past contests holds only stored ones: nothing older is new
     older, error = fetch_past(client, settings, known, len(newest))
     seen = _codes(newest)
-    payload["past_contests"] = newest + [c for c in older if not isinstance(c, dict) or c.get("contest_code") not in seen]
+    payload["past_contests"] = newest + [c for c in older
+                                         if not isinstance(c, dict) or c.get("contest_code") not in seen]
     payload["syncq"] = {"pastPaged": len(older), "pagingError": error}
     return payload
 

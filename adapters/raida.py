@@ -362,7 +362,8 @@ async def sync_network(client: httpx.AsyncClient, settings: Settings) -> Network
         if ready < settings.raida_quorum:
             return NetworkSnapshot(echoes, ready, None,
                                    f"Failed to connect to RAIDA network: only {ready} of {settings.raida_count} "
-                                   f"RAIDA servers are ready; at least {settings.raida_quorum} are needed", mode, source)
+                                   f"RAIDA servers are ready; at least {settings.raida_quorum} are needed",
+                                   mode, source)
         try:
             directory = await fetch_directory(client, settings, echoes, prefetched=preferred)
         except SyncError as exc:

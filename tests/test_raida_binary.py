@@ -205,6 +205,22 @@ def test_down_servers_are_not_ready_and_a_failing_one_reports_its_status(simulat
     assert by_index[5]["status"] == 252 and by_index[5]["error"] == "status 252 (internal error)"
 
 
+def test_a_silent_server_times_out_over_both_transports(simulator):
+    simulator.set_fault("raida", "timeout", index=2)
+    snapshot = _sync(simulator)
+    two = snapshot.echoes[2]
+    assert not two["ready"] and two["error"] == "no answer: UDP timed out after 1 s; TCP timed out after 1 s"
+    assert snapshot.ready_count == 24
+
+
+def test_the_25_echoes_are_in_flight_together(simulator):
+    simulator.set_latency("raida", 1000)  # each answer waits a second: only a fan-out overlaps them all
+    snapshot = _sync(simulator)
+    assert snapshot.ready_count == 25
+    binary = [e for e in simulator.log() if e["path"].endswith("(binary)")]
+    assert len(binary) == 25 and max(e["start"] for e in binary) < min(e["end"] for e in binary)
+
+
 def test_without_quorum_the_sync_fails_with_the_count(simulator):
     simulator.set_raida_down(range(13))
     snapshot = _sync(simulator)

@@ -68,7 +68,6 @@ class BinaryEcho:
         self.loop = asyncio.new_event_loop()
         self.thread: threading.Thread | None = None
         self._closers: list = []
-        self._held: dict[int, bool] = {}
 
     def start(self) -> "BinaryEcho":
         self.thread = threading.Thread(target=self.loop.run_forever, name="simulator-raida-echo", daemon=True)
@@ -83,6 +82,9 @@ class BinaryEcho:
         async def close() -> None:
             for closer in self._closers:
                 closer()
+            for task in asyncio.all_tasks():  # answers still waiting (latency, a `timeout` fault)
+                if task is not asyncio.current_task():
+                    task.cancel()
         asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
@@ -112,20 +114,30 @@ class BinaryEcho:
             return port
         raise OSError("no local port free for both UDP and TCP")
 
-    async def answer(self, index: int, request: bytes, via: str) -> bytes | None:
-        """What RAIDA `index` sends back (None: nothing), logged like the HTTP routes."""
+    async def _pause(self, index: int) -> bool:
+        # The configured latency, slept on this loop so all 25 answers wait together; a barrier
+        # (a test holding requests until N are in) is a threading one: waited in a thread.
+        if self.state.barrier is not None:
+            return await asyncio.get_running_loop().run_in_executor(None, self.state.delay, "raida", index)
+        ms = self.state.latency_for("raida", index)
+        if ms > 0:
+            await asyncio.sleep(ms / 1000.0)
+        return True
+
+    async def answer(self, index: int, request: bytes, via: str) -> tuple[bytes | None, bool]:
+        """What RAIDA `index` sends back (None: nothing) and whether to hold the line silent
+        (a `timeout` fault), logged like the HTTP routes."""
         entry = {"service": "raida", "index": index, "method": via, "path": f"/raida{index}/echo (binary)",
                  "query": "", "status": None, "bytes": None, "started_at": datetime.now(timezone.utc).isoformat(),
                  "start": time.monotonic(), "end": None}
         self.state.record(entry)
-        if not await asyncio.get_running_loop().run_in_executor(None, self.state.delay, "raida", index):
-            return None
+        if not await self._pause(index):
+            return None, False
         fault = self.state.take_fault("raida", index)
         mode = fault.mode if fault else None
         status = status_for(index, request)
         if mode in ("down", "timeout"):
             reply = None
-            self._held[index] = mode == "timeout"
         elif mode in ("500", "429", "call_limit"):
             reply = answer_for(index, request, INTERNAL)
         elif mode == "truncated":
@@ -136,17 +148,17 @@ class BinaryEcho:
             reply = answer_for(index, request, status)
         entry.update(status=None if reply is None or len(reply) < 3 else reply[2],
                      bytes=len(reply or b""), end=time.monotonic())
-        return reply
+        return reply, mode == "timeout"
 
     async def _tcp(self, index: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await reader.readexactly(32)
             size = int.from_bytes(head[22:24], "big")
             request = head + await reader.readexactly(size)
-            reply = await self.answer(index, request, "TCP")
+            reply, hold = await self.answer(index, request, "TCP")
             if reply is None:
-                if self._held.pop(index, False):  # a `timeout` fault: keep the connection silent
-                    await asyncio.sleep(30)
+                if hold:  # keep the connection open and silent until the client gives up
+                    await asyncio.sleep(60)
                 return  # `down`: closed without an answer
             writer.write(reply)
             await writer.drain()
@@ -168,6 +180,6 @@ class _Udp(asyncio.DatagramProtocol):
         asyncio.ensure_future(self._reply(data, addr))
 
     async def _reply(self, data: bytes, addr) -> None:
-        reply = await self.echo.answer(self.index, data, "UDP")
+        reply, _ = await self.echo.answer(self.index, data, "UDP")
         if reply is not None and self.transport is not None and not self.transport.is_closing():
             self.transport.sendto(reply, addr)
