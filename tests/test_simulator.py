@@ -9,7 +9,7 @@ import io
 import httpx
 import pytest
 
-from adapters import atcoder, codechef, codeforces, leetcode, raida
+from adapters import atcoder, codechef, codeforces, codeforces_gym, leetcode, raida
 from adapters.http import make_client
 from core.settings import Settings
 from syncq.simulator import Simulator, base_urls
@@ -206,3 +206,12 @@ def test_the_raida_list_names_the_binary_echo_listeners(sim, http):
     listed = raida.parse_raida_servers(http.get("/raida11/service/raida_servers").text)
     assert [(r["host"], r["port"]) for r in listed.records] == [("127.0.0.1", p) for p in sim.echo.ports]
     assert len(set(sim.echo.ports)) == 25
+
+
+def test_gym_contests_are_served_apart_and_parse_as_the_gym_platform(http):
+    gym = http.get("/codeforces/api/contest.list", params={"gym": "true"}).json()["result"]
+    result = codeforces_gym.parse(gym)
+    assert len(result.records) == 60 and result.failed == []
+    assert {c.platform for c in result.records} == {"codeforces_gym"}
+    assert result.records[0].url == "https://codeforces.com/gym/106000" and result.records[0].raw["kind"]
+    assert sum(1 for c in result.records if c.startTime is None) == 9  # gym contests without a date

@@ -24,6 +24,7 @@ class Data:
     def __init__(self, now: datetime):
         self.now = now
         self.codeforces = contest_samples.codeforces_contests(now)
+        self.codeforces_gym = contest_samples.codeforces_gym_contests(now)
         self.leetcode = contest_samples.leetcode_contests(now)
         self.codechef = contest_samples.codechef_contests(now)
         # `/all` lists only the 20 newest past contests, as CodeChef does; `/past` pages them all.
@@ -148,6 +149,9 @@ def create_app(state: SimState, data: Data) -> Flask:
     @app.get("/codeforces/api/contest.list")
     def cf_contests():
         def build():
+            if request.args.get("gym") == "true":
+                return Response(b'{"status":"OK","result":' + data.encoded("codeforces_gym") + b"}",
+                                mimetype="application/json")
             if not state.contest_edits:
                 return Response(b'{"status":"OK","result":' + data.encoded("codeforces") + b"}",
                                 mimetype="application/json")
