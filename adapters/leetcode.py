@@ -39,7 +39,7 @@ PAST_QUERY = ("query pastContests($pageNo: Int, $numPerPage: Int) { pastContests
 PAST_PAGE_SIZE = 10
 MAX_EPOCH = 4102444800
 _SLUG_TYPE = re.compile(r"^(?:leetcode-)?(bi)?weekly-contest-\d+[a-z]?$")
-_TITLE_TYPE = re.compile(r"^\s*(?:leetcode\s+)?(bi)?weekly\s+contest\s+\d+\b", re.IGNORECASE)
+_TITLE_TYPE = re.compile(r"^\s*(?:leetcode\s+)?(bi)?weekly\s+contest\s+\d+[a-z]?\b", re.IGNORECASE)
 
 
 class Blocked(ParseError):

@@ -285,7 +285,7 @@ def echo_targets(raida_list: ParseResult | None, settings: Settings) -> tuple[li
     targets = []
     for index in range(settings.raida_count):
         if index in listed:
-            targets.append({"index": index, "host": listed[index]["host"], "port": listed[index]["port"]})
+            targets.append({"index": index, "host": listed[index]["host"].strip("[]"), "port": listed[index]["port"]})
         else:
             host = urlsplit(raida_url(settings, index)).hostname or ""
             targets.append({"index": index, "host": host.strip("[]"), "port": 50000 + index})

@@ -65,6 +65,8 @@ def test_leetcode_top_two_without_title_slug_gets_its_slug_and_type_from_the_tit
     ("biweekly-contest-170", "Biweekly Contest 170", "biweekly"),
     ("leetcode-weekly-contest-16b", "Weekly Contest 16B", "weekly"),
     (None, "Biweekly Contest 1", "biweekly"),
+    (None, "Weekly Contest 18A", "weekly"),
+    (None, "Weekly Contest by App Academy", "special"),
     ("warm-up-contest", "Warm Up Contest", "special"),
     ("smarking-algorithm-contest", "Smarking Algorithm Contest", "special"),
 ])
@@ -288,8 +290,10 @@ def test_the_real_raida_list_gives_the_echo_targets():
 
 
 def test_raida_list_lines_without_a_port_use_50000_plus_their_line():
-    listed = raida.parse_raida_servers("78.46.170.45\n47.229.9.94:50001\n209.46.126.167\n")
-    assert [r["port"] for r in listed.records] == [50000, 50001, 50002]
+    listed = raida.parse_raida_servers("78.46.170.45\n47.229.9.94:50001\n209.46.126.167\n[2001:db8::7]:50003\n")
+    assert [r["port"] for r in listed.records] == [50000, 50001, 50002, 50003]
+    targets, _ = raida.echo_targets(listed, Settings(raida_count=4))
+    assert targets[3] == {"index": 3, "host": "2001:db8::7", "port": 50003}  # a socket takes no brackets
 
 
 def test_echo_targets_missing_from_the_list_come_from_the_url_template():
