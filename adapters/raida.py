@@ -2,9 +2,10 @@
 
 The directory comes from RAIDA 11's HTTPS host (`<raida_url_template with i=11>/service/users`,
 `/service/qmail_servers`, `/service/raida_servers`). `raida_servers` (25 lines `IP:PORT`, a
-missing port is 50000 + line) gives where each RAIDA answers the network's binary echo
-(`adapters.raida_echo`, UDP with TCP as fallback; `SYNCQ_RAIDA_ECHO=http` keeps the legacy
-`/service/echo` JSON on each RAIDA's URL). The 25 echoes are all in flight together, each with
+missing port is 50000 + line; from RAIDA 11, else from the first other RAIDA that serves it; a
+RAIDA it does not list: its URL's host, port 50000 + i) gives where each RAIDA answers the
+network's binary echo (`adapters.raida_echo`, UDP with TCP as fallback; `SYNCQ_RAIDA_ECHO=http`
+keeps the legacy `/service/echo` JSON on each RAIDA's URL). The 25 echoes are all in flight together, each with
 its own timeout, so the fan-out lasts as long as the slowest answer. `fetch_directory` fails
 over from RAIDA 11 to the next ready RAIDA by lowest latency when it is down or answers
 garbage. Parsers are pure; bad rows are counted.
@@ -46,7 +47,7 @@ def raida_url(settings: Settings, index: int) -> str:
 
 def parse_echo(index: int, payload: Any, latency_ms: float | None, error: str | None,
                checked_at: datetime) -> dict[str, Any]:
-    """One RAIDA's readiness from its echo answer (or the error that replaced it)."""
+    """One RAIDA's readiness from its legacy HTTP echo answer (or the error that replaced it)."""
     ready, status = False, None
     if error is None:
         if isinstance(payload, dict) and isinstance(payload.get("status"), str):
