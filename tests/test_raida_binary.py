@@ -215,7 +215,7 @@ def test_a_silent_server_times_out_over_both_transports(simulator):
 
 def test_the_25_echoes_are_in_flight_together(simulator):
     simulator.set_latency("raida", 1000)  # each answer waits a second: only a fan-out overlaps them all
-    snapshot = _sync(simulator)
+    snapshot = _sync(simulator, _settings(simulator).replace(raida_timeout=10.0))
     assert snapshot.ready_count == 25
     binary = [e for e in simulator.log() if e["path"].endswith("(binary)")]
     assert len(binary) == 25 and max(e["start"] for e in binary) < min(e["end"] for e in binary)
