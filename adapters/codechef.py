@@ -1,7 +1,12 @@
-"""CodeChef: contests from `/api/list/contests/all` (present, future and past lists).
+"""CodeChef: contests from `/api/list/contests/all`, older past ones from `/api/list/contests/past`.
 
-Times carry `+05:30` and are converted to UTC; `contest_duration` is minutes as a string,
-and the form `"03:00:00"` also occurs.
+`/all` lists the present and future contests but only the 20 newest past ones. The older past
+contests are paged from `/past` (`offset`, `mode=all`, the list under `contests`, 20 a page),
+newest first, until a page holds only contests already stored (`known`), a short or empty page,
+or `codechef_max_past_pages` pages (what bounds a first sync). Times carry `+05:30` and are
+converted to UTC. The duration is end minus start: multi-day contests exist whose
+`contest_duration` (minutes as a string, or `"03:00:00"`) disagrees with their own dates;
+it is used only when there is no end.
 """
 
 from __future__ import annotations
@@ -9,12 +14,12 @@ from __future__ import annotations
 import re
 import sys
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Collection
 
 import httpx
 
 from adapters import registry
-from adapters.errors import ParseError, PermanentError
+from adapters.errors import ParseError, PermanentError, SyncError
 from adapters.http import call_with_retry, decode_json, send
 from adapters.records import Contest, ParseResult
 from core.settings import Settings
@@ -26,14 +31,60 @@ LISTS = {"present_contests": ("RUNNING", "present"), "future_contests": ("UPCOMI
          "past_contests": ("FINISHED", "past")}
 LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+PAGE_SIZE = 20
+WANTS_KNOWN = True  # fetch takes `known`: the platformIds already stored (the past paging stops there)
 
 
-def fetch(client: httpx.Client, settings: Settings) -> Any:
-    """The decoded JSON of the all-contests list."""
-    url = f"{settings.codechef_url}/api/list/contests/all"
-    params = {"sort_by": "START", "sorting_order": "asc", "offset": "0", "mode": "all"}
+def _get(client: httpx.Client, settings: Settings, path: str, params: dict[str, str]) -> Any:
+    url = f"{settings.codechef_url}/api/list/contests/{path}"
     return call_with_retry(
         lambda: decode_json(send(client, "GET", url, service=SERVICE, params=params), SERVICE), settings)
+
+
+def _codes(items: list) -> set:
+    # An item without a code can never be stored: it neither extends nor stops the paging.
+    return {item["contest_code"] for item in items
+            if isinstance(item, dict) and isinstance(item.get("contest_code"), str)}
+
+
+def fetch_past(client: httpx.Client, settings: Settings, known: Collection[str],
+               offset: int) -> tuple[list, str | None]:
+    """Past contests from `offset` back, page by page, until a page holds only `known` ones;
+    the contests, and the error that stopped the paging early (None when it ended normally)."""
+    contests: list = []
+    for page in range(settings.codechef_max_past_pages):
+        params = {"sort_by": "START", "sorting_order": "desc", "offset": str(offset + page * PAGE_SIZE),
+                  "mode": "all"}
+        try:
+            answer = _get(client, settings, "past", params)
+        except SyncError as exc:
+            return contests, f"past contests at offset {params['offset']}: {exc.message}"
+        items = answer.get("contests") if isinstance(answer, dict) else None
+        if not isinstance(items, list):
+            return contests, f"past contests at offset {params['offset']}: answer has no contests list"
+        contests.extend(items)
+        if len(items) < PAGE_SIZE or _codes(items) <= set(known):
+            break
+    return contests, None
+
+
+def fetch(client: httpx.Client, settings: Settings, *, known: Collection[str] | None = None) -> Any:
+    """The decoded `/all` answer, its `past_contests` extended with the older ones paged from
+    `/past` while they are not all in `known` (the platformIds already stored)."""
+    known = set(known or ())
+    payload = _get(client, settings, "all", {"sort_by": "START", "sorting_order": "asc", "offset": "0",
+                                             "mode": "all"})
+    if not isinstance(payload, dict) or not isinstance(payload.get("past_contests"), list):
+        return payload  # parse says what is wrong with it
+    newest = payload["past_contests"]
+    if newest and _codes(newest) <= known:
+        return payload  # `/all`'s page of past contests holds only stored ones: nothing older is new
+    older, error = fetch_past(client, settings, known, len(newest))
+    seen = _codes(newest)
+    payload["past_contests"] = newest + [c for c in older
+                                         if not isinstance(c, dict) or c.get("contest_code") not in seen]
+    payload["syncq"] = {"pastPaged": len(older), "pagingError": error}
+    return payload
 
 
 def duration_seconds(raw: Any) -> int:
@@ -82,12 +133,15 @@ def parse_contest(item: Any, phase: str, raw_phase: str) -> Contest:
     start = _time(item.get("contest_start_date_iso"), "contest_start_date_iso")
     end = _time(item.get("contest_end_date_iso"), "contest_end_date_iso") \
         if item.get("contest_end_date_iso") else None
-    duration = duration_seconds(item["contest_duration"]) if item.get("contest_duration") is not None \
-        else (int((end - start).total_seconds()) if end else None)
-    if end is None and duration is not None:
-        end = start + timedelta(seconds=duration)
     if end is not None and end < start:
         raise ValueError("contest ends before it starts")
+    if end is not None:  # the dates win over `contest_duration` (multi-day contests disagree)
+        duration = int((end - start).total_seconds())
+    elif item.get("contest_duration") is not None:
+        duration = duration_seconds(item["contest_duration"])
+        end = start + timedelta(seconds=duration)
+    else:
+        duration = None
     return Contest(platform=NAME, platformId=code, name=name.strip(), type=None, phase=phase,
                    rawPhase=raw_phase, startTime=start, endTime=end, durationSeconds=duration,
                    url=f"{SITE}/{code}", raw=dict(item))
@@ -103,6 +157,9 @@ def parse(payload: Any, now: datetime | None = None) -> ParseResult:
     if not any(isinstance(payload.get(key), list) for key in LISTS):
         raise ParseError("answer has none of present_contests/future_contests/past_contests", service=SERVICE)
     result, seen = ParseResult(), set()
+    meta = payload.get("syncq")
+    if isinstance(meta, dict) and meta.get("pagingError"):
+        result.skip({"id": "past_contests"}, meta["pagingError"])
     for key, (phase, raw_phase) in LISTS.items():
         items = payload.get(key) or []
         if not isinstance(items, list):

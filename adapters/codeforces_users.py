@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
-from adapters.codeforces import SERVICE, read_envelope
+from adapters.codeforces import READ_STATUSES, SERVICE, ChallengeError, gave_up, read_envelope
 from adapters.errors import ParseError
 from adapters.http import AtSend, async_call_with_retry, send_async
 from adapters.records import ParseResult, utc_from_epoch
@@ -44,11 +44,14 @@ async def api_call_async(client: httpx.AsyncClient, settings: Settings, method: 
 
     async def once() -> Fetched:
         at_send = await before_call(method) if before_call is not None else None  # retries pay too
-        response = await send_async(client, "GET", url, service=SERVICE, params=params, allow=(400, 503),
+        response = await send_async(client, "GET", url, service=SERVICE, params=params, allow=READ_STATUSES,
                                     at_send=at_send)
         return Fetched(read_envelope(response), len(response.content))
 
-    return await async_call_with_retry(once, settings)
+    try:
+        return await async_call_with_retry(once, settings)
+    except ChallengeError as exc:
+        raise gave_up(exc, settings) from exc
 
 
 @dataclass
@@ -126,6 +129,9 @@ def parse_user_info(info: dict[str, Any]) -> dict[str, Any]:
     keep = ("handle", "contribution", "avatar", "titlePhoto", "country", "city", "organization",
             "firstName", "lastName", "friendOfCount")
     out = {k: info[k] for k in keep if k in info}
+    for key in ("avatar", "titlePhoto"):  # Codeforces gives protocol-relative URLs: //userpic...
+        if isinstance(out.get(key), str) and out[key].startswith("//"):
+            out[key] = "https:" + out[key]
     out.update(currRating=info.get("rating"), rank=info.get("rank", "unrated"),
                maxRating=info.get("maxRating"), maxRank=info.get("maxRank", "unrated"))
     if isinstance(info.get("lastOnlineTimeSeconds"), int):

@@ -1,9 +1,14 @@
-"""The RAIDA network: 25 servers answering `/service/echo`, any of which serves the directory.
+"""The RAIDA network as its real client (worthingtonse/qmail-client) sees it.
 
-`echo_all` sends the 25 echoes all in flight together, each with its own timeout, so the
-fan-out lasts as long as the slowest answer. `fetch_directory` asks the preferred RAIDA
-(11) for users, QMail servers and the RAIDA list, failing over to the next ready RAIDA by
-lowest latency when it is down or answers garbage. Parsers are pure; bad rows are counted.
+The directory comes from RAIDA 11's HTTPS host (`<raida_url_template with i=11>/service/users`,
+`/service/qmail_servers`, `/service/raida_servers`). `raida_servers` (25 lines `IP:PORT`, a
+missing port is 50000 + line; from RAIDA 11, else from the first other RAIDA that serves it; a
+RAIDA it does not list: its URL's host, port 50000 + i) gives where each RAIDA answers the
+network's binary echo (`adapters.raida_echo`, UDP with TCP as fallback; `SYNCQ_RAIDA_ECHO=http`
+keeps the legacy `/service/echo` JSON on each RAIDA's URL). The 25 echoes are all in flight together, each with
+its own timeout, so the fan-out lasts as long as the slowest answer. `fetch_directory` fails
+over from RAIDA 11 to the next ready RAIDA by lowest latency when it is down or answers
+garbage. Parsers are pure; bad rows are counted.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from adapters import raida_echo
 from adapters.errors import ParseError, SyncError
 from adapters.http import async_call_with_retry, decode_json, send_async
 from adapters.records import ParseResult
@@ -40,7 +47,7 @@ def raida_url(settings: Settings, index: int) -> str:
 
 def parse_echo(index: int, payload: Any, latency_ms: float | None, error: str | None,
                checked_at: datetime) -> dict[str, Any]:
-    """One RAIDA's readiness from its echo answer (or the error that replaced it)."""
+    """One RAIDA's readiness from its legacy HTTP echo answer (or the error that replaced it)."""
     ready, status = False, None
     if error is None:
         if isinstance(payload, dict) and isinstance(payload.get("status"), str):
@@ -71,44 +78,54 @@ def _name_part(raw: str) -> str:
     return re.sub(r"\s+", "", raw.strip()).lower()
 
 
+def _is_header(row: list[str]) -> bool:
+    # Any header variant: "CustomSerialNumber", "Serial Number", "SN", "custom_sn", ...
+    first = re.sub(r"[^a-z]", "", row[0].lower()) if row else ""
+    klass = re.sub(r"[^a-z]", "", row[5].lower()) if len(row) > 5 else ""
+    return "serial" in first or first in ("sn", "customsn") or klass == "class"
+
+
 def parse_users(text: str) -> ParseResult:
-    """Directory users from the users CSV; malformed rows and duplicate serials are counted."""
+    """Directory users from the users CSV, read by position as the real client reads it
+    (`0:CustomSerialNumber, 1:First, 2:Last, 3:Description, 4:InboxFee, 5:Class, 6:Beacon`)
+    whatever the header row calls them; header rows are skipped. Rows with fewer than 7 fields,
+    a serial that is not Base32 or a fee that is not a number >= 0 are skipped and counted; an
+    empty fee is 0; an unknown class is kept as given and flagged (`classKnown: false`, and in
+    `flagged`); a duplicate serial keeps the last row and is counted."""
     if not isinstance(text, str) or text.lstrip().startswith("<"):
         raise ParseError("users list is not CSV (an HTML page?)", service=SERVICE)
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
-    missing = [c for c in USER_COLUMNS if c not in header]
-    if missing:
-        raise ParseError(f"users CSV lacks columns {', '.join(missing)}", service=SERVICE)
-    col = {name: header.index(name) for name in USER_COLUMNS}
-    result, by_serial = ParseResult(), {}
-    for number, row in enumerate(reader, start=2):
-        if not row or not any(cell.strip() for cell in row):
+    result, by_serial, short = ParseResult(), {}, 0
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or not any(cell.strip() for cell in row) or _is_header(row):
             continue
         try:
-            if len(row) != len(header):
-                raise ValueError(f"{len(row)} columns, expected {len(header)}")
-            serial = row[col["CustomSerialNumber"]].strip().upper()
+            if len(row) < len(USER_COLUMNS):
+                short += 1
+                raise ValueError(f"{len(row)} fields, at least {len(USER_COLUMNS)} expected")
+            cells = [cell.strip() for cell in row]
+            serial = cells[0].upper()
             if not SERIAL.match(serial):
                 raise ValueError(f"serial {serial!r} is not Base32 (0-9, A-Z without I, L, O, U)")
-            klass = row[col["Class"]].strip().lower()
-            if klass not in CLASSES:
-                raise ValueError(f"class {klass!r} is not one of {', '.join(CLASSES)}")
-            first, last = row[col["First"]].strip(), row[col["Last"]].strip()
-            description = row[col["Description"]].strip()
-            if not first or not description:
-                raise ValueError("first name or description is empty")
-            user = {"serialNumber": serial, "first": first, "last": last, "description": description,
-                    "inboxFee": _number(row[col["InboxFee"]].strip(), "InboxFee"), "class": klass,
-                    "beacon": row[col["Beacon"]].strip() or None,
-                    "address": f"{_name_part(first)}.{_name_part(last)}@{_name_part(description)}#{serial}.{klass}"}
+            first, last, description, fee, klass, beacon = cells[1], cells[2], cells[3], cells[4], cells[5], cells[6]
+            fee_value = _number(fee, "InboxFee") if fee else 0.0
         except ValueError as exc:
             result.failed.append({"item": f"row {number}", "error": str(exc)})
             continue
+        known_class = klass.lower() in CLASSES
+        user = {"serialNumber": serial, "first": first, "last": last, "description": description,
+                "inboxFee": fee_value, "class": klass.lower() if known_class else klass, "classKnown": known_class,
+                "beacon": beacon or None,
+                "address": f"{_name_part(first)}.{_name_part(last)}@{_name_part(description)}#{serial}."
+                           f"{klass.lower() if known_class else klass}"}
+        if not known_class:
+            result.flagged.append({"item": f"row {number}", "error": f"unknown class {klass!r} kept as given"})
         if serial in by_serial:
             result.failed.append({"item": f"row {number}", "error": f"duplicate serial {serial} (last wins)"})
         by_serial[serial] = user
     result.records = list(by_serial.values())
+    if not result.records and short and short == len(result.failed):
+        raise ParseError(f"users list has no row of {len(USER_COLUMNS)} fields (not the users CSV?)",
+                         service=SERVICE)
     return result
 
 
@@ -216,10 +233,12 @@ async def _get(client: httpx.AsyncClient, settings: Settings, index: int, path: 
     return await async_call_with_retry(lambda: send_async(client, "GET", url, service=f"raida{index}"), settings)
 
 
-async def _directory_from(client: httpx.AsyncClient, settings: Settings, index: int) -> Directory:
+async def _directory_from(client: httpx.AsyncClient, settings: Settings, index: int,
+                          raida_list: "asyncio.Future[httpx.Response] | None" = None) -> Directory:
     users_r, qmail_r, raida_r = await asyncio.gather(
         _get(client, settings, index, "users"), _get(client, settings, index, "qmail_servers"),
-        _get(client, settings, index, "raida_servers"), return_exceptions=True)
+        raida_list if raida_list is not None else _get(client, settings, index, "raida_servers"),
+        return_exceptions=True)
     for response in (users_r, qmail_r):
         if isinstance(response, BaseException):
             raise response
@@ -260,6 +279,56 @@ async def fetch_directory(client: httpx.AsyncClient, settings: Settings, echoes:
     raise SyncError(f"no RAIDA served the directory ({tried})", service=SERVICE)
 
 
+def echo_targets(raida_list: ParseResult | None, settings: Settings) -> tuple[list[dict[str, Any]], str]:
+    """Where to echo each RAIDA: its `IP:PORT` from the directory's `raida_servers` list, else
+    (list missing or short) the host of its URL template on port 50000 + index; and which it was."""
+    listed = {r["index"]: r for r in (raida_list.records if raida_list else [])}
+    targets = []
+    for index in range(settings.raida_count):
+        if index in listed:
+            targets.append({"index": index, "host": listed[index]["host"].strip("[]"), "port": listed[index]["port"]})
+        else:
+            host = urlsplit(raida_url(settings, index)).hostname or ""
+            targets.append({"index": index, "host": host.strip("[]"), "port": 50000 + index})
+    defaulted = settings.raida_count - sum(1 for i in range(settings.raida_count) if i in listed)
+    source = ("raida_servers" if not defaulted else
+              f"raida_servers, {defaulted} from the URL template" if listed else "the URL template (no raida_servers)")
+    return targets, source
+
+
+async def _raida_list_from(response: "asyncio.Future[httpx.Response] | Any") -> ParseResult:
+    listed = parse_raida_servers((await response).text)
+    if not listed.records:
+        raise ParseError("raida_servers lists no server", service=SERVICE)
+    return listed
+
+
+async def raida_list(client: httpx.AsyncClient, settings: Settings,
+                     preferred: "asyncio.Future[httpx.Response]") -> tuple[ParseResult | None, int | None]:
+    """The `raida_servers` list and who served it: the preferred RAIDA's answer, else the first
+    good answer of the others, all asked at once (None when no RAIDA serves it)."""
+    try:
+        return await _raida_list_from(preferred), settings.raida_directory_index
+    except SyncError:
+        pass
+
+    async def one(i: int) -> tuple[ParseResult, int]:
+        return await _raida_list_from(_get(client, settings, i, "raida_servers")), i
+
+    tasks = [asyncio.ensure_future(one(i)) for i in range(settings.raida_count) if i != settings.raida_directory_index]
+    try:
+        for done in asyncio.as_completed(tasks):
+            try:
+                return await done
+            except SyncError:
+                continue
+        return None, None
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 @dataclass
 class NetworkSnapshot:
     """One sync's view of the network: every echo, and the directory or why there is none."""
@@ -268,27 +337,43 @@ class NetworkSnapshot:
     ready_count: int
     directory: Directory | None
     error: str | None
+    echo_mode: str = "http"  # "binary" (UDP/TCP echo of the raida_servers targets) or "http"
+    targets_source: str | None = None  # binary mode: where the echo targets came from
 
 
 async def sync_network(client: httpx.AsyncClient, settings: Settings) -> NetworkSnapshot:
-    """Echo all RAIDA and check the quorum; the directory comes from the preferred RAIDA,
+    """Echo all RAIDA and check the quorum; the directory comes from the preferred RAIDA (11),
     asked at the same time as the echoes (the echoes wait for the slowest server), else from
-    the next ready RAIDA by latency."""
-    preferred = asyncio.ensure_future(_directory_from(client, settings, settings.raida_directory_index))
+    the next ready RAIDA by latency. In binary mode (the default) the echo targets are the
+    preferred RAIDA's `raida_servers` list, fetched first."""
+    index, mode = settings.raida_directory_index, settings.raida_echo
+    raida_list_task = asyncio.ensure_future(_get(client, settings, index, "raida_servers"))
+    preferred = asyncio.ensure_future(_directory_from(client, settings, index, raida_list_task))
+    source = None
     try:
-        echoes = await echo_all(client, settings)
+        if mode == "binary":
+            listed, served_by = await raida_list(client, settings, raida_list_task)
+            targets, source = echo_targets(listed, settings)
+            if listed is not None and served_by != index:
+                source += f" of RAIDA{served_by}"
+            echoes = await raida_echo.echo_all(targets, settings.raida_timeout)
+        else:
+            echoes = await echo_all(client, settings)
         ready = sum(1 for e in echoes if e["ready"])
         if ready < settings.raida_quorum:
             return NetworkSnapshot(echoes, ready, None,
                                    f"Failed to connect to RAIDA network: only {ready} of {settings.raida_count} "
-                                   f"RAIDA servers are ready; at least {settings.raida_quorum} are needed")
+                                   f"RAIDA servers are ready; at least {settings.raida_quorum} are needed",
+                                   mode, source)
         try:
             directory = await fetch_directory(client, settings, echoes, prefetched=preferred)
         except SyncError as exc:
-            return NetworkSnapshot(echoes, ready, None, f"Failed to sync from RAIDA network: {exc.message}")
-        return NetworkSnapshot(echoes, ready, directory, None)
+            return NetworkSnapshot(echoes, ready, None, f"Failed to sync from RAIDA network: {exc.message}",
+                                   mode, source)
+        return NetworkSnapshot(echoes, ready, directory, None, mode, source)
     finally:
-        if not preferred.done():
-            preferred.cancel()
+        for task in (preferred, raida_list_task):
+            if not task.done():
+                task.cancel()
         # Retrieve a failure nobody awaited (preferred RAIDA not ready), so asyncio does not warn.
-        await asyncio.gather(preferred, return_exceptions=True)
+        await asyncio.gather(preferred, raida_list_task, return_exceptions=True)

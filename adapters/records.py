@@ -56,6 +56,8 @@ class ParseResult:
 
     records: list[Any] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    # Items kept but worth a look (a RAIDA user of an unknown class): `{"item", "error"}` like `failed`.
+    flagged: list[dict[str, Any]] = field(default_factory=list)
 
     def skip(self, item: Any, reason: str) -> None:
         """Count `item` as failed with `reason` (kept short: it ends up in job results)."""

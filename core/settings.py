@@ -7,14 +7,14 @@ README's configuration table), typed and range-checked; `get_settings()` reads i
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_JWT_SECRET_BYTES = 32
 _URLS = ("codeforces_url", "leetcode_url", "codechef_url", "atcoder_url", "kenkoooo_url",
-         "raida_url_template", "api_url")
+         "raida_url_template", "api_url", "public_url", "flower_url")
 
 
 class ConfigError(ValueError):
@@ -93,6 +93,43 @@ class Settings(BaseSettings):
     raida_schedule_enabled: bool = True
     raida_schedule_minutes: int = Field(60, ge=1)
 
+    # --- real formats (issue 16) -------------------------------------------------------------
+    codeforces_gym_enabled: bool = False  # opt-in platform `codeforces_gym` (contest.list?gym=true)
+    codechef_max_past_pages: int = Field(10, ge=0)  # pages of 20 older past contests a sync may read
+    leetcode_max_past_pages: int = Field(10, ge=0)  # pastContests pages the fallback may read
+    raida_echo: Literal["binary", "http"] = "binary"  # the network's UDP/TCP echo, or the legacy JSON one
+
+    # --- hostile sources -----------------------------------------------------------------------
+    http_total_timeout: float = Field(60.0, gt=0)  # seconds one call may take in all (httpx's are per read)
+    http_max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)  # an answer's limit, after decompression
+    # `service=bytes` pairs overriding it, e.g. `codeforces=67108864,raida=1048576`.
+    http_max_body_bytes_per_service: Annotated[tuple[tuple[str, int], ...], NoDecode] = ()
+
+    # --- metrics -------------------------------------------------------------------------------
+    # Other processes' PROMETHEUS_MULTIPROC_DIRs that `GET /metrics` sums in besides its own.
+    metrics_dirs: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # --- students at scale ---------------------------------------------------------------------
+    cf_batch_handles: int = Field(300, ge=1)  # most handles in one background `user.info` call
+    cf_batch_url_bytes: int = Field(8192, ge=256)  # longest `user.info` URL a background batch may make
+    cf_background_concurrency: int = Field(8, ge=1)  # background calls in flight (the limit still paces them)
+    cf_rating_wait_days: int = Field(3, ge=0)  # days a finished contest without rating changes is asked again
+
+    # --- feeds, webhooks and reminders ---------------------------------------------------------
+    feed_refresh_minutes: int = Field(60, ge=1)  # how often calendar apps should poll /contests.ics
+    webhook_allow_private: bool = False  # deliver to private, loopback and link-local addresses too
+    webhook_timeout: float = Field(10.0, gt=0)  # seconds for one delivery attempt
+    # Exponential backoff between attempts: base * 2^(attempt-1), capped (below the visibility timeout).
+    webhook_backoff_base: float = Field(5.0, ge=0)
+    webhook_backoff_max: float = Field(3600.0, ge=0)
+    webhook_retry_window: float = Field(86400.0, gt=0)  # seconds a message is retried before it is given up
+    webhook_disable_after: float = Field(86400.0, gt=0)  # seconds an endpoint may fail before it is disabled
+    inactive_days: int = Field(7, ge=1)  # days without an OK submission before a student is reminded
+    smtp_url: str = ""  # smtp://user:pass@host:587?starttls=true (smtps:// for TLS); empty: no emails
+    smtp_from: str = "syncq <syncq@localhost>"
+    public_url: str = "http://127.0.0.1:8000"  # where people open syncq; reminder emails link to it
+    flower_url: str = ""  # Flower's address as operators' browsers reach it; the web UI links jobs there
+
     # --- CLI client (`syncq sync ...`, `syncq jobs ...`) ---------------------------------
     api_url: str = "http://127.0.0.1:8000"
     api_token: str = Field("", validation_alias=AliasChoices("api_token", "SYNCQ_TOKEN"))
@@ -101,12 +138,30 @@ class Settings(BaseSettings):
     flower_user: str = Field("", validation_alias=AliasChoices("flower_user", "FLOWER_USER"))
     flower_password: str = Field("", validation_alias=AliasChoices("flower_password", "FLOWER_PASSWORD"))
 
-    @field_validator("platform_order", "cors_origins", mode="before")
+    @field_validator("platform_order", "cors_origins", "metrics_dirs", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("raida_echo", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("http_max_body_bytes_per_service", mode="before")
+    @classmethod
+    def _sizes(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        pairs = []
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            key, sep, size = part.partition("=")
+            if not sep or not key.strip() or not size.strip().isdigit() or int(size) < 1024:
+                raise ValueError(f"must be service=bytes pairs (at least 1024 bytes each), got {part!r}")
+            pairs.append((key.strip().lower(), int(size)))
+        return tuple(pairs)
 
     @field_validator(*_URLS, mode="after")
     @classmethod

@@ -37,9 +37,11 @@ def sync_platform(platform: str) -> dict[str, Any]:
     # Read what is stored while the platform answers: the fetch is the long wait.
     with ThreadPoolExecutor(1) as pool:
         stored = pool.submit(contests_store.known_hashes, platform)
+        # A paging adapter stops where the stored contests begin, so it needs them before fetching.
+        known = {"known": stored.result().keys()} if getattr(adapter, "WANTS_KNOWN", False) else {}
         try:
             with make_client(settings) as client:
-                payload = adapter.fetch(client, settings)
+                payload = adapter.fetch(client, settings, **known)
             parsed = adapter.parse(payload)
         except SyncError as exc:
             result = counts(failed=1, error=str(exc) if exc.service else f"{platform}: {exc}")

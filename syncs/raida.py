@@ -60,4 +60,6 @@ def sync_network() -> dict[str, Any]:
             "raida_ready": snapshot.ready_count, "directory_from": f"RAIDA{directory.served_by}",
             "users_written": written,
             "skipped": len(skipped), "skipped_examples": skipped[:10],
+            "users_flagged": len(directory.users.flagged), "flagged_examples": directory.users.flagged[:10],
+            "echo_mode": snapshot.echo_mode, "echo_targets": snapshot.targets_source,
             "failover": directory.attempts}

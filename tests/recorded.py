@@ -14,6 +14,7 @@ ROUTES = {
     "/api/contest.list": ("codeforces_contest_list.json", "application/json"),
     "/graphql": ("leetcode_all_contests.json", "application/json"),
     "/api/list/contests/all": ("codechef_contests.json", "application/json"),
+    "/api/list/contests/past": ("codechef_past_empty.json", "application/json"),
     "/atcoder/resources/contests.json": ("kenkoooo_contests.json", "application/json"),
     "/contests/": ("atcoder_contests.html", "text/html; charset=utf-8"),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -56,7 +58,9 @@ def test_truncated_json_is_reported_not_retried(platforms):
         200, content=body[: len(body) // 2], headers={"Content-Type": "application/json"})
     result = sync_platform_once("leetcode")
     assert "truncated JSON" in result["error"]
-    assert sum(1 for r in platforms.requests if r.url.path == "/graphql") == 1
+    # Each query is sent once: allContests, then the fallback's topTwoContests (truncated too).
+    queries = [json.loads(r.content)["query"] for r in platforms.requests if r.url.path == "/graphql"]
+    assert len(queries) == 2 and "allContests" in queries[0] and "topTwoContests" in queries[1]
 
 
 def test_sync_all_through_the_worker_with_codeforces_down(client, admin_headers, worker, platforms, store_db):

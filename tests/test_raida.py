@@ -18,17 +18,21 @@ from core.settings import Settings, reload_settings
 from tests.fake_raida import TEMPLATE, FakeNetwork
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The fake network answers the legacy HTTP echo; the binary echo has its tests in test_raida_binary.py.
 SETTINGS = Settings(raida_url_template=TEMPLATE, raida_timeout=0.3, http_backoff_base=0.0,
-                    http_backoff_max=0.0, http_retries=1)
+                    http_backoff_max=0.0, http_retries=1, raida_echo="http")
 
 
 # --- parsers -------------------------------------------------------------------------------
 
 def test_users_csv_parses_and_counts_malformed_rows():
     result = raida.parse_users((FIXTURES / "raida_users.csv").read_text())
-    assert len(result.records) == 1250 and len(result.failed) == 4
+    # The unknown class ("tera") is kept and flagged; a bad serial, 4 fields and a negative fee are not.
+    assert len(result.records) == 1251 and len(result.failed) == 3 and len(result.flagged) == 1
     reasons = " ".join(f["error"] for f in result.failed)
-    assert "Base32" in reasons and "columns" in reasons and "class" in reasons and "InboxFee" in reasons
+    assert "Base32" in reasons and "4 fields" in reasons and "InboxFee" in reasons
+    odd = next(u for u in result.records if u["serialNumber"] == "8PQRSTV")
+    assert odd["class"] == "tera" and odd["classKnown"] is False and "tera" in result.flagged[0]["error"]
     user = result.records[0]
     assert user["address"] == (f"{user['first'].lower()}.{user['last'].lower()}@{user['description'].lower()}"
                                f"#{user['serialNumber']}.{user['class']}")
@@ -142,7 +146,7 @@ def test_directory_fails_over_when_raida_11_is_unusable(mode):
     network.mode[11] = mode
     snapshot = run(lambda client: raida.sync_network(client, SETTINGS))
     assert snapshot.error is None and snapshot.directory.served_by != 11
-    assert len(snapshot.directory.users.records) == 1250
+    assert len(snapshot.directory.users.records) == 1251
     # RAIDA 11 is asked first, alongside the echoes; its answer is used only if it is ready.
     assert network.directory_requests()[0] == 11
     if mode in ("garbage_dir", "dir_down"):  # its echo was fine: its directory failed, then failover
@@ -169,10 +173,12 @@ def fake_network(monkeypatch, worker):
     monkeypatch.setattr(adapters.http, "default_async_transport", fake.transport())
     monkeypatch.setenv("SYNCQ_RAIDA_URL_TEMPLATE", TEMPLATE)
     monkeypatch.setenv("SYNCQ_RAIDA_TIMEOUT", "0.3")
+    monkeypatch.setenv("SYNCQ_RAIDA_ECHO", "http")
     reload_settings()
     yield fake
     monkeypatch.delenv("SYNCQ_RAIDA_URL_TEMPLATE")
     monkeypatch.delenv("SYNCQ_RAIDA_TIMEOUT")
+    monkeypatch.delenv("SYNCQ_RAIDA_ECHO")
     reload_settings()
 
 
@@ -181,12 +187,13 @@ def test_admin_sync_answers_the_documented_success_body(client, admin_headers, f
     r = client.post("/api/admin/sync?wait=30", headers=admin_headers)
     assert r.status_code == 200
     body = r.get_json()
-    assert body["status"] == "success" and body["users_synced"] == 1250 and body["servers_synced"] == 30
+    assert body["status"] == "success" and body["users_synced"] == 1251 and body["servers_synced"] == 30
+    assert body["users_flagged"] == 1 and body["echo_mode"] == "http"  # the "tera" user: kept, flagged
     assert body["raida_servers_synced"] == 25 and body["raida_ready"] == 24
     assert body["timestamp"].endswith("Z") and body["directory_from"] == "RAIDA11"
-    assert store_db.directory_users.count_documents({}) == 1250 and body["users_written"] == 1250
+    assert store_db.directory_users.count_documents({}) == 1251 and body["users_written"] == 1251
     again = client.post("/api/admin/sync?wait=30", headers=admin_headers).get_json()
-    assert again["users_synced"] == 1250 and again["users_written"] == 0  # unchanged users are not rewritten
+    assert again["users_synced"] == 1251 and again["users_written"] == 0  # unchanged users are not rewritten
 
 
 def test_failed_sync_answers_502_with_the_error_body_and_deletes_nothing(client, admin_headers, fake_network, store_db):
@@ -198,7 +205,7 @@ def test_failed_sync_answers_502_with_the_error_body_and_deletes_nothing(client,
     body = r.get_json()
     assert body["status"] == "error" and body["users_synced"] == 0 and body["servers_synced"] == 0
     assert body["message"].startswith("Failed to connect to RAIDA network") and "11 of 25" in body["message"]
-    assert store_db.directory_users.count_documents({}) == 1250 and store_db.qmail_servers.count_documents({}) == 30
+    assert store_db.directory_users.count_documents({}) == 1251 and store_db.qmail_servers.count_documents({}) == 30
     raida_view = client.get("/api/data/raida").get_json()
     assert raida_view["count"] == 25 and raida_view["ready"] == 11
 

@@ -9,7 +9,9 @@ import io
 import httpx
 import pytest
 
-from adapters import atcoder, codechef, codeforces, leetcode, raida
+from adapters import atcoder, codechef, codeforces, codeforces_gym, leetcode, raida
+from adapters.http import make_client
+from core.settings import Settings
 from syncq.simulator import Simulator, base_urls
 
 
@@ -34,10 +36,14 @@ def test_base_urls_point_every_adapter_at_the_simulator():
                          "SYNCQ_ATCODER_URL", "SYNCQ_KENKOOO_URL", "SYNCQ_RAIDA_URL_TEMPLATE"}
 
 
-def test_every_contest_source_parses_with_its_adapter(http):
+def test_every_contest_source_parses_with_its_adapter(sim, http):
     cf = codeforces.parse(http.get("/codeforces/api/contest.list?gym=false").json()["result"])
     lc = leetcode.parse(http.post("/leetcode/graphql", json={}, headers={"Origin": "https://leetcode.com"}).json())
-    cc = codechef.parse(http.get("/codechef/api/list/contests/all").json())
+    # `/all` lists 20 past contests, as CodeChef does; the adapter pages the older ones from `/past`.
+    assert len(http.get("/codechef/api/list/contests/all").json()["past_contests"]) == 20
+    settings = Settings(codechef_url=f"{sim.url}/codechef", http_retries=0)
+    with make_client(settings) as client:
+        cc = codechef.parse(codechef.fetch(client, settings))
     at = atcoder.parse({"kenkoooo": http.get("/kenkoooo/atcoder/resources/contests.json").json(),
                         "page": http.get("/atcoder/contests/?lang=en").text})
     assert len(cf.records) == 2000 and len(lc.records) == 650 and len(cc.records) >= 60 and len(at.records) > 1800
@@ -170,3 +176,42 @@ def test_admin_routes_control_and_reset(http):
     state = http.get("/_sim/state").json()
     assert state["faults"] == {} and state["latency_ms"] == {}
     assert http.delete("/_sim/log").json() == {"count": 0}
+
+
+def test_leetcode_without_all_contests_answers_the_queries_the_adapter_falls_back_to(sim, http):
+    assert http.post("/_sim/leetcode/all_contests", json={"gone": True}).json() == {"gone": True}
+    try:
+        settings = Settings(leetcode_url=f"{sim.url}/leetcode", http_retries=0, leetcode_max_past_pages=2)
+        with make_client(settings) as client:
+            result = leetcode.parse(leetcode.fetch(client, settings), now=sim.data.now)
+        queries = [e for e in sim.log() if e["service"] == "leetcode"]
+    finally:
+        sim.reset()
+    upcoming = [c for c in result.records if c.phase == "UPCOMING"]
+    assert 1 <= len(upcoming) <= 2 and {c.type for c in upcoming} <= {"weekly", "biweekly"}
+    assert len(result.records) == len(upcoming) + 20  # two past pages of 10
+    assert result.failed[0]["item"] == "allContests" and "Cannot query field" in result.failed[0]["error"]
+    assert [e["status"] for e in queries] == [400, 200, 200, 200]
+
+
+def test_codechef_past_pages_from_an_offset(http):
+    first = http.get("/codechef/api/list/contests/past", params={"offset": 20, "mode": "all"}).json()
+    second = http.get("/codechef/api/list/contests/past", params={"offset": 40, "mode": "all"}).json()
+    newest = http.get("/codechef/api/list/contests/all").json()["past_contests"]
+    assert len(first["contests"]) == 20 and first["contests"][0]["contest_code"] not in {c.get("contest_code") for c in newest}
+    assert not {c.get("contest_code") for c in first["contests"]} & {c.get("contest_code") for c in second["contests"]}
+
+
+def test_the_raida_list_names_the_binary_echo_listeners(sim, http):
+    listed = raida.parse_raida_servers(http.get("/raida11/service/raida_servers").text)
+    assert [(r["host"], r["port"]) for r in listed.records] == [("127.0.0.1", p) for p in sim.echo.ports]
+    assert len(set(sim.echo.ports)) == 25
+
+
+def test_gym_contests_are_served_apart_and_parse_as_the_gym_platform(http):
+    gym = http.get("/codeforces/api/contest.list", params={"gym": "true"}).json()["result"]
+    result = codeforces_gym.parse(gym)
+    assert len(result.records) == 60 and result.failed == []
+    assert {c.platform for c in result.records} == {"codeforces_gym"}
+    assert result.records[0].url == "https://codeforces.com/gym/106000" and result.records[0].raw["kind"]
+    assert sum(1 for c in result.records if c.startTime is None) == 9  # gym contests without a date

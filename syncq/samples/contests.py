@@ -63,6 +63,28 @@ def codeforces_contests(now: datetime = FIXED_NOW, count: int = 2000) -> list[di
     return contests
 
 
+def codeforces_gym_contests(now: datetime = FIXED_NOW, count: int = 60) -> list[dict[str, Any]]:
+    """`contest.list?gym=true` result: training mirrors with the gym's extra fields, newest first."""
+    rng = random.Random(7)
+    regions = [("Northern Eurasia", "Russia", "Saint Petersburg"), ("Asia Pacific", "Japan", "Yokohama"),
+               ("Europe", "Poland", "Warsaw"), ("North America", "United States", "Orlando")]
+    items = []
+    for i in range(count):
+        region, country, city = rng.choice(regions)
+        year = 2026 - i // 12
+        begins = now - timedelta(days=3 + i * 6, hours=rng.randrange(12))
+        item: dict[str, Any] = {"id": 106000 - i, "name": f"{year - 1}-{year} ICPC, {region} Regional Contest (mirror)",
+                                "type": "ICPC", "phase": "FINISHED", "frozen": False, "durationSeconds": 18000,
+                                "preparedBy": rng.choice(["tourist", "MikeMirzayanov", "Um_nik", "jury"]),
+                                "difficulty": rng.randint(1, 5), "kind": "Official ICPC Contest",
+                                "icpcRegion": region, "country": country, "city": city, "season": f"{year - 1}-{year}"}
+        if i % 7:  # some gym contests carry no start time at all
+            item["startTimeSeconds"] = _epoch(begins)
+            item["relativeTimeSeconds"] = _epoch(now) - _epoch(begins)
+        items.append(item)
+    return items
+
+
 # --- LeetCode -----------------------------------------------------------------------------------
 
 def leetcode_contests(now: datetime = FIXED_NOW, weekly: int = 480, biweekly: int = 170) -> dict[str, Any]:
@@ -198,6 +220,7 @@ def write_contest_fixtures(directory: Path, now: datetime = FIXED_NOW) -> list[P
         "codeforces_call_limit.json": {"status": "FAILED", "comment": "Call limit exceeded"},
         "leetcode_all_contests.json": leetcode_contests(now),
         "codechef_contests.json": codechef_contests(now),
+        "codechef_past_empty.json": {"status": "success", "message": "Past contests list", "contests": []},
         "kenkoooo_contests.json": kenkoooo_contests(now),
     }
     written = []

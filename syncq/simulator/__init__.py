@@ -2,9 +2,11 @@
 
 Services, each under a path prefix on one port (the adapters' real paths follow):
 `/codeforces` (contest.list, user.info, user.rating, user.status), `/leetcode` (POST /graphql),
-`/codechef` (/api/list/contests/all), `/atcoder` (/contests/), `/kenkoooo`
+`/codechef` (/api/list/contests/all and /past), `/atcoder` (/contests/), `/kenkoooo`
 (/atcoder/resources/contests.json) and `/raida0` .. `/raida24` (/service/echo, users,
-qmail_servers, raida_servers). `base_urls(root)` gives the SYNCQ_* variables pointing at it.
+qmail_servers, raida_servers). The 25 RAIDA also answer the network's binary echo over UDP and
+TCP on local ports of their own (`syncq.simulator.echo`), which the simulated `raida_servers`
+list names. `base_urls(root)` gives the SYNCQ_* variables pointing at it.
 
 Controls (JSON, at run time; the same as the `Simulator` methods):
 - `GET /_sim/state`; `POST /_sim/reset`
@@ -13,6 +15,8 @@ Controls (JSON, at run time; the same as the `Simulator` methods):
   modes: timeout, 500, 429, html, truncated, wrong_shape, empty, absurd, call_limit, down
 - `POST /_sim/raida/<i> {"down": true}` or `{"mode": ...}`
 - `POST /_sim/codeforces/limit {"calls_per_second": N}` (answers FAILED Call limit exceeded above it)
+- `POST /_sim/leetcode/all_contests {"gone": true}`: `allContests` answers a GraphQL error (the
+  adapter then falls back to `topTwoContests` and `pastContests`)
 - `POST /_sim/students/<handle>/submissions {"count": N}`; `POST /_sim/contests/codeforces/<id> {...}`
 - `POST /_sim/barrier {"parties": N, "timeout"?}`: hold each request until N are inside at once
   (proves a client's fan-out by a condition; `{"parties": null}` clears it)
@@ -32,6 +36,7 @@ from typing import Any
 from werkzeug.serving import make_server
 
 from syncq.simulator.app import Data, create_app
+from syncq.simulator.echo import BinaryEcho
 from syncq.simulator.state import SimState
 
 
@@ -52,6 +57,7 @@ class Simulator:
         self.data = Data(now or datetime.now(timezone.utc))
         self.app = create_app(self.state, self.data)
         self.server = make_server(host, port, self.app, threaded=True)
+        self.echo = BinaryEcho(self.state, host)
         self.thread: threading.Thread | None = None
 
     @property
@@ -59,6 +65,8 @@ class Simulator:
         return f"http://{self.server.host}:{self.server.server_port}"
 
     def start(self) -> "Simulator":
+        self.echo.start()
+        self.data.raida = self.echo.raida_list()  # the directory names the binary echo's ports
         self.thread = threading.Thread(target=self.server.serve_forever, name="simulator", daemon=True)
         self.thread.start()
         return self
@@ -67,6 +75,7 @@ class Simulator:
         self.state.stopping.set()
         self.server.shutdown()
         self.server.server_close()
+        self.echo.stop()
 
     def __enter__(self) -> "Simulator":
         return self.start()

@@ -24,8 +24,11 @@ class Data:
     def __init__(self, now: datetime):
         self.now = now
         self.codeforces = contest_samples.codeforces_contests(now)
+        self.codeforces_gym = contest_samples.codeforces_gym_contests(now)
         self.leetcode = contest_samples.leetcode_contests(now)
         self.codechef = contest_samples.codechef_contests(now)
+        # `/all` lists only the 20 newest past contests, as CodeChef does; `/past` pages them all.
+        self.codechef_all = {**self.codechef, "past_contests": self.codechef["past_contests"][:20]}
         self.kenkoooo = contest_samples.kenkoooo_contests(now)
         self.atcoder = contest_samples.atcoder_page(now)
         self.users_csv = raida_samples.users_csv(1250, bad_rows=False)
@@ -40,6 +43,23 @@ class Data:
     @lru_cache(maxsize=64)
     def submissions(self, handle: str, total: int) -> list[dict[str, Any]]:
         return student_samples.user_status(handle, total, now=self.now)
+
+
+def leetcode_fallback_answer(data: Data, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """`topTwoContests` (the next weekly and biweekly) or a `pastContests` page, newest first."""
+    now = data.now.timestamp()
+    contests = data.leetcode["data"]["allContests"]
+    if "topTwoContests" in query:
+        upcoming = sorted((c for c in contests if c["startTime"] > now), key=lambda c: c["startTime"])
+        return {"data": {"topTwoContests": upcoming[:2]}}
+    past = [c for c in contests if c["startTime"] + c["duration"] <= now]
+    try:
+        page, per_page = max(1, int(variables.get("pageNo", 1))), max(1, int(variables.get("numPerPage", 10)))
+    except (TypeError, ValueError):
+        return {"errors": [{"message": "pageNo and numPerPage must be integers"}]}
+    items = past[(page - 1) * per_page: page * per_page]
+    return {"data": {"pastContests": {"pageNum": -(-len(past) // per_page), "currentPage": page,
+                                      "totalNum": len(past), "numPerPage": per_page, "data": items}}}
 
 
 def _absurd(service: str) -> Any:
@@ -129,6 +149,9 @@ def create_app(state: SimState, data: Data) -> Flask:
     @app.get("/codeforces/api/contest.list")
     def cf_contests():
         def build():
+            if request.args.get("gym") == "true":
+                return Response(b'{"status":"OK","result":' + data.encoded("codeforces_gym") + b"}",
+                                mimetype="application/json")
             if not state.contest_edits:
                 return Response(b'{"status":"OK","result":' + data.encoded("codeforces") + b"}",
                                 mimetype="application/json")
@@ -177,12 +200,30 @@ def create_app(state: SimState, data: Data) -> Flask:
         def build():
             if not (request.headers.get("Origin") or request.headers.get("Referer")):
                 return Response("Forbidden", status=403)
+            body = request.get_json(silent=True) or {}
+            query = str(body.get("query", "")) if isinstance(body, dict) else ""
+            if "topTwoContests" in query or "pastContests" in query:
+                return jsonify(leetcode_fallback_answer(data, query, body.get("variables") or {}))
+            if state.leetcode_all_contests_gone:
+                return jsonify({"errors": [{"message": 'Cannot query field "allContests" on type "Query".'}]}), 400
             return Response(data.encoded("leetcode"), mimetype="application/json")
         return serve("leetcode", build)
 
     @app.get("/codechef/api/list/contests/all")
     def codechef():
-        return serve("codechef", lambda: Response(data.encoded("codechef"), mimetype="application/json"))
+        return serve("codechef", lambda: Response(data.encoded("codechef_all"), mimetype="application/json"))
+
+    @app.get("/codechef/api/list/contests/past")
+    def codechef_past():
+        def build():
+            try:
+                offset = max(0, int(request.args.get("offset", 0)))
+            except ValueError:
+                return jsonify({"status": "error", "message": "offset must be a number"}), 400
+            past = data.codechef["past_contests"]
+            return jsonify({"status": "success", "message": "Past contests list",
+                            "contests": past[offset:offset + 20], "count": len(past)})
+        return serve("codechef", build)
 
     @app.get("/atcoder/contests/")
     def atcoder():
@@ -252,6 +293,11 @@ def create_app(state: SimState, data: Data) -> Flask:
         parties = body().get("parties")
         state.hold_until(int(parties) if parties else None, float(body().get("timeout", 30)))
         return jsonify({"parties": parties})
+
+    @app.post("/_sim/leetcode/all_contests")
+    def sim_leetcode_all_contests():
+        state.leetcode_all_contests_gone = bool(body().get("gone"))
+        return jsonify({"gone": state.leetcode_all_contests_gone})
 
     @app.post("/_sim/codeforces/limit")
     def sim_cf_limit():

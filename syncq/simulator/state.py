@@ -41,6 +41,7 @@ class SimState:
             self.extra_submissions: dict[str, int] = {}
             self.contest_edits: dict[str, dict[str, Any]] = {}
             self.cf_calls_per_second: float | None = None
+            self.leetcode_all_contests_gone = False  # allContests answers a GraphQL error (400)
             self.barrier: threading.Barrier | None = None
             self._cf_recent: list[float] = []
 
@@ -90,11 +91,15 @@ class SimState:
                 barrier.wait()
             except threading.BrokenBarrierError:
                 return False
-        with self.lock:
-            ms = self.latency_ms.get(self.key(service, index), self.latency_ms.get(service, 0.0))
+        ms = self.latency_for(service, index)
         if ms > 0:
             self.stopping.wait(ms / 1000.0)
         return True
+
+    def latency_for(self, service: str, index: int | None = None) -> float:
+        """The configured latency of a request, milliseconds (a RAIDA's own before the network's)."""
+        with self.lock:
+            return self.latency_ms.get(self.key(service, index), self.latency_ms.get(service, 0.0))
 
     def hang(self, seconds: float = 60.0) -> None:
         """Hold a request past any client timeout (until shutdown)."""
