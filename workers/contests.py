@@ -27,6 +27,7 @@ from core.redisconn import get_redis
 from workers import jobs
 from workers.base import JobTask, error_message
 from workers.celery_app import app
+from syncs import contest_checks
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def sync_platform_once(platform: str) -> dict[str, Any]:
     """Fetch, parse and upsert one platform's contests; a platform failure is returned, not raised."""
     settings = get_settings()
     adapter = registry.get(platform)
+    started = time.monotonic()
     # Read what is stored while the platform answers: the fetch is the long wait.
     with ThreadPoolExecutor(1) as pool:
         stored = pool.submit(contests_store.known_hashes, platform)
@@ -52,11 +54,13 @@ def sync_platform_once(platform: str) -> dict[str, Any]:
         except SyncError as exc:
             result = _counts(failed=1, error=str(exc) if exc.service else f"{platform}: {exc}")
             contests_store.record_attempt(platform, result, success=False)
+            contest_checks.failed(platform, result["error"], started)
             return result
         except Exception as exc:  # a bug or a surprise in one platform must not stop the others
             log.exception("contest sync of %s failed unexpectedly", platform)
             result = _counts(failed=1, error=f"{platform}: unexpected error: {error_message(exc)}")
             contests_store.record_attempt(platform, result, success=False)
+            contest_checks.failed(platform, result["error"], started)
             return result
         hashes = stored.result()  # a store error here is the task's to retry
     outcome = contests_store.upsert_contests(platform, (record.to_doc() for record in parsed.records), hashes)
@@ -65,6 +69,8 @@ def sync_platform_once(platform: str) -> dict[str, Any]:
     result["unchanged"] = outcome.unchanged
     if failures:
         result["failures"] = failures[:20]
+    result.update(contest_checks.succeeded(platform, parsed.records, len(failures), started,
+                                           complete=getattr(parsed, "complete", True)))
     contests_store.record_attempt(platform, result, success=True)
     return result
 

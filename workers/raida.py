@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from core.settings import get_settings
 from workers import jobs
 from workers.base import JobFailed, JobTask
 from workers.celery_app import app
+from syncs import health
 
 
 async def _snapshot() -> raida.NetworkSnapshot:
@@ -44,9 +46,12 @@ def _qmail_docs(servers: list[dict[str, Any]], echoes: list[dict[str, Any]]) -> 
           autoretry_for=store.UNAVAILABLE, retry_backoff=2, retry_backoff_max=60, max_retries=4)
 def sync_raida(self, job_id: str | None = None) -> dict[str, Any]:
     """Pull users, QMail servers and RAIDA status; fails (502 body) without quorum or directory."""
+    started = time.monotonic()
     snapshot = asyncio.run(_snapshot())
     raida_store.record_echoes(snapshot.echoes)
     if snapshot.error:
+        health.record_run(health.RAIDA, ok=False, error=snapshot.error, interval_s=health.schedule_interval(
+            "raida.sync"), duration_s=time.monotonic() - started)
         body = {"status": "error", "users_synced": 0, "servers_synced": 0, "timestamp": iso(utcnow()),
                 "message": snapshot.error, "raida_ready": snapshot.ready_count}
         raise JobFailed(snapshot.error, status=502, body=body)
@@ -61,6 +66,8 @@ def sync_raida(self, job_id: str | None = None) -> dict[str, Any]:
     raida_store.default_parity()
     skipped = (directory.users.failed + directory.qmail_servers.failed
                + (directory.raida_servers.failed if directory.raida_servers else []))
+    health.record_run(health.RAIDA, ok=True, items=users + len(qmail) + raida_servers, failed_items=len(skipped),
+                      interval_s=health.schedule_interval("raida.sync"), duration_s=time.monotonic() - started)
     return {"status": "success", "users_synced": users, "servers_synced": servers,
             "timestamp": iso(utcnow()), "raida_servers_synced": raida_servers,
             "raida_ready": snapshot.ready_count, "directory_from": f"RAIDA{directory.served_by}",

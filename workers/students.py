@@ -20,11 +20,12 @@ import store.students as students_store
 from adapters import codeforces_users as cfu
 from adapters.errors import SyncError
 from adapters.http import make_async_client
-from store.util import json_safe
+from store.util import json_safe, utcnow
 from core.settings import get_settings
 from workers import cache, jobs
 from workers.base import JobFailed, JobTask, error_message
 from workers.celery_app import app
+from syncs import health
 from workers.ratelimit import codeforces_limiter
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,9 @@ def sync_student(self, handle: str, use_cache: bool = False, full: bool = False,
     # Read after our own write, so the last step always sees every step done; two last steps may
     # both see it and both finish the job, writing the same result.
     if job is not None and done >= expected and not jobs.is_finished(job):
-        self.finish_job(job_id, _fan_out_result(job, expected))
+        result = _fan_out_result(job, expected)
+        self.finish_job(job_id, result)
+        _record_health(job, result)
     return {"handle": handle, "ok": error is None, "error": error}
 
 
@@ -152,6 +155,17 @@ def _fan_out_result(job: dict[str, Any], total: int) -> dict[str, Any]:
     failed = [{"handle": name, "error": error} for name, error in sorted(failures.items())]
     return {"message": f"Synced {total - len(failed)} of {total} students", "total": total,
             "synced": total - len(failed), "failed": failed}
+
+
+def _record_health(job: dict[str, Any], result: dict[str, Any]) -> None:
+    """One background sync of every student is one run of source `students`: each student's
+    account counts as one item, and the run failed when every student failed."""
+    created, failed = job.get("created_at"), result["failed"]
+    ok = result["synced"] > 0 or not failed
+    health.record_run(health.STUDENTS, ok=ok, items=result["synced"], failed_items=len(failed),
+                      error=None if ok else f"every student failed; first: {failed[0]['handle']}: {failed[0]['error']}",
+                      interval_s=health.schedule_interval("students.sync_all"),
+                      duration_s=(utcnow() - created).total_seconds() if created else None)
 
 
 @app.task(name="syncq.students.sync_all", base=JobTask, bind=True, job_kind="students.sync_all",
@@ -163,6 +177,7 @@ def sync_all_students(self, job_id: str | None = None) -> dict[str, Any]:
     jobs_store.set_total(job_id, len(handles))
     if not handles:
         self.finish_job(job_id, {"message": "No students to sync", "total": 0, "synced": 0, "failed": []})
+        _record_health({}, {"total": 0, "synced": 0, "failed": []})
         return {"students": 0}
     group(sync_student.si(h, use_cache=True, job_id=job_id, step=i, total=len(handles))
           for i, h in enumerate(handles)).apply_async()
