@@ -145,8 +145,8 @@ def sync_student(self, handle: str, use_cache: bool = False, full: bool = False,
     # both see it and both finish the job, writing the same result.
     if job is not None and done >= expected and not jobs.is_finished(job):
         result = _fan_out_result(job, expected)
+        _record_health(job, result)  # before the job ends: whoever waits on it sees the health too
         self.finish_job(job_id, result)
-        _record_health(job, result)
     return {"handle": handle, "ok": error is None, "error": error}
 
 
@@ -176,8 +176,8 @@ def sync_all_students(self, job_id: str | None = None) -> dict[str, Any]:
     handles = students_store.all_handles()
     jobs_store.set_total(job_id, len(handles))
     if not handles:
-        self.finish_job(job_id, {"message": "No students to sync", "total": 0, "synced": 0, "failed": []})
         _record_health({}, {"total": 0, "synced": 0, "failed": []})
+        self.finish_job(job_id, {"message": "No students to sync", "total": 0, "synced": 0, "failed": []})
         return {"students": 0}
     group(sync_student.si(h, use_cache=True, job_id=job_id, step=i, total=len(handles))
           for i, h in enumerate(handles)).apply_async()
