@@ -22,4 +22,5 @@ _COLLECTORS = (metrics.QueueCollector(get_redis, lambda: [get_settings().queue])
 def scrape():
     """Every metric in Prometheus's text format: sync runs, items, durations, retries, rate-limit
     waits (summed over every process), and queue lengths and source health read now."""
-    return Response(metrics.scrape(*_COLLECTORS), content_type=CONTENT_TYPE_LATEST)
+    body = metrics.scrape(*_COLLECTORS, other_dirs=get_settings().metrics_dirs)
+    return Response(body, content_type=CONTENT_TYPE_LATEST)

@@ -2,9 +2,11 @@
 
 Counters and histograms are written by whichever process does the work (a Celery worker child,
 a gunicorn worker). With `PROMETHEUS_MULTIPROC_DIR` set (before prometheus_client is imported)
-each process writes its values to files there and a scrape sums them, so the API serves what the
-workers counted; the directory must be shared by the API and the workers and emptied before the
-stack starts. Without it, a scrape shows the serving process's own values (tests, `flask run`).
+each process writes its values to files there (named by process id) and a scrape sums them, so
+the API serves what the workers counted. Processes on one host share one directory; processes in
+other containers (whose process ids may collide) each write their own directory on a shared
+volume, which the API names in `SYNCQ_METRICS_DIRS`. Without it, a scrape shows the serving
+process's own values (tests, `flask run`).
 
 What lives elsewhere is read at scrape time by collectors, never kept in a process: queue lengths
 from Redis, and source health and last success from the store (given as a function by the API,
@@ -13,16 +15,20 @@ since this module sits below the store).
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from typing import Any, Callable, Iterable, Mapping
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if os.environ.get(MULTIPROC_ENV):  # prometheus_client writes there from the first sample on
+    os.makedirs(os.environ[MULTIPROC_ENV], exist_ok=True)
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest  # noqa: E402
+from prometheus_client.core import GaugeMetricFamily  # noqa: E402
+from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
 
 log = logging.getLogger(__name__)
-
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 HEALTH_STATES = ("ok", "degraded", "failing", "stale", "unknown")
 
 SYNC_DURATION = Histogram(
@@ -92,6 +98,12 @@ class SourceCollector:
                                  "Unix time of the source's last successful sync", labels=["source"])
         failures = GaugeMetricFamily("syncq_source_consecutive_failures", "Failed syncs in a row",
                                      labels=["source"])
+        # The last run as the store keeps it: right however the processes' own counters are deployed.
+        duration = GaugeMetricFamily("syncq_source_last_run_duration_seconds",
+                                     "Wall time of the source's last sync run", labels=["source"])
+        items = GaugeMetricFamily("syncq_source_last_run_items",
+                                  "Items the source's last sync run fetched (ok) and could not parse (failed)",
+                                  labels=["source", "outcome"])
         for source, state in sorted(sources.items()):
             for name in HEALTH_STATES:
                 health.add_metric([source, name], 1.0 if state.get("health") == name else 0.0)
@@ -99,9 +111,13 @@ class SourceCollector:
             if success is not None:
                 last.add_metric([source], success.timestamp())
             failures.add_metric([source], float(state.get("consecutiveFailures") or 0))
-        yield health
-        yield last
-        yield failures
+            run = state.get("lastRun") or {}
+            if run.get("durationS") is not None:
+                duration.add_metric([source], run["durationS"])
+            if run.get("ok"):
+                items.add_metric([source, "ok"], run.get("items") or 0)
+                items.add_metric([source, "failed"], run.get("failedItems") or 0)
+        yield from (health, last, failures, duration, items)
 
 
 class _Own:
@@ -111,16 +127,24 @@ class _Own:
         return REGISTRY.collect()
 
 
-def scrape(*collectors: Any) -> bytes:
-    """The text exposition of every metric: the counters and histograms of all processes (or of
-    this one), then what `collectors` read now."""
-    registry = CollectorRegistry(auto_describe=False)
-    if os.environ.get(MULTIPROC_ENV):
-        from prometheus_client import multiprocess
+class _Files:
+    """The metrics every process wrote to `dirs`, merged into one family per metric."""
 
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry.register(_Own())
+    def __init__(self, dirs: Iterable[str]):
+        self.dirs = [d for d in dirs if d]
+
+    def collect(self):
+        files = sorted(f for d in self.dirs for f in glob.glob(os.path.join(d, "*.db")))
+        return MultiProcessCollector.merge(files, accumulate=True)
+
+
+def scrape(*collectors: Any, other_dirs: Iterable[str] = ()) -> bytes:
+    """The text exposition of every metric: the counters and histograms of all processes (those
+    writing to this process's multiprocess dir and to `other_dirs`), or of this one alone, then
+    what `collectors` read now."""
+    registry = CollectorRegistry(auto_describe=False)
+    own = os.environ.get(MULTIPROC_ENV)
+    registry.register(_Files([own, *other_dirs]) if own or other_dirs else _Own())
     for collector in collectors:
         registry.register(collector)
     return generate_latest(registry)

@@ -132,6 +132,11 @@ class Settings:
     api_url: str = "http://127.0.0.1:8000"
     api_token: str = ""
 
+    # --- metrics ---------------------------------------------------------------------------
+    # Other processes' PROMETHEUS_MULTIPROC_DIRs that `GET /metrics` sums in besides its own
+    # (workers in another container writing to a shared volume).
+    metrics_dirs: tuple[str, ...] = ()
+
     # --- Flower --------------------------------------------------------------------------
     flower_user: str = ""
     flower_password: str = ""
@@ -184,6 +189,7 @@ class Settings:
             raida_schedule_minutes=_int(e, "SYNCQ_RAIDA_SCHEDULE_MINUTES", d.raida_schedule_minutes, 1),
             api_url=_str(e, "SYNCQ_API_URL", d.api_url).rstrip("/"),
             api_token=e.get("SYNCQ_TOKEN", "").strip(),
+            metrics_dirs=_list(e, "SYNCQ_METRICS_DIRS", d.metrics_dirs),
             flower_user=_str(e, "FLOWER_USER", d.flower_user),
             flower_password=e.get("FLOWER_PASSWORD", ""),
         )

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -158,6 +159,11 @@ def run(args: argparse.Namespace) -> int:
         "FLOWER_PASSWORD": env.get("FLOWER_PASSWORD") or _secret(data_dir, "flower-password", 12),
         "PYTHONUNBUFFERED": "1",
     })
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):  # the API's /metrics sums what the worker counted
+        metrics_dir = data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # counts of an earlier run's processes
+        metrics_dir.mkdir()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
     def stop_all(*_args) -> None:
         for child in reversed(children):

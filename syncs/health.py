@@ -176,7 +176,9 @@ def public(source: str, state: dict[str, Any] | None) -> dict[str, Any]:
             "reason": state.get("reason") if state else "never synced",
             "since": state.get("since"), "lastRunAt": state.get("lastRunAt"),
             "lastSuccessAt": state.get("lastSuccessAt"),
-            "consecutiveFailures": state.get("consecutiveFailures") or 0, "lastError": state.get("lastError")}
+            "consecutiveFailures": state.get("consecutiveFailures") or 0, "lastError": state.get("lastError"),
+            "lastRun": {k: (state.get("lastRun") or {}).get(k) for k in ("ok", "items", "failedItems", "durationS")}
+            if state.get("lastRun") else None}
 
 
 def all_sources(now: datetime | None = None) -> dict[str, dict[str, Any]]:

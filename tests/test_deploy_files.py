@@ -19,8 +19,8 @@ APP_SERVICES = ("api", "worker", "beat", "flower")
 def settings_variables() -> set[str]:
     """Every environment variable the project reads (settings, gunicorn config)."""
     names = set()
-    for path in (ROOT / "syncq" / "config.py", ROOT / "syncq" / "gunicorn_conf.py"):
-        names |= set(re.findall(r'"((?:SYNCQ|FLOWER)_[A-Z0-9_]+)"', path.read_text()))
+    for path in (ROOT / "core" / "settings.py", ROOT / "syncq" / "gunicorn_conf.py", ROOT / "core" / "metrics.py"):
+        names |= set(re.findall(r'"((?:SYNCQ|FLOWER|PROMETHEUS)_[A-Z0-9_]+)"', path.read_text()))
     return names
 
 
@@ -142,5 +142,5 @@ def test_readme_lists_every_setting():
 
 def test_dockerfile_copies_every_package():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("api", "workers", "adapters", "store", "syncq", "schedules.py"):
+    for package in ("api", "workers", "adapters", "store", "core", "syncs", "syncq", "schedules.py"):
         assert f"COPY {package}" in dockerfile

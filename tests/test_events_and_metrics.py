@@ -114,6 +114,8 @@ def test_a_sync_changes_what_the_scrape_shows(client, admin_headers, monkeypatch
     assert after[("syncq_source_consecutive_failures", (("source", "atcoder"),))] == 1
     assert ("syncq_source_last_success_timestamp_seconds", (("source", "codeforces"),)) in after
     assert ("syncq_source_last_success_timestamp_seconds", (("source", "atcoder"),)) not in after
+    assert after[("syncq_source_last_run_items", (("outcome", "ok"), ("source", "codeforces")))] == 5
+    assert after[("syncq_source_last_run_duration_seconds", (("source", "atcoder"),))] >= 0
     queue = os.environ["SYNCQ_QUEUE"]
     assert after[("syncq_queue_length", (("queue", queue),))] >= 0
 
@@ -154,17 +156,21 @@ def test_queue_lengths_are_read_from_redis_at_scrape_time(redis_url):
 
 
 def test_the_scrape_sums_what_every_process_counted(tmp_path):
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    here, there = tmp_path / "api", tmp_path / "worker"  # one host's processes, and another container's
     count = textwrap.dedent("""
         from core import metrics
         metrics.SYNC_RUNS.labels("raida", "ok").inc()
         metrics.SYNC_DURATION.labels("raida").observe(1.5)
     """)
-    for _ in range(2):  # two worker processes
+    for directory in (here, here, there):
+        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
         subprocess.run([sys.executable, "-c", count], env=env, check=True, timeout=60)
-    served = subprocess.run([sys.executable, "-c", "from core import metrics; print(metrics.scrape().decode())"],
-                            env=env, check=True, timeout=60, capture_output=True, text=True).stdout
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(here), "SYNCQ_METRICS_DIRS": str(there)}
+    serve = "from core import metrics, settings; print(metrics.scrape(other_dirs=settings.get_settings().metrics_dirs).decode())"
+    served = subprocess.run([sys.executable, "-c", serve], env=env, check=True, timeout=60,
+                            capture_output=True, text=True).stdout
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for f in text_string_to_metric_families(served) for s in f.samples}
-    assert samples[("syncq_sync_runs_total", (("result", "ok"), ("source", "raida")))] == 2
-    assert samples[("syncq_sync_duration_seconds_sum", (("source", "raida"),))] == 3.0
+    assert samples[("syncq_sync_runs_total", (("result", "ok"), ("source", "raida")))] == 3
+    assert samples[("syncq_sync_duration_seconds_sum", (("source", "raida"),))] == 4.5
+    assert samples[("syncq_sync_duration_seconds_bucket", (("le", "2.5"), ("source", "raida")))] == 3
