@@ -194,8 +194,10 @@ def run(args: argparse.Namespace) -> int:
         api_env = {**env, "SYNCQ_API_BIND": f"127.0.0.1:{api_port}"}
         children.append(Child("api", [PY, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf",
                                       "api:create_app()"], api_env))
+        # Flower keeps its own metrics (its /metrics): not in the directory syncq's /metrics sums.
+        flower_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
         children.append(Child("flower", [PY, "-m", "syncq.cli", "flower", "--port", str(flower_port),
-                                         "--address", "127.0.0.1"], env))
+                                         "--address", "127.0.0.1"], flower_env))
         api = f"http://127.0.0.1:{api_port}"
         _wait("the API", lambda: _http("GET", f"{api}/health", timeout=3)[0] == 200, 90, children)
 
