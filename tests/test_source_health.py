@@ -180,3 +180,14 @@ def test_every_run_is_kept_with_the_health_it_led_to(store_db):
                                            ("raida.sync", HOUR)])
 def test_each_source_goes_stale_on_its_own_schedule(kind, seconds):
     assert health.schedule_interval(kind) == seconds
+
+
+@pytest.mark.parametrize("cron, seconds", [("30 9 * * 1-5", 3 * 24 * HOUR), ("0 3,4 * * *", 23 * HOUR),
+                                           ("*/20 * * * *", 1200.0), ("0 0 1 * *", 31 * 24 * HOUR)])
+def test_a_cron_schedules_interval_is_its_longest_gap(cron, seconds):
+    import schedules
+    from core.settings import Settings
+
+    assert schedules.interval_seconds(Settings(students_schedule_cron=cron), "students.sync_all") == seconds
+    assert schedules.interval_seconds(Settings(students_schedule_cron=cron, students_schedule_enabled=False),
+                                      "students.sync_all") is None
