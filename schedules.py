@@ -6,6 +6,8 @@ obeys the same one-run-at-a-time guards as an API trigger.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from celery.schedules import crontab
@@ -46,3 +48,32 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "kwargs": {"kind": entry["kind"], "trigger": "beat"},
         }
     return schedule
+
+
+def interval_seconds(settings: Settings, kind: str) -> float | None:
+    """The longest gap between two runs of the schedule entry for job kind `kind`, in seconds;
+    None when no enabled entry runs it (a source synced only by hand never goes stale)."""
+    for entry in entries(settings):
+        if entry["kind"] == kind and entry["enabled"]:
+            return _longest_gap(entry["cron"])
+    return None
+
+
+@lru_cache(maxsize=16)
+def _longest_gap(expr: str) -> float | None:
+    # Walk two years hour by hour from a fixed start (so monthly and leap-day entries are measured
+    # too), taking each matching hour's minutes; a cron that never fires in that span has no interval.
+    schedule = _cron(expr)
+    minutes = sorted(schedule.minute)
+    start = hour = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    previous, longest = None, 0.0
+    while hour < start + timedelta(days=731):
+        if hour.hour in schedule.hour and hour.day in schedule.day_of_month \
+                and hour.month in schedule.month_of_year and hour.isoweekday() % 7 in schedule.day_of_week:
+            for minute in minutes:
+                at = hour.replace(minute=minute)
+                if previous is not None:
+                    longest = max(longest, (at - previous).total_seconds())
+                previous = at
+        hour += timedelta(hours=1)
+    return longest or None

@@ -14,6 +14,7 @@ from api.auth import admin_required
 from api.errors import ApiError
 from api.jobs import trigger
 from api.validation import int_arg
+from syncs import health
 
 bp = Blueprint("contests", __name__)
 
@@ -66,8 +67,8 @@ def list_contests():
     phase = request.args.get("phase") or None
     if phase is not None:
         phase = phase.upper()
-        if phase not in PHASES:
-            raise ApiError(400, f"'phase' must be one of {', '.join(PHASES)}")
+        if phase not in (*PHASES, contests_store.CANCELLED):
+            raise ApiError(400, f"'phase' must be one of {', '.join((*PHASES, contests_store.CANCELLED))}")
     start_from, start_to = _time_arg("from"), _time_arg("to")
     if start_from and start_to and start_from >= start_to:
         raise ApiError(400, "'from' must be earlier than 'to'")
@@ -96,12 +97,15 @@ def get_contest(platform: str, platform_id: str):
 
 @bp.get("/platforms")
 def platforms():
-    """Registered platforms with their last sync time and result."""
+    """Registered platforms with their last sync time and result, and their health and its reason."""
     states = contests_store.platform_states()
+    sources = health.all_sources()
     items = []
     for name in registry.names():
         state = states.get(name, {})
+        source = sources.get(name) or health.public(name, None)
         items.append({"platform": name, "lastSyncedAt": state.get("lastSyncedAt"),
                       "lastAttemptAt": state.get("lastAttemptAt"), "lastResult": state.get("lastResult"),
-                      "lastError": state.get("lastError")})
+                      "lastError": state.get("lastError"), "health": source["health"],
+                      "healthReason": source["reason"], "healthSince": source["since"]})
     return jsonify({"platforms": items, "count": len(items)})

@@ -1,4 +1,4 @@
-"""`GET /health`: is the API able to reach Redis and MongoDB?"""
+"""`GET /health`: is the API able to reach Redis and MongoDB, and how is each source syncing?"""
 
 from __future__ import annotations
 
@@ -6,13 +6,17 @@ from flask import Blueprint, jsonify
 
 import store
 from core.redisconn import get_redis
+from syncs import health as source_health
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
 def health():
-    """200 `{"status":"ok","redis":"ok","mongodb":"ok"}`, or 503 naming what is down."""
+    """200 `{"status":"ok","redis":"ok","mongodb":"ok","sources":{...}}`, or 503 naming what is down.
+
+    `sources` gives each source's health and reason; a failing or stale source is reported there
+    and never fails this check, which says whether the API itself can serve (liveness)."""
     checks = {}
     try:
         get_redis().ping()
@@ -29,6 +33,17 @@ def health():
     body = {"status": "ok" if ok else "degraded", **checks}
     if not ok:
         body["message"] = f"{' and '.join(down)} unavailable"
+    if checks["mongodb"] == "ok":
+        body["sources"] = _sources()
     response = jsonify(body)
     response.status_code = 200 if ok else 503
     return response
+
+
+def _sources() -> dict:
+    try:
+        return {name: {"health": state["health"], "reason": state["reason"], "since": state["since"],
+                       "lastSuccessAt": state["lastSuccessAt"]}
+                for name, state in source_health.all_sources().items()}
+    except Exception as exc:  # source health is information here, never a reason to fail the check
+        return {"error": f"unavailable: {type(exc).__name__}"}

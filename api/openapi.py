@@ -64,7 +64,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/auth/login": {"post": op("Log in", {"200": _json(OBJECT, "token")}, errors=(401, 429),
                                body={"type": "object", "required": ["username", "password"],
                                      "properties": {"username": {"type": "string"}, "password": {"type": "string"}}})},
-    "/health": {"get": op("Health of Redis and MongoDB", {"200": _json(OBJECT)})},
+    "/health": {"get": op("Health of Redis and MongoDB, and of each source", {"200": _json(OBJECT)})},
     "/openapi.json": {"get": op("This document", {"200": _json(OBJECT)})},
     "/jobs": {"get": op("Recent jobs", {"200": _json(OBJECT)}, admin=True,
                         params=[{"name": "kind", "in": "query", "schema": {"type": "string"}}, LIMIT])},
@@ -89,7 +89,11 @@ PATHS: dict[str, dict[str, Any]] = {
     "/contests/{platform}/{platform_id}": {"get": op("One contest", {"200": _json(OBJECT)}, params=[
         {"name": "platform", "in": "path", "required": True, "schema": {"type": "string"}},
         {"name": "platform_id", "in": "path", "required": True, "schema": {"type": "string"}}], errors=(404,))},
-    "/platforms": {"get": op("Platforms and their last sync", {"200": _json(OBJECT)})},
+    "/platforms": {"get": op("Platforms, their last sync and their health", {"200": _json(OBJECT)})},
+    "/events": {"get": op("The event log, newest first", {"200": _json(OBJECT)}, admin=True, params=[
+        {"name": "type", "in": "query", "schema": {"type": "string"}}, LIMIT, CURSOR])},
+    "/metrics": {"get": op("Prometheus metrics", {"200": {"description": "Prometheus text format", "content": {
+        "text/plain": {"schema": {"type": "string"}}}}}, admin=True)},
     "/api/students": {
         "post": op("Create a student", {"201": _json(OBJECT)}, admin=True, body=STUDENT_BODY, errors=(409,)),
         "get": op("Students", {"200": _json(OBJECT)}, admin=True, params=[

@@ -201,3 +201,44 @@ def find_contests(*, platform: str | None = None, phase: str | None = None,
                 .sort([("startTime", ASCENDING), ("_id", ASCENDING)]).limit(limit + 1))
     next_cursor = encode_cursor(docs[limit - 1]) if len(docs) > limit else None
     return docs[:limit], next_cursor
+
+
+# --- cancellation: upcoming contests a platform stopped listing ------------------------------------
+
+CANCELLED = "CANCELLED"  # the phase of a contest its platform stopped listing before it ran
+MISSES_TO_CANCEL = 2
+
+
+def count_missing_upcoming(platform: str, listed: set[str], *, misses: int = MISSES_TO_CANCEL) -> list[str]:
+    """Count one more miss for every stored upcoming contest of `platform` not in `listed` (the
+    platform's complete list, from a successful sync that looked right); mark those missed `misses`
+    times in a row CANCELLED (kept, never deleted). Returns the ids cancelled now."""
+    contests = store.db().contests
+    upcoming = contests.find({"platform": platform, "phase": "UPCOMING"}, {"platformId": 1, "missingSyncs": 1})
+    missing = [doc for doc in upcoming if doc["platformId"] not in listed]
+    cancel = [doc["platformId"] for doc in missing if (doc.get("missingSyncs") or 0) + 1 >= misses]
+    count = [doc["platformId"] for doc in missing if (doc.get("missingSyncs") or 0) + 1 < misses]
+    now = utcnow()
+    if count:
+        contests.update_many({"platform": platform, "platformId": {"$in": count}}, {"$inc": {"missingSyncs": 1}})
+    if cancel:
+        # A content hash no listing can match: when the platform lists the contest again, the sync
+        # sees it as changed and writes it back with its listed phase.
+        contests.update_many({"platform": platform, "platformId": {"$in": cancel}},
+                             {"$set": {"phase": CANCELLED, "cancelledAt": now, "updatedAt": now,
+                                       "contentHash": CANCELLED}, "$unset": {"missingSyncs": ""}})
+    return cancel
+
+
+def clear_missing(platform: str, listed: set[str]) -> list[str]:
+    """Forget the misses and the cancellation of every contest `platform` lists again (after the
+    sync wrote them back); returns the ids that were CANCELLED and are listed again."""
+    contests = store.db().contests
+    marked = contests.find({"platform": platform, "$or": [{"missingSyncs": {"$exists": True}},
+                                                          {"cancelledAt": {"$exists": True}}]},
+                           {"platformId": 1, "cancelledAt": 1})
+    back = [doc for doc in marked if doc["platformId"] in listed]
+    if back:
+        contests.update_many({"platform": platform, "platformId": {"$in": [doc["platformId"] for doc in back]}},
+                             {"$unset": {"missingSyncs": "", "cancelledAt": ""}})
+    return [doc["platformId"] for doc in back if doc.get("cancelledAt") is not None]

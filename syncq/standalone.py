@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -158,6 +159,11 @@ def run(args: argparse.Namespace) -> int:
         "FLOWER_PASSWORD": env.get("FLOWER_PASSWORD") or _secret(data_dir, "flower-password", 12),
         "PYTHONUNBUFFERED": "1",
     })
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):  # the API's /metrics sums what the worker counted
+        metrics_dir = data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # counts of an earlier run's processes
+        metrics_dir.mkdir()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
     def stop_all(*_args) -> None:
         for child in reversed(children):
@@ -188,8 +194,10 @@ def run(args: argparse.Namespace) -> int:
         api_env = {**env, "SYNCQ_API_BIND": f"127.0.0.1:{api_port}"}
         children.append(Child("api", [PY, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf",
                                       "api:create_app()"], api_env))
+        # Flower keeps its own metrics (its /metrics): not in the directory syncq's /metrics sums.
+        flower_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
         children.append(Child("flower", [PY, "-m", "syncq.cli", "flower", "--port", str(flower_port),
-                                         "--address", "127.0.0.1"], env))
+                                         "--address", "127.0.0.1"], flower_env))
         api = f"http://127.0.0.1:{api_port}"
         _wait("the API", lambda: _http("GET", f"{api}/health", timeout=3)[0] == 200, 90, children)
 

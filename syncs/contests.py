@@ -7,6 +7,7 @@ so a sync-all goes on to the next platform; only the store being down raises (th
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,6 +16,7 @@ from adapters import registry
 from adapters.errors import SyncError
 from adapters.http import make_client
 from core.settings import get_settings
+from syncs import contest_checks
 
 log = logging.getLogger(__name__)
 MAX_FAILURES_SHOWN = 20
@@ -34,6 +36,7 @@ def sync_platform(platform: str) -> dict[str, Any]:
         return counts(failed=1, error=f"unknown platform {platform}")
     settings = get_settings()
     adapter = registry.get(platform)
+    started = time.monotonic()
     # Read what is stored while the platform answers: the fetch is the long wait.
     with ThreadPoolExecutor(1) as pool:
         stored = pool.submit(contests_store.known_hashes, platform)
@@ -46,6 +49,7 @@ def sync_platform(platform: str) -> dict[str, Any]:
         except SyncError as exc:
             result = counts(failed=1, error=str(exc) if exc.service else f"{platform}: {exc}")
             contests_store.record_attempt(platform, result, success=False)
+            contest_checks.failed(platform, result["error"], started)
             return result
         except Exception as exc:  # a bug or a surprise in one platform must not stop the others
             log.exception("contest sync of %s failed unexpectedly", platform)
@@ -53,6 +57,7 @@ def sync_platform(platform: str) -> dict[str, Any]:
             result = counts(failed=1, error=f"{platform}: unexpected error: {name}: {exc}" if str(exc)
                             else f"{platform}: unexpected error: {name}")
             contests_store.record_attempt(platform, result, success=False)
+            contest_checks.failed(platform, result["error"], started)
             return result
         hashes = stored.result()  # a store error here is the task's to retry
     outcome = contests_store.upsert_contests(platform, (record.to_doc() for record in parsed.records), hashes)
@@ -61,5 +66,7 @@ def sync_platform(platform: str) -> dict[str, Any]:
     result["unchanged"] = outcome.unchanged
     if failures:
         result["failures"] = failures[:MAX_FAILURES_SHOWN]
+    result.update(contest_checks.succeeded(platform, parsed.records, len(failures), started,
+                                           complete=getattr(parsed, "complete", True)))
     contests_store.record_attempt(platform, result, success=True)
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from adapters import raida
 from adapters.http import make_async_client
 from core.settings import get_settings
 from store.util import iso, utcnow
+from syncs import health
 from syncs.errors import SyncFailed
 
 
@@ -40,9 +42,12 @@ def _qmail_docs(servers: list[dict[str, Any]], echoes: list[dict[str, Any]]) -> 
 def sync_network() -> dict[str, Any]:
     """Pull users, QMail servers and RAIDA status; SyncFailed (code `raida_unavailable`) without
     quorum or a directory."""
+    started = time.monotonic()
     snapshot = asyncio.run(_snapshot())
     raida_store.record_echoes(snapshot.echoes)
     if snapshot.error:
+        health.record_run(health.RAIDA, ok=False, error=snapshot.error,
+                          interval_s=health.schedule_interval("raida.sync"), duration_s=time.monotonic() - started)
         raise SyncFailed(snapshot.error, code="raida_unavailable", details={"raida_ready": snapshot.ready_count})
     directory = snapshot.directory
     written = raida_store.upsert_users(directory.users.records)
@@ -55,6 +60,8 @@ def sync_network() -> dict[str, Any]:
     raida_store.default_parity()
     skipped = (directory.users.failed + directory.qmail_servers.failed
                + (directory.raida_servers.failed if directory.raida_servers else []))
+    health.record_run(health.RAIDA, ok=True, items=users + len(qmail) + raida_servers, failed_items=len(skipped),
+                      interval_s=health.schedule_interval("raida.sync"), duration_s=time.monotonic() - started)
     return {"status": "success", "users_synced": users, "servers_synced": servers,
             "timestamp": iso(utcnow()), "raida_servers_synced": raida_servers,
             "raida_ready": snapshot.ready_count, "directory_from": f"RAIDA{directory.served_by}",

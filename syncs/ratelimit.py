@@ -20,6 +20,7 @@ import time
 import redis
 
 from adapters.http import AtSend
+from core import metrics
 from core.settings import get_settings
 from core.redisconn import UNAVAILABLE, get_redis, script
 
@@ -127,6 +128,7 @@ class RateLimiter:
         """Wait for this call's slot, then claim its place among the calls sent; returns the
         slot's Redis time (None on the local fallback)."""
         wait, slot = self.reserve()
+        metrics.RATE_LIMIT_WAIT.labels(self.key).observe(wait)
         if timeout is not None and wait > timeout:
             # The slot is reserved either way: skipping it only leaves a gap, never an overrun.
             raise TimeoutError(f"rate limit {self.key}: next slot in {wait:.1f} s")
@@ -148,6 +150,7 @@ class RateLimiter:
         import asyncio
 
         wait, slot = await asyncio.to_thread(self.reserve)  # the local fallback sleeps: not on the loop
+        metrics.RATE_LIMIT_WAIT.labels(self.key).observe(wait)
         if wait > 0:
             await asyncio.sleep(wait)
         return None if slot is None else self.claim_sent

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import store
@@ -20,7 +21,7 @@ from adapters.http import make_async_client
 from core.settings import get_settings
 from core.signals import report_progress
 from store.util import json_safe
-from syncs import cache
+from syncs import cache, health
 from syncs.errors import SyncFailed
 from syncs.ratelimit import codeforces_limiter
 
@@ -115,6 +116,7 @@ def sync_all() -> dict[str, Any]:
     One student's failure is listed in the result and never stops the others; only the store
     being down raises.
     """
+    started = time.monotonic()
     handles = students_store.all_handles()
     failed = []
     for done, handle in enumerate(handles):
@@ -130,7 +132,17 @@ def sync_all() -> dict[str, Any]:
             failed.append({"handle": handle, "error": f"unexpected error: {type(exc).__name__}: {exc}"[:300]})
     total = len(handles)
     report_progress(total, total, None)
-    if not total:
-        return {"message": "No students to sync", "total": 0, "synced": 0, "failed": []}
-    return {"message": f"Synced {total - len(failed)} of {total} students", "total": total,
-            "synced": total - len(failed), "failed": failed}
+    result = {"message": f"Synced {total - len(failed)} of {total} students" if total else "No students to sync",
+              "total": total, "synced": total - len(failed), "failed": failed}
+    _record_health(result, time.monotonic() - started)
+    return result
+
+
+def _record_health(result: dict[str, Any], duration_s: float) -> None:
+    """One background sync of every student is one run of source `students`: each student's
+    account counts as one item, and the run failed when every student failed."""
+    failed = result["failed"]
+    ok = result["synced"] > 0 or not failed
+    health.record_run(health.STUDENTS, ok=ok, items=result["synced"], failed_items=len(failed),
+                      error=None if ok else f"every student failed; first: {failed[0]['handle']}: {failed[0]['error']}",
+                      interval_s=health.schedule_interval("students.sync_all"), duration_s=duration_s)

@@ -24,7 +24,8 @@ def settings_variables() -> set[str]:
     for name, field in Settings.model_fields.items():
         aliases = [a for a in getattr(field.validation_alias, "choices", []) if a != name]
         names |= set(aliases) if aliases else {f"SYNCQ_{name.upper()}"}
-    names |= set(re.findall(r'"((?:SYNCQ|FLOWER)_[A-Z0-9_]+)"', (ROOT / "syncq" / "gunicorn_conf.py").read_text()))
+    for path in (ROOT / "syncq" / "gunicorn_conf.py", ROOT / "core" / "metrics.py"):
+        names |= set(re.findall(r'"((?:SYNCQ|FLOWER|PROMETHEUS)_[A-Z0-9_]+)"', path.read_text()))
     return names
 
 
