@@ -128,6 +128,20 @@ class Settings:
     raida_schedule_enabled: bool = True
     raida_schedule_minutes: int = 60
 
+    # --- webhooks and reminders ------------------------------------------------------------
+    # Deliver to private, loopback and link-local addresses too (tests, a receiver on the LAN).
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0  # seconds for one delivery attempt
+    # Exponential backoff between attempts: base * 2^(attempt-1), capped (below the visibility timeout).
+    webhook_backoff_base: float = 5.0
+    webhook_backoff_max: float = 3600.0
+    webhook_retry_window: float = 86400.0  # seconds a message is retried before it is given up
+    webhook_disable_after: float = 86400.0  # seconds an endpoint may fail without a success before it is disabled
+    inactive_days: int = 7  # days without an OK submission before a student is reminded
+    smtp_url: str = ""  # smtp://user:pass@host:587?starttls=true (smtps:// for TLS); empty: no emails
+    smtp_from: str = "syncq <syncq@localhost>"
+    public_url: str = "http://127.0.0.1:8000"  # where people open syncq; reminder emails link to it
+
     # --- CLI client (`syncq sync ...`, `syncq jobs ...`) ---------------------------------
     api_url: str = "http://127.0.0.1:8000"
     api_token: str = ""
@@ -182,6 +196,16 @@ class Settings:
             raida_timeout=_float(e, "SYNCQ_RAIDA_TIMEOUT", d.raida_timeout, 0.05),
             raida_schedule_enabled=_bool(e, "SYNCQ_RAIDA_SCHEDULE_ENABLED", d.raida_schedule_enabled),
             raida_schedule_minutes=_int(e, "SYNCQ_RAIDA_SCHEDULE_MINUTES", d.raida_schedule_minutes, 1),
+            webhook_allow_private=_bool(e, "SYNCQ_WEBHOOK_ALLOW_PRIVATE", d.webhook_allow_private),
+            webhook_timeout=_float(e, "SYNCQ_WEBHOOK_TIMEOUT", d.webhook_timeout, 0.1),
+            webhook_backoff_base=_float(e, "SYNCQ_WEBHOOK_BACKOFF_BASE", d.webhook_backoff_base, 0.0),
+            webhook_backoff_max=_float(e, "SYNCQ_WEBHOOK_BACKOFF_MAX", d.webhook_backoff_max, 0.0),
+            webhook_retry_window=_float(e, "SYNCQ_WEBHOOK_RETRY_WINDOW", d.webhook_retry_window, 0.0),
+            webhook_disable_after=_float(e, "SYNCQ_WEBHOOK_DISABLE_AFTER", d.webhook_disable_after, 0.0),
+            inactive_days=_int(e, "SYNCQ_INACTIVE_DAYS", d.inactive_days, 1),
+            smtp_url=_str(e, "SYNCQ_SMTP_URL", d.smtp_url),
+            smtp_from=_str(e, "SYNCQ_SMTP_FROM", d.smtp_from),
+            public_url=_str(e, "SYNCQ_PUBLIC_URL", d.public_url).rstrip("/"),
             api_url=_str(e, "SYNCQ_API_URL", d.api_url).rstrip("/"),
             api_token=e.get("SYNCQ_TOKEN", "").strip(),
             flower_user=_str(e, "FLOWER_USER", d.flower_user),

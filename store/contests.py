@@ -201,3 +201,17 @@ def find_contests(*, platform: str | None = None, phase: str | None = None,
                 .sort([("startTime", ASCENDING), ("_id", ASCENDING)]).limit(limit + 1))
     next_cursor = encode_cursor(docs[limit - 1]) if len(docs) > limit else None
     return docs[:limit], next_cursor
+
+
+def watched(platform: str) -> dict[str, dict[str, Any]]:
+    """platformId -> stored contest (without raw payload and hash) of `platform`: what a sync
+    compares its fresh records with to announce created, changed and cancelled contests."""
+    cursor = store.db().contests.find({"platform": platform}, {"raw": 0, "contentHash": 0, "_id": 0})
+    return {doc["platformId"]: doc for doc in cursor}
+
+
+def set_cancelled(platform: str, platform_ids: list[str], cancelled: bool) -> None:
+    """Mark contests cancelled (gone from their platform's list before starting), or not any more."""
+    if platform_ids:
+        store.db().contests.update_many({"platform": platform, "platformId": {"$in": platform_ids}},
+                                        {"$set": {"cancelled": cancelled, "updatedAt": utcnow()}})

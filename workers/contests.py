@@ -24,6 +24,7 @@ from adapters.http import make_client
 from core.settings import get_settings
 from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from core.redisconn import get_redis
+from syncs import announce
 from workers import jobs
 from workers.base import JobTask, error_message
 from workers.celery_app import app
@@ -45,6 +46,7 @@ def sync_platform_once(platform: str) -> dict[str, Any]:
     # Read what is stored while the platform answers: the fetch is the long wait.
     with ThreadPoolExecutor(1) as pool:
         stored = pool.submit(contests_store.known_hashes, platform)
+        before = pool.submit(announce.contest_snapshot, platform)
         try:
             with make_client(settings) as client:
                 payload = adapter.fetch(client, settings)
@@ -59,7 +61,9 @@ def sync_platform_once(platform: str) -> dict[str, Any]:
             contests_store.record_attempt(platform, result, success=False)
             return result
         hashes = stored.result()  # a store error here is the task's to retry
+        snapshot = before.result()
     outcome = contests_store.upsert_contests(platform, (record.to_doc() for record in parsed.records), hashes)
+    announce.announce_contests(platform, snapshot, parsed.records)
     failures = list(parsed.failed) + outcome.failed
     result = _counts(outcome.synced, outcome.updated, len(failures))
     result["unchanged"] = outcome.unchanged

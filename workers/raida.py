@@ -13,6 +13,7 @@ from adapters import raida
 from adapters.http import make_async_client
 from store.util import iso, utcnow
 from core.settings import get_settings
+from syncs import announce
 from workers import jobs
 from workers.base import JobFailed, JobTask
 from workers.celery_app import app
@@ -46,6 +47,7 @@ def sync_raida(self, job_id: str | None = None) -> dict[str, Any]:
     """Pull users, QMail servers and RAIDA status; fails (502 body) without quorum or directory."""
     snapshot = asyncio.run(_snapshot())
     raida_store.record_echoes(snapshot.echoes)
+    announce.announce_quorum(snapshot.ready_count, get_settings().raida_quorum, get_settings().raida_count)
     if snapshot.error:
         body = {"status": "error", "users_synced": 0, "servers_synced": 0, "timestamp": iso(utcnow()),
                 "message": snapshot.error, "raida_ready": snapshot.ready_count}

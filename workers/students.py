@@ -22,6 +22,7 @@ from adapters.errors import SyncError
 from adapters.http import make_async_client
 from store.util import json_safe
 from core.settings import get_settings
+from syncs import reminders
 from workers import cache, jobs
 from workers.base import JobFailed, JobTask, error_message
 from workers.celery_app import app
@@ -143,7 +144,7 @@ def sync_student(self, handle: str, use_cache: bool = False, full: bool = False,
     # Read after our own write, so the last step always sees every step done; two last steps may
     # both see it and both finish the job, writing the same result.
     if job is not None and done >= expected and not jobs.is_finished(job):
-        self.finish_job(job_id, _fan_out_result(job, expected))
+        self.finish_job(job_id, {**_fan_out_result(job, expected), "reminders": reminders.after_background_sync()})
     return {"handle": handle, "ok": error is None, "error": error}
 
 
