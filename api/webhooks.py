@@ -152,8 +152,8 @@ def send_test(endpoint_id: str):
         raise ApiError(409, f"Webhook endpoint {endpoint_id} is disabled: {endpoint.get('disabledReason')}; "
                             "PATCH it with enabled: true first")
     delivery_id = webhooks.send_test(endpoint)
+    delivery = webhooks.public_delivery(webhooks_store.get_delivery(delivery_id))  # as queued
     webhook_tasks.enqueue([delivery_id])
-    delivery = webhooks.public_delivery(webhooks_store.get_delivery(delivery_id))
     response = jsonify(delivery)
     response.status_code = 202
     response.headers["Location"] = f"/api/webhooks/{endpoint_id}/deliveries"

@@ -121,10 +121,12 @@ def create_deliveries(message_id: str, event_type: str, body: str, endpoint_ids:
 def claim_attempt(delivery_id: str, attempt: int) -> dict[str, Any] | None:
     """Take attempt number `attempt` of a pending delivery: the delivery, or None when it is not
     pending or that attempt was already taken (a redelivered or duplicate task)."""
-    return update_then_read(store.db().webhook_deliveries,
-                            {"_id": delivery_id, "status": "pending", "attempts": attempt - 1},
-                            # nextAttemptAt: now, so the overdue scan leaves an attempt in flight alone.
-                            {"$set": {"attempts": attempt, "lastAttemptAt": utcnow(), "nextAttemptAt": utcnow()}})
+    now = utcnow()
+    claimed = store.db().webhook_deliveries.update_one(
+        {"_id": delivery_id, "status": "pending", "attempts": attempt - 1},
+        # nextAttemptAt: now, so the overdue scan leaves an attempt in flight alone.
+        {"$set": {"attempts": attempt, "lastAttemptAt": now, "nextAttemptAt": now}})
+    return get_delivery(delivery_id) if claimed.modified_count == 1 else None
 
 
 def record_attempt(delivery_id: str, *, status: str, status_code: int | None, latency_ms: float | None,
