@@ -47,8 +47,8 @@ resolver: Resolver = system_resolve
 def _kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why `ip` is not a public address, or None when it is one."""
     for name, flag in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
-                       ("private", ip.is_private), ("multicast", ip.is_multicast),
-                       ("unspecified", ip.is_unspecified), ("reserved", ip.is_reserved)):
+                       ("unspecified", ip.is_unspecified), ("multicast", ip.is_multicast),
+                       ("private", ip.is_private), ("reserved", ip.is_reserved)):
         if flag:
             return name
     return None if ip.is_global else "non-global"
@@ -90,8 +90,8 @@ def check_target(url: str, *, allow_private: bool, resolve: Resolver | None = No
             kind = _kind(mapped or ip)
             if kind:
                 shown = host if host == address else f"{host} resolves to {address}, which"
-                raise TargetRefused(f"{shown} is a {kind} address; webhooks go only to public addresses "
-                                    "(SYNCQ_WEBHOOK_ALLOW_PRIVATE allows others)")
+                raise TargetRefused(f"{shown} is not a public address ({kind}); webhooks go only to public "
+                                    "addresses (SYNCQ_WEBHOOK_ALLOW_PRIVATE allows others)")
     return Target(parsed, addresses[0])
 
 
