@@ -237,3 +237,26 @@ def test_endpoints_are_admin_only_and_can_be_changed_and_deleted(client, admin_h
         r = getattr(client, method)(f"/api/webhooks/{endpoint['id']}", headers=admin_headers, json={})
         assert r.status_code == 404 and json.loads(r.data)["message"] == f"No webhook endpoint {endpoint['id']}"
     assert client.get("/api/webhooks/nope/deliveries", headers=admin_headers).status_code == 404
+
+
+def test_a_raida_sync_that_loses_the_quorum_announces_it(client, admin_headers, worker, receiver, monkeypatch):
+    import adapters.http
+    from core.settings import reload_settings
+    from tests.fake_raida import TEMPLATE, FakeNetwork
+
+    fake = FakeNetwork()
+    monkeypatch.setattr(adapters.http, "default_async_transport", fake.transport())
+    monkeypatch.setenv("SYNCQ_RAIDA_URL_TEMPLATE", TEMPLATE)
+    monkeypatch.setenv("SYNCQ_RAIDA_TIMEOUT", "0.3")
+    reload_settings()
+    endpoint = add(client, admin_headers, receiver.url, ["raida.quorum_lost"])
+    assert client.post("/api/admin/sync?wait=30", headers=admin_headers).status_code == 200
+    for i in range(14):
+        fake.mode[i] = "down"
+    assert client.post("/api/admin/sync?wait=30", headers=admin_headers).status_code == 502
+    payload = verified(endpoint, receiver.wait_for(1)[0])
+    assert payload["type"] == "raida.quorum_lost"
+    assert (payload["data"]["ready"], payload["data"]["needed"], payload["data"]["count"]) == (11, 13, 25)
+    assert client.post("/api/admin/sync?wait=30", headers=admin_headers).status_code == 502  # still lost
+    settled(client, admin_headers, endpoint["id"])
+    assert len(receiver.requests) == 1
