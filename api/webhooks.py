@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 import store.webhooks as webhooks_store
-from adapters.webhooks import TargetRefused, check_target
 from api.auth import admin_required
 from api.errors import ApiError
 from api.validation import int_arg, json_object, string_field
@@ -22,10 +21,9 @@ MAX_LEAD_MINUTES = 7 * 24 * 60
 
 def _url(body: dict[str, Any]) -> str:
     url = string_field(body, "url", max_length=2000)
-    settings = current_app.config["SYNCQ_SETTINGS"]
     try:
-        check_target(url, allow_private=settings.webhook_allow_private)
-    except TargetRefused as exc:
+        webhooks.check_url(url)
+    except webhooks.TargetRefused as exc:
         raise ApiError(400, f"'url' is refused: {exc}") from None
     return url
 

@@ -18,7 +18,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 import store
-from store.util import update_then_read, utcnow
+from store.util import iso, update_then_read, utcnow
 
 HISTORY = 20  # attempts kept per delivery
 
@@ -95,7 +95,7 @@ def endpoint_failed(endpoint_id: str, error: str, disable_before: datetime) -> d
                                      "failingSince": {"$lte": disable_before}})
     if endpoint is not None:
         since = endpoint["failingSince"]
-        reason = (f"disabled after failing since {since.isoformat()} with no successful delivery "
+        reason = (f"disabled after failing since {iso(since)} with no successful delivery "
                   f"(last error: {error})")
         db.webhooks.update_one({"_id": endpoint_id, "enabled": True},
                                {"$set": {"enabled": False, "disabledAt": now, "disabledReason": reason,

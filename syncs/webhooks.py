@@ -62,6 +62,14 @@ def _body(type_: str, data: dict[str, Any]) -> str:
                       separators=(",", ":"), default=str)
 
 
+def check_url(url: str) -> None:
+    """Raise `TargetRefused` (saying why) when `url` may not be an endpoint under the settings."""
+    target.check_target(url, allow_private=get_settings().webhook_allow_private)
+
+
+TargetRefused = target.TargetRefused
+
+
 def publish(type_: str, data: dict[str, Any], endpoint_ids: list[str] | None = None) -> list[str]:
     """Record one message of `type_` for every enabled endpoint that wants it (or for the given
     endpoints only); the ids of the deliveries to attempt."""

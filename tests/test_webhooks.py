@@ -260,3 +260,17 @@ def test_a_raida_sync_that_loses_the_quorum_announces_it(client, admin_headers, 
     assert client.post("/api/admin/sync?wait=30", headers=admin_headers).status_code == 502  # still lost
     settled(client, admin_headers, endpoint["id"])
     assert len(receiver.requests) == 1
+
+
+def test_a_delivery_whose_task_was_lost_is_sent_by_the_scan(client, admin_headers, worker, receiver, store_db):
+    from workers.webhooks import scan
+
+    endpoint = add(client, admin_headers, receiver.url, ["job.failed"])
+    # Recorded but never enqueued (what a broker outage between the two leaves behind).
+    [delivery_id] = domain.publish("job.failed", {"job_id": "lost"})
+    store_db.webhook_deliveries.update_one({"_id": delivery_id},
+                                           {"$set": {"nextAttemptAt": utcnow() - timedelta(minutes=10)}})
+    scan.delay()
+    assert verified(endpoint, receiver.wait_for(1)[0])["data"] == {"job_id": "lost"}
+    [delivery] = settled(client, admin_headers, endpoint["id"])
+    assert delivery["status"] == "delivered" and delivery["attempts"] == 1
