@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,8 +25,6 @@ from adapters import webhooks as target
 from core.settings import Settings, get_settings
 from store.util import iso, json_safe, utcnow
 from syncs.announce import contest_data
-
-log = logging.getLogger(__name__)
 
 EVENTS = ("contest.created", "contest.updated", "contest.cancelled", "contest.starting_soon",
           "source.health_changed", "student.inactive", "job.failed", "raida.quorum_lost")
