@@ -33,6 +33,8 @@ def entries(settings: Settings) -> list[dict[str, Any]]:
          "enabled": settings.raida_schedule_enabled,
          "cron": (f"*/{settings.raida_schedule_minutes} * * * *" if settings.raida_schedule_minutes < 60
                   else f"0 */{max(1, settings.raida_schedule_minutes // 60)} * * *")},
+        # Not a job: a light scan each minute (contest.starting_soon, lost webhook deliveries).
+        {"name": "webhooks-scan", "task": "syncq.webhooks.scan", "enabled": True, "cron": "* * * * *"},
     ]
 
 
@@ -43,9 +45,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         if not entry["enabled"]:
             continue
         schedule[entry["name"]] = {
-            "task": "syncq.jobs.launch",
+            "task": entry.get("task", "syncq.jobs.launch"),
             "schedule": _cron(entry["cron"]),
-            "kwargs": {"kind": entry["kind"], "trigger": "beat"},
+            "kwargs": {"kind": entry["kind"], "trigger": "beat"} if "kind" in entry else {},
         }
     return schedule
 

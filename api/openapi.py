@@ -104,7 +104,8 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": op("One student", {"200": _json(OBJECT)}, admin=True, params=[HANDLE], errors=(404,)),
         "patch": op("Change a student", {"200": _json(OBJECT)}, admin=True, params=[HANDLE], errors=(404,),
                     body={"type": "object", "properties": {"name": {"type": "string"}, "email": {"type": "string"},
-                                                           "phone": {"type": "string"}}}),
+                                                           "phone": {"type": "string"},
+                                                           "reminders": {"type": "boolean"}}}),
         "delete": op("Delete a student", {"200": _json(OBJECT)}, admin=True, params=[HANDLE], errors=(404,))},
     "/api/students/{handle}/submissions": {"get": op("A student's submissions", {"200": _json(OBJECT)}, admin=True,
                                                      params=[HANDLE, {"name": "verdict", "in": "query",
@@ -124,6 +125,30 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": op("Set the parity server", {"200": _json(OBJECT)}, admin=True, errors=(404,),
                    body={"type": "object", "required": ["server_id"], "properties": {"server_id": {"type": "string"}}})},
 }
+
+WEBHOOK_ID = {"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "string"}}
+WEBHOOK_BODY = {"type": "object", "properties": {
+    "url": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}},
+    "leadMinutes": {"type": "array", "items": {"type": "integer"}}, "description": {"type": "string"},
+    "secret": {"type": "string"}, "enabled": {"type": "boolean"}}}
+PATHS.update({
+    "/api/webhooks": {
+        "post": op("Add a webhook endpoint", {"201": _json(OBJECT)}, admin=True,
+                   body={**WEBHOOK_BODY, "required": ["url", "events"]}),
+        "get": op("Webhook endpoints", {"200": _json(OBJECT)}, admin=True)},
+    "/api/webhooks/{endpoint_id}": {
+        "get": op("One webhook endpoint", {"200": _json(OBJECT)}, admin=True, params=[WEBHOOK_ID], errors=(404,)),
+        "patch": op("Change a webhook endpoint", {"200": _json(OBJECT)}, admin=True, params=[WEBHOOK_ID],
+                    errors=(404,), body=WEBHOOK_BODY),
+        "delete": op("Delete a webhook endpoint", {"200": _json(OBJECT)}, admin=True, params=[WEBHOOK_ID],
+                     errors=(404,))},
+    "/api/webhooks/{endpoint_id}/deliveries": {"get": op(
+        "A webhook endpoint's deliveries", {"200": _json(OBJECT)}, admin=True, errors=(404,), params=[
+            WEBHOOK_ID, {"name": "status", "in": "query",
+                         "schema": {"type": "string", "enum": ["pending", "delivered", "failed"]}}, LIMIT])},
+    "/api/webhooks/{endpoint_id}/test": {"post": op("Send a test event", {"202": _json(OBJECT)}, admin=True,
+                                                    params=[WEBHOOK_ID], errors=(404, 409))},
+})
 
 
 def document() -> dict[str, Any]:

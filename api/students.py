@@ -55,6 +55,10 @@ def _validated(body: dict, partial: bool) -> dict:
         if phone and not PHONE.match(phone):
             raise ApiError(400, "'phone' may hold digits, spaces, '+', '-', '(' and ')' only")
         fields["phone"] = phone or None
+    if "reminders" in body:  # inactivity reminder emails (syncs.reminders): opted in unless false
+        if not isinstance(body["reminders"], bool):
+            raise ApiError(400, "'reminders' must be true or false")
+        fields["reminders"] = body["reminders"]
     return fields
 
 
@@ -107,9 +111,9 @@ def patch_student(handle: str):
     """Change name, email or phone (the handle is the key and does not change)."""
     _student_or_404(handle)
     body = json_object()
-    unknown = set(body) - {"name", "email", "phone"}
+    unknown = set(body) - {"name", "email", "phone", "reminders"}
     if unknown:
-        raise ApiError(400, f"Only name, email and phone can change; not {', '.join(sorted(unknown))}")
+        raise ApiError(400, f"Only name, email, phone and reminders can change; not {', '.join(sorted(unknown))}")
     return jsonify(public(students_store.update_fields(handle, _validated(body, partial=True))))
 
 

@@ -242,3 +242,8 @@ def clear_missing(platform: str, listed: set[str]) -> list[str]:
         contests.update_many({"platform": platform, "platformId": {"$in": [doc["platformId"] for doc in back]}},
                              {"$unset": {"missingSyncs": "", "cancelledAt": ""}})
     return [doc["platformId"] for doc in back if doc.get("cancelledAt") is not None]
+def watched(platform: str) -> dict[str, dict[str, Any]]:
+    """platformId -> stored contest (without raw payload and hash) of `platform`: what a sync
+    compares its fresh records with to announce created, changed and cancelled contests."""
+    cursor = store.db().contests.find({"platform": platform}, {"raw": 0, "contentHash": 0, "_id": 0})
+    return {doc["platformId"]: doc for doc in cursor}

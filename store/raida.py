@@ -134,3 +134,16 @@ def search_users(q: str | None, after: str | None, limit: int) -> tuple[list[dic
                 .sort("serialNumber", ASCENDING).limit(limit + 1))
     next_cursor = docs[limit - 1]["serialNumber"] if len(docs) > limit else None
     return docs[:limit], next_cursor
+
+
+def quorum_changed(ok: bool) -> bool:
+    """Record whether the RAIDA network has its quorum; True when that differs from the last
+    record (or there was none): the moment to announce it."""
+    from pymongo.errors import DuplicateKeyError
+
+    try:
+        result = store.db().settings.update_one({"_id": "raida_quorum", "ok": {"$ne": ok}},
+                                                {"$set": {"ok": ok, "since": utcnow()}}, upsert=True)
+    except DuplicateKeyError:  # the record exists and already says `ok`
+        return False
+    return bool(result.upserted_id or result.modified_count)

@@ -20,7 +20,7 @@ from pymongo.errors import DuplicateKeyError
 import store
 from store.util import update_then_read, utcnow
 
-EDITABLE = ("name", "email", "phone")
+EDITABLE = ("name", "email", "phone", "reminders")
 
 
 class StudentExists(Exception):
@@ -47,7 +47,7 @@ def create(name: str, email: str, handle: str, phone: str | None = None) -> dict
     doc = {"name": name, "email": email, "phone": phone, "codeforcesHandle": handle,
            "handleLower": handle.lower(), "currRating": None, "rank": None, "maxRating": None,
            "maxRank": None, "contestData": [], "submissions": None, "lastActiveAt": None,
-           "lastSyncedAt": None, "createdAt": now, "updatedAt": now}
+           "lastSyncedAt": None, "reminders": True, "remindersSent": 0, "createdAt": now, "updatedAt": now}
     try:
         store.db().students.insert_one(doc)
     except DuplicateKeyError:
@@ -160,3 +160,41 @@ def list_submissions(handle: str, verdict: str | None, limit: int, after: int | 
     docs = list(store.db().submissions.find(query, {"_id": 0}).sort("submissionId", DESCENDING).limit(limit + 1))
     next_cursor = docs[limit - 1]["submissionId"] if len(docs) > limit else None
     return docs[:limit], next_cursor
+
+
+# --- inactivity reminders (syncs.reminders) ------------------------------------------------
+
+def inactive(since: datetime) -> list[dict[str, Any]]:
+    """Synced students with no OK submission since `since` (or none at all)."""
+    query = {"lastSyncedAt": {"$ne": None}, "$or": [{"lastActiveAt": None}, {"lastActiveAt": {"$lt": since}}]}
+    return list(store.db().students.find(query, {"codeforcesHandle": 1, "name": 1, "email": 1, "lastActiveAt": 1,
+                                                 "reminders": 1, "inactiveStreak": 1, "reminderStreak": 1,
+                                                 "remindersSent": 1, "createdAt": 1}))
+
+
+def claim_streak(handle: str, field: str, streak: str) -> bool:
+    """Set `field` (inactiveStreak or reminderStreak) to `streak` unless it already says so:
+    True for the one caller that did, so a streak is announced and emailed once."""
+    result = store.db().students.update_one({"handleLower": handle.lower(), field: {"$ne": streak}},
+                                            {"$set": {field: streak}})
+    return result.modified_count == 1
+
+
+def release_streak(handle: str, field: str, streak: str) -> None:
+    """Undo `claim_streak` (the email could not be sent: the next run tries again)."""
+    store.db().students.update_one({"handleLower": handle.lower(), field: streak}, {"$set": {field: None}})
+
+
+def count_reminder(handle: str) -> None:
+    """One more reminder sent to the student."""
+    store.db().students.update_one({"handleLower": handle.lower()},
+                                   {"$inc": {"remindersSent": 1}, "$set": {"lastReminderAt": utcnow()}})
+
+
+def end_streaks(since: datetime) -> int:
+    """Students active since `since` are no longer in an inactive streak; how many were."""
+    result = store.db().students.update_many(
+        {"lastActiveAt": {"$gte": since},
+         "$or": [{"inactiveStreak": {"$nin": [None]}}, {"reminderStreak": {"$nin": [None]}}]},
+        {"$set": {"inactiveStreak": None, "reminderStreak": None}})
+    return result.modified_count

@@ -16,7 +16,7 @@ from adapters import registry
 from adapters.errors import SyncError
 from adapters.http import make_client
 from core.settings import get_settings
-from syncs import contest_checks
+from syncs import announce, contest_checks
 
 log = logging.getLogger(__name__)
 MAX_FAILURES_SHOWN = 20
@@ -40,6 +40,7 @@ def sync_platform(platform: str) -> dict[str, Any]:
     # Read what is stored while the platform answers: the fetch is the long wait.
     with ThreadPoolExecutor(1) as pool:
         stored = pool.submit(contests_store.known_hashes, platform)
+        before = pool.submit(announce.contest_snapshot, platform)
         # A paging adapter stops where the stored contests begin, so it needs them before fetching.
         known = {"known": stored.result().keys()} if getattr(adapter, "WANTS_KNOWN", False) else {}
         try:
@@ -60,7 +61,9 @@ def sync_platform(platform: str) -> dict[str, Any]:
             contest_checks.failed(platform, result["error"], started)
             return result
         hashes = stored.result()  # a store error here is the task's to retry
+        snapshot = before.result()
     outcome = contests_store.upsert_contests(platform, (record.to_doc() for record in parsed.records), hashes)
+    announce.announce_contests(platform, snapshot, parsed.records)
     failures = list(parsed.failed) + outcome.failed
     result = counts(outcome.synced, outcome.updated, len(failures))
     result["unchanged"] = outcome.unchanged

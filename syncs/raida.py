@@ -13,7 +13,7 @@ from adapters import raida
 from adapters.http import make_async_client
 from core.settings import get_settings
 from store.util import iso, utcnow
-from syncs import health
+from syncs import announce, health
 from syncs.errors import SyncFailed
 
 
@@ -45,6 +45,7 @@ def sync_network() -> dict[str, Any]:
     started = time.monotonic()
     snapshot = asyncio.run(_snapshot())
     raida_store.record_echoes(snapshot.echoes)
+    announce.announce_quorum(snapshot.ready_count, get_settings().raida_quorum, get_settings().raida_count)
     if snapshot.error:
         health.record_run(health.RAIDA, ok=False, error=snapshot.error,
                           interval_s=health.schedule_interval("raida.sync"), duration_s=time.monotonic() - started)

@@ -21,7 +21,7 @@ from adapters.http import make_async_client
 from core.settings import get_settings
 from core.signals import report_progress
 from store.util import json_safe
-from syncs import cache, health
+from syncs import cache, health, reminders
 from syncs.errors import SyncFailed
 from syncs.ratelimit import codeforces_limiter
 
@@ -135,6 +135,7 @@ def sync_all() -> dict[str, Any]:
     result = {"message": f"Synced {total - len(failed)} of {total} students" if total else "No students to sync",
               "total": total, "synced": total - len(failed), "failed": failed}
     _record_health(result, time.monotonic() - started)
+    result["reminders"] = reminders.after_background_sync()
     return result
 
 

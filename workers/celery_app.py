@@ -12,7 +12,7 @@ from celery.signals import worker_process_init
 import schedules
 from core.settings import Settings, get_settings
 
-TASK_MODULES = ["workers.system", "workers.contests", "workers.students", "workers.raida"]
+TASK_MODULES = ["workers.system", "workers.contests", "workers.students", "workers.raida", "workers.webhooks"]
 JOB_MODULES = ["jobs.lifecycle", "jobs.launch"]
 
 

@@ -1,0 +1,158 @@
+"""Webhook routes (admin token for all): endpoints, their delivery log, and a test event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+import store.webhooks as webhooks_store
+from api.auth import admin_required
+from api.errors import ApiError
+from api.validation import int_arg, json_object, string_field
+from syncs import webhooks
+from workers import webhooks as webhook_tasks
+
+bp = Blueprint("webhooks", __name__)
+
+FIELDS = {"url", "events", "leadMinutes", "description", "secret", "enabled"}
+MAX_LEAD_MINUTES = 7 * 24 * 60
+
+
+def _url(body: dict[str, Any]) -> str:
+    url = string_field(body, "url", max_length=2000)
+    try:
+        webhooks.check_url(url)
+    except webhooks.TargetRefused as exc:
+        raise ApiError(400, f"'url' is refused: {exc}") from None
+    return url
+
+
+def _events(body: dict[str, Any]) -> list[str]:
+    events = body.get("events")
+    if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+        raise ApiError(400, f"'events' must be a non-empty list of: {', '.join(webhooks.EVENTS)}")
+    unknown = sorted(set(events) - set(webhooks.EVENTS))
+    if unknown:
+        raise ApiError(400, f"'events' has unknown events {', '.join(unknown)}; known: {', '.join(webhooks.EVENTS)}")
+    return list(dict.fromkeys(events))
+
+
+def _lead_minutes(body: dict[str, Any]) -> list[int]:
+    leads = body.get("leadMinutes")
+    if (not isinstance(leads, list) or not 1 <= len(leads) <= 5
+            or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_LEAD_MINUTES for n in leads)):
+        raise ApiError(400, f"'leadMinutes' must be a list of 1 to 5 whole minutes from 1 to {MAX_LEAD_MINUTES}")
+    return sorted(set(leads), reverse=True)
+
+
+def _validated(body: dict[str, Any], partial: bool) -> dict[str, Any]:
+    unknown = set(body) - FIELDS
+    if unknown:
+        raise ApiError(400, f"Unknown fields {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(FIELDS))}")
+    fields: dict[str, Any] = {}
+    if not partial or "url" in body:
+        fields["url"] = _url(body)
+    if not partial or "events" in body:
+        fields["events"] = _events(body)
+    if "leadMinutes" in body:
+        fields["leadMinutes"] = _lead_minutes(body)
+    elif not partial:
+        fields["leadMinutes"] = list(webhooks.DEFAULT_LEAD_MINUTES)
+    if "description" in body or not partial:
+        fields["description"] = string_field(body, "description", required=False, max_length=500, default="")
+    if "secret" in body:
+        secret = string_field(body, "secret", max_length=200)
+        problem = webhooks.secret_problem(secret)
+        if problem:
+            raise ApiError(400, f"'secret' is invalid: {problem}")
+        fields["secret"] = secret
+    elif not partial:
+        fields["secret"] = webhooks.new_secret()
+    if "enabled" in body:
+        if not partial:
+            raise ApiError(400, "'enabled' is set with PATCH")
+        if not isinstance(body["enabled"], bool):
+            raise ApiError(400, "'enabled' must be true or false")
+        fields["enabled"] = body["enabled"]
+    return fields
+
+
+def _endpoint_or_404(endpoint_id: str) -> dict[str, Any]:
+    endpoint = webhooks_store.get_endpoint(endpoint_id) if len(endpoint_id) <= 64 else None
+    if endpoint is None:
+        raise ApiError(404, f"No webhook endpoint {endpoint_id}")
+    return endpoint
+
+
+@bp.post("/api/webhooks")
+@admin_required
+def create_endpoint():
+    """Add an endpoint: 201 with it and its signing secret (`whsec_...`, made unless given)."""
+    endpoint = webhooks_store.create_endpoint(_validated(json_object(), partial=False))
+    response = jsonify(webhooks.public(endpoint, with_secret=True))
+    response.status_code = 201
+    response.headers["Location"] = f"/api/webhooks/{endpoint['_id']}"
+    return response
+
+
+@bp.get("/api/webhooks")
+@admin_required
+def list_endpoints():
+    """Every endpoint (without secrets), with whether it is enabled and why not."""
+    items = [webhooks.public(e) for e in webhooks_store.list_endpoints()]
+    return jsonify({"webhooks": items, "count": len(items), "events": list(webhooks.EVENTS)})
+
+
+@bp.get("/api/webhooks/<endpoint_id>")
+@admin_required
+def get_endpoint(endpoint_id: str):
+    """One endpoint, with its secret."""
+    return jsonify(webhooks.public(_endpoint_or_404(endpoint_id), with_secret=True))
+
+
+@bp.patch("/api/webhooks/<endpoint_id>")
+@admin_required
+def patch_endpoint(endpoint_id: str):
+    """Change url, events, leadMinutes, description or secret; `enabled: true` re-enables it."""
+    _endpoint_or_404(endpoint_id)
+    fields = _validated(json_object(), partial=True)
+    return jsonify(webhooks.public(webhooks_store.update_endpoint(endpoint_id, fields), with_secret=True))
+
+
+@bp.delete("/api/webhooks/<endpoint_id>")
+@admin_required
+def delete_endpoint(endpoint_id: str):
+    """Delete an endpoint and its delivery log."""
+    _endpoint_or_404(endpoint_id)
+    webhooks_store.delete_endpoint(endpoint_id)
+    return jsonify({"message": f"Deleted webhook endpoint {endpoint_id}"})
+
+
+@bp.get("/api/webhooks/<endpoint_id>/deliveries")
+@admin_required
+def deliveries(endpoint_id: str):
+    """The endpoint's deliveries, newest first: `?status=pending|delivered|failed&limit=`."""
+    _endpoint_or_404(endpoint_id)
+    status = request.args.get("status") or None
+    if status not in (None, "pending", "delivered", "failed"):
+        raise ApiError(400, "'status' must be pending, delivered or failed")
+    items = webhooks_store.deliveries(endpoint_id, status, int_arg("limit", 50, 1, 500))
+    return jsonify({"deliveries": [webhooks.public_delivery(d) for d in items], "count": len(items)})
+
+
+@bp.post("/api/webhooks/<endpoint_id>/test")
+@admin_required
+def send_test(endpoint_id: str):
+    """Send a `webhook.test` event to the endpoint now: 202 with its delivery."""
+    endpoint = _endpoint_or_404(endpoint_id)
+    if not endpoint.get("enabled"):
+        raise ApiError(409, f"Webhook endpoint {endpoint_id} is disabled: {endpoint.get('disabledReason')}; "
+                            "PATCH it with enabled: true first")
+    delivery_id = webhooks.send_test(endpoint)
+    delivery = webhooks.public_delivery(webhooks_store.get_delivery(delivery_id))  # as queued
+    webhook_tasks.enqueue([delivery_id])
+    response = jsonify(delivery)
+    response.status_code = 202
+    response.headers["Location"] = f"/api/webhooks/{endpoint_id}/deliveries"
+    return response
