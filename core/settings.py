@@ -109,6 +109,7 @@ class Settings:
     platform_order: tuple[str, ...] = ("codeforces", "leetcode", "codechef", "atcoder")
     contests_schedule_enabled: bool = True
     contests_schedule_hours: int = 6
+    feed_refresh_minutes: int = 60  # how often calendar apps should poll /contests.ics
 
     # --- students ------------------------------------------------------------------------
     cf_rate_per_second: float = 0.5
@@ -168,6 +169,7 @@ class Settings:
             platform_order=_list(e, "SYNCQ_PLATFORM_ORDER", d.platform_order),
             contests_schedule_enabled=_bool(e, "SYNCQ_CONTESTS_SCHEDULE_ENABLED", d.contests_schedule_enabled),
             contests_schedule_hours=_int(e, "SYNCQ_CONTESTS_SCHEDULE_HOURS", d.contests_schedule_hours, 1),
+            feed_refresh_minutes=_int(e, "SYNCQ_FEED_REFRESH_MINUTES", d.feed_refresh_minutes, 1),
             cf_rate_per_second=_float(e, "SYNCQ_CF_RATE_PER_SECOND", d.cf_rate_per_second, 0.001),
             cf_rate_burst=_int(e, "SYNCQ_CF_RATE_BURST", d.cf_rate_burst, 1),
             cache_info_ttl=_int(e, "SYNCQ_CACHE_INFO_TTL", d.cache_info_ttl, 1),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import beat_init, worker_process_init
 
 import schedules
 from core.settings import Settings, get_settings
@@ -50,7 +50,8 @@ def configure(app: Celery, settings: Settings) -> None:
                                    "interval_step": 0.2, "interval_max": 0.5},
         timezone="UTC",
         enable_utc=True,
-        beat_schedule=schedules.beat_schedule(settings),
+        # No static beat_schedule: the entries live in Redis (RedBeat), changed at run time through
+        # the API, and are seeded from the settings at beat start where none is stored (schedules.py).
         # RedBeat keeps the schedule in Redis behind a lock: a second beat waits as a standby.
         redbeat_redis_url=settings.redis_url,
         redbeat_key_prefix=f"syncq:{settings.queue}:redbeat",
@@ -70,6 +71,11 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
 
 app = create_celery()
+
+
+@beat_init.connect
+def _seed_schedules(sender, **_kwargs) -> None:
+    schedules.seed(sender.app)
 
 
 @worker_process_init.connect
