@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 import store.contests as contests_store
 from adapters import registry
@@ -101,7 +101,8 @@ def build_calendar(contests: list[dict[str, Any]], refresh_minutes: int, title: 
     calendar.add("x-wr-calname", title)
     calendar.add("refresh-interval", timedelta(minutes=refresh_minutes), parameters={"VALUE": "DURATION"})
     # Outlook and older Apple clients read X-PUBLISHED-TTL; RFC 7986 clients read REFRESH-INTERVAL.
-    calendar.add("x-published-ttl", timedelta(minutes=refresh_minutes))
+    # (icalendar types an X- property only when given a typed value: a bare timedelta would be text)
+    calendar.add("x-published-ttl", vDuration(timedelta(minutes=refresh_minutes)))
     for contest in contests:
         calendar.add_component(_event(contest))
     return calendar.to_ical()
