@@ -55,6 +55,9 @@ def configure(app: Celery, settings: Settings) -> None:
         # RedBeat keeps the schedule in Redis behind a lock: a second beat waits as a standby.
         redbeat_redis_url=settings.redis_url,
         redbeat_key_prefix=f"syncq:{settings.queue}:redbeat",
+        # Given explicitly (RedBeat's fallback to the broker's options is deprecated): the API reads
+        # and changes schedules through this client too, and must fail fast when Redis is down.
+        redbeat_redis_options={"socket_connect_timeout": 2, "socket_timeout": 10},
         # The active beat renews its lock every tick (at most every 10 s); a standby takes
         # over within a minute of the active one dying.
         beat_max_loop_interval=10,
