@@ -121,6 +121,20 @@ def test_a_moved_contest_keeps_its_uid_and_raises_its_sequence(client, admin_hea
     assert events[moved_uid]["end"] == new_start + timedelta(seconds=moved["durationSeconds"] + 1800)
 
 
+def test_a_move_seen_by_a_writer_that_raced_an_insert_still_raises_the_sequence(store_db):
+    doc = {"platformId": "7", "name": "Round 7", "type": "CF", "phase": "UPCOMING", "rawPhase": None,
+           "startTime": datetime(2030, 1, 1, tzinfo=timezone.utc), "endTime": None, "durationSeconds": 7200,
+           "url": "https://codeforces.com/contest/7", "raw": {}}
+    contests_store.upsert_contests("codeforces", [doc])
+    assert contests_store.get_contest("codeforces", "7")["sequence"] == 0
+    # A writer that read no hashes (the contest looked new) inserts, hits the key, and updates.
+    outcome = contests_store.upsert_contests("codeforces", [{**doc, "durationSeconds": 9000}], hashes={})
+    assert outcome.updated == 1 and not outcome.failed
+    assert contests_store.get_contest("codeforces", "7")["sequence"] == 1
+    outcome = contests_store.upsert_contests("codeforces", [{**doc, "durationSeconds": 9000, "name": "R7"}])
+    assert outcome.updated == 1 and contests_store.get_contest("codeforces", "7")["sequence"] == 1
+
+
 def test_a_cancelled_contest_stays_in_the_feed_as_cancelled(client, synced, store_db):
     uid = sorted(_contests(client, "platform=codechef&phase=UPCOMING"))[0]
     platform_id = uid.removeprefix("codechef-").removesuffix("@syncq")

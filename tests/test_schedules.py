@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from redbeat.schedulers import ensure_conf, get_redis
+from redbeat.schedulers import RedBeatSchedulerEntry, ensure_conf, get_redis
 
 import schedules
 import store.jobs as jobs_store
@@ -122,7 +122,8 @@ def test_seeding_stores_only_what_is_missing(client, admin_headers, beat_app):
     assert entry["interval"] == 120 and entry["enabled"] is False
 
     # An entry that is gone from Redis comes back with its default.
-    get_redis(beat_app).delete(f"{ensure_conf(beat_app).key_prefix}sync-all-contests")
+    RedBeatSchedulerEntry.from_key(RedBeatSchedulerEntry.generate_key(beat_app, "sync-all-contests"),
+                                   app=beat_app).delete()
     assert schedules.seed(beat_app) == ["sync-all-contests"]
     assert _entry(client, admin_headers, "sync-all-contests")["cron"] == "0 */6 * * *"
 
@@ -195,3 +196,17 @@ def test_a_running_beat_follows_a_changed_schedule_and_a_restart_keeps_it(client
         wait_until(lambda: len(_beat_runs()) >= before + 2, 60, "runs again once re-enabled")
     finally:
         beat.stop()
+
+
+@pytest.mark.slow
+def test_a_beat_fires_a_cron_set_in_another_time_zone(client, admin_headers, worker, beat_app):
+    # Every minute in Kolkata (UTC+05:30): the entry runs as RedBeat's rrule in that zone.
+    entry = _patch(client, admin_headers, "sync-all-students", {"cron": "* * * * *", "timezone": "Asia/Kolkata"})
+    assert entry.status_code == 200 and entry.get_json()["timezone"] == "Asia/Kolkata"
+    beat = Beat()
+    try:
+        run = wait_until(_beat_runs, 100, "a run at the next minute")[0]
+    finally:
+        beat.stop()
+    assert run["kind"] == "students.sync_all"
+    assert _entry(client, admin_headers, "sync-all-students")["runCount"] >= 1
