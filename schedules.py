@@ -29,7 +29,7 @@ from celery.schedules import crontab, schedule
 from redbeat.schedulers import RedBeatSchedulerEntry, ensure_conf, get_redis
 from redbeat.schedules import rrule
 
-from core.settings import Settings, get_settings
+from core.settings import ConfigError, Settings, get_settings
 
 TASK = "syncq.jobs.launch"
 UTC = "UTC"
@@ -179,7 +179,11 @@ def seed(app: Celery, settings: Settings | None = None) -> list[str]:
             stored, spec = _load(app, name), _spec(app, name)
             if stored is None or spec is None:
                 spec = Spec(cron=default["cron"], timezone=UTC)
-                parse_cron(spec.cron)  # a bad SYNCQ_*_SCHEDULE_CRON fails loudly here, naming the cron
+                try:
+                    parse_cron(spec.cron)
+                except ScheduleError as exc:
+                    raise ConfigError(f"the default schedule of {name} is not valid ({exc}); "
+                                      "check the SYNCQ_*_SCHEDULE_* settings") from None
                 _save(app, name, default["kind"], spec, default["enabled"], None)
                 written.append(name)
             elif _offset_changed(spec, stored):
