@@ -18,9 +18,8 @@ from flask_cors import CORS
 from store.util import iso
 from core.settings import Settings, get_settings
 
-BLUEPRINTS = ("api.auth", "api.health", "api.jobs", "api.contests", "api.students", "api.raida", "api.webhooks",
-              "api.openapi",
-               "api.events", "api.metrics")
+BLUEPRINTS = ("api.auth", "api.health", "api.jobs", "api.contests", "api.students", "api.raida", "api.events",
+              "api.metrics", "api.webhooks", "api.feeds", "api.schedules", "api.openapi")
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -11,12 +11,16 @@ import store.contests as contests_store
 from adapters import registry
 from adapters.records import PHASES
 from api.auth import admin_required
+from api.csvout import csv_response, wants_csv
 from api.errors import ApiError
 from api.jobs import trigger
 from api.validation import int_arg
 from syncs import health
 
 bp = Blueprint("contests", __name__)
+
+CSV_COLUMNS = ["platform", "platformId", "name", "type", "phase", "startTime", "endTime", "durationSeconds",
+               "url", "sequence", "updatedAt"]
 
 _PLATFORM_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
@@ -60,7 +64,8 @@ def sync_one(platform: str):
 
 @bp.get("/contests")
 def list_contests():
-    """Contests by start time: `?platform=&phase=&from=&to=&limit=&cursor=`."""
+    """Contests by start time: `?platform=&phase=&from=&to=&limit=&cursor=`; `?format=csv` (or
+    `Accept: text/csv`) answers every matching contest as CSV."""
     platform = request.args.get("platform") or None
     if platform is not None:
         _platform_or_404(platform)
@@ -72,6 +77,8 @@ def list_contests():
     start_from, start_to = _time_arg("from"), _time_arg("to")
     if start_from and start_to and start_from >= start_to:
         raise ApiError(400, "'from' must be earlier than 'to'")
+    if wants_csv():
+        return csv_response(CSV_COLUMNS, _every_contest(platform, phase, start_from, start_to), "contests.csv")
     limit = int_arg("limit", 50, 1, 500)
     try:
         items, next_cursor = contests_store.find_contests(
@@ -82,6 +89,17 @@ def list_contests():
     for item in items:
         item.pop("_id", None)
     return jsonify({"contests": items, "count": len(items), "next_cursor": next_cursor})
+
+
+def _every_contest(platform, phase, start_from, start_to) -> list[dict]:
+    """Every contest the filters match, read a page at a time (the CSV export has no pages)."""
+    rows, cursor = [], None
+    while True:
+        items, cursor = contests_store.find_contests(platform=platform, phase=phase, start_from=start_from,
+                                                     start_to=start_to, limit=500, cursor=cursor)
+        rows += items
+        if cursor is None:
+            return rows
 
 
 @bp.get("/contests/<platform>/<platform_id>")

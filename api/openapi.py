@@ -60,6 +60,18 @@ STUDENT_BODY = {"type": "object", "required": ["name", "email", "codeforcesHandl
                 "properties": {"name": {"type": "string"}, "email": {"type": "string"},
                                "phone": {"type": "string"}, "codeforcesHandle": {"type": "string"}}}
 
+FORMAT = {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}
+SCHEDULE_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+SCHEDULE_BODY = {"type": "object", "properties": {
+    "cron": {"type": "string"}, "interval": {"type": "integer", "minimum": 1},
+    "timezone": {"type": "string"}, "enabled": {"type": "boolean"}}}
+
+
+def _json_or_csv(description: str = "JSON, or CSV with ?format=csv") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": OBJECT},
+                                                     "text/csv": {"schema": {"type": "string"}}}}
+
+
 PATHS: dict[str, dict[str, Any]] = {
     "/auth/login": {"post": op("Log in", {"200": _json(OBJECT, "token")}, errors=(401, 429),
                                body={"type": "object", "required": ["username", "password"],
@@ -81,7 +93,13 @@ PATHS: dict[str, dict[str, Any]] = {
     "/contests/sync/all": trigger("Sync every platform"),
     "/contests/sync/{platform}": trigger("Sync one platform", [{"name": "platform", "in": "path", "required": True,
                                                                 "schema": {"type": "string"}}]),
-    "/contests": {"get": op("Contests by start time", {"200": _json(OBJECT)}, params=[
+    "/contests.ics": {"get": op("The contest calendar (iCalendar)", {
+        "200": {"description": "RFC 5545 calendar", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+        "304": {"description": "unchanged since the ETag sent in If-None-Match"}}, params=[
+        {"name": "platform", "in": "query", "schema": {"type": "string"}},
+        {"name": "phase", "in": "query", "schema": {"type": "string"}},
+        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}], errors=(404,))},
+    "/contests": {"get": op("Contests by start time", {"200": _json_or_csv()}, params=[FORMAT,
         {"name": "platform", "in": "query", "schema": {"type": "string"}},
         {"name": "phase", "in": "query", "schema": {"type": "string"}},
         {"name": "from", "in": "query", "schema": {"type": "string"}},
@@ -96,7 +114,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "text/plain": {"schema": {"type": "string"}}}}}, admin=True)},
     "/api/students": {
         "post": op("Create a student", {"201": _json(OBJECT)}, admin=True, body=STUDENT_BODY, errors=(409,)),
-        "get": op("Students", {"200": _json(OBJECT)}, admin=True, params=[
+        "get": op("Students", {"200": _json_or_csv()}, admin=True, params=[FORMAT,
             {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["name", "rating"]}},
             {"name": "inactiveDays", "in": "query", "schema": {"type": "integer", "minimum": 0}}, LIMIT, CURSOR])},
     "/api/students/sync": trigger("Background sync of every student"),
@@ -114,6 +132,12 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/codeforces/sync/{handle}": trigger("Sync one student", [HANDLE, {"name": "full", "in": "query",
                                                                            "schema": {"type": "string"}}],
                                              failure=(500,)),
+    "/api/schedules": {"get": op("Beat schedule entries", {"200": _json(OBJECT)}, admin=True)},
+    "/api/schedules/{name}": {
+        "get": op("One beat schedule entry", {"200": _json(OBJECT)}, admin=True, params=[SCHEDULE_NAME], errors=(404,)),
+        "patch": op("Change a beat schedule entry", {"200": _json(OBJECT)}, admin=True, params=[SCHEDULE_NAME],
+                    errors=(404,), body=SCHEDULE_BODY)},
+    "/api/schedules/{name}/run": trigger("Run a schedule entry's job now", [SCHEDULE_NAME]),
     "/api/admin/sync": trigger("Sync from the RAIDA network", failure=(502,)),
     "/api/data/servers": {"get": op("QMail servers", {"200": _json(OBJECT)}, params=[
         {"name": "include_unavailable", "in": "query", "schema": {"type": "string"}}])},

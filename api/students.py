@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 
 import store.students as students_store
 from api.auth import admin_required
+from api.csvout import csv_response, wants_csv
 from api.errors import ApiError
 from api import outcomes
 from api.jobs import trigger
@@ -24,6 +25,8 @@ EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 PHONE = re.compile(r"^\+?[0-9 ()-]{5,20}$")
 VERDICT = re.compile(r"^[A-Z_]{2,32}$")
+CSV_COLUMNS = ["name", "email", "phone", "codeforcesHandle", "currRating", "maxRating", "rank", "maxRank",
+               "lastActiveAt", "lastSyncedAt", "createdAt"]
 
 
 def valid_handle(handle: str) -> str:
@@ -84,11 +87,14 @@ def create_student():
 @bp.get("/api/students")
 @admin_required
 def list_students():
-    """Students, `?sort=name|rating&limit=&cursor=&inactiveDays=N`."""
+    """Students, `?sort=name|rating&limit=&cursor=&inactiveDays=N`; `?format=csv` (or `Accept:
+    text/csv`) answers every matching student as CSV."""
     sort = request.args.get("sort", "name")
     if sort not in ("name", "rating"):
         raise ApiError(400, "'sort' must be name or rating")
     inactive = int_arg("inactiveDays", -1, 0, 36500)
+    if wants_csv():
+        return csv_response(CSV_COLUMNS, _every_student(sort, inactive if inactive >= 0 else None), "students.csv")
     try:
         items, next_cursor = students_store.list_students(
             sort, int_arg("limit", 50, 1, 200), request.args.get("cursor") or None,
@@ -96,6 +102,16 @@ def list_students():
     except students_store.BadCursor as exc:
         raise ApiError(400, f"'cursor' is invalid: {exc}") from None
     return jsonify({"students": [public(s) for s in items], "count": len(items), "next_cursor": next_cursor})
+
+
+def _every_student(sort: str, inactive: int | None) -> list[dict]:
+    """Every student the filters match, read a page at a time (the CSV export has no pages)."""
+    rows, cursor = [], None
+    while True:
+        items, cursor = students_store.list_students(sort, 200, cursor, inactive)
+        rows += items
+        if cursor is None:
+            return rows
 
 
 @bp.get("/api/students/<handle>")

@@ -3,6 +3,8 @@
 Contests are keyed on `(platform, platformId)` (unique index). A sync writes only the
 contests that are new (inserted) or whose content changed (compared by a content hash,
 upserted), in one unordered bulk write, so an unchanged contest is neither rewritten nor counted.
+Each contest carries a `sequence` (0 when first stored), raised by one whenever its start time or
+duration changes: the calendar feed's SEQUENCE, which tells calendar apps that an event moved.
 """
 
 from __future__ import annotations
@@ -91,9 +93,11 @@ def upsert_contests(platform: str, docs: Iterable[dict[str, Any]],
         (updates if stored is not None else inserts).append((platform_id, fields))
     # A contest we have not stored is inserted, not upserted: an insert skips the lookup an
     # upsert makes first, which is most of a write's cost on the store (docs/benchmarks-notes.md).
-    operations = [InsertOne({**fields, "createdAt": now}) for _, fields in inserts]
-    operations += [_upsert(platform, fields, now) for _, fields in updates]
-    ids = [platform_id for platform_id, _ in inserts + updates]
+    operations: list[Any] = [InsertOne({**fields, "createdAt": now, "sequence": 0}) for _, fields in inserts]
+    ids = [platform_id for platform_id, _ in inserts]
+    for platform_id, fields in updates:
+        operations += _updates(platform, fields)
+        ids += [platform_id, platform_id]
     raced = _write(operations, ids, outcome, raced_below=len(inserts))
     if raced:  # stored by someone else since we read the hashes: compare again, upsert the changed
         fresh = {doc["platformId"]: doc.get("contentHash") for doc in store.db().contests.find(
@@ -101,15 +105,20 @@ def upsert_contests(platform: str, docs: Iterable[dict[str, Any]],
         retry = [(platform_id, fields) for platform_id, fields in inserts
                  if platform_id in raced and fresh.get(platform_id) != fields["contentHash"]]
         outcome.unchanged += len(raced) - len(retry)
-        _write([_upsert(platform, fields, now) for _, fields in retry], [platform_id for platform_id, _ in retry],
-               outcome, raced_below=0)
+        _write([op for _, fields in retry for op in _updates(platform, fields)],
+               [platform_id for platform_id, _ in retry for _twice in range(2)], outcome, raced_below=0)
     outcome.written = outcome.synced + outcome.updated
     return outcome
 
 
-def _upsert(platform: str, fields: dict[str, Any], now: datetime) -> UpdateOne:
-    return UpdateOne({"platform": platform, "platformId": fields["platformId"]},
-                     {"$set": fields, "$setOnInsert": {"createdAt": now}}, upsert=True)
+def _updates(platform: str, fields: dict[str, Any]) -> list[UpdateOne]:
+    """The two updates of a stored contest, of which exactly one matches: same start and duration
+    (fields only), or moved (fields, and `sequence` raised), so the check and the write are one step."""
+    key = {"platform": platform, "platformId": fields["platformId"]}
+    start, duration = fields.get("startTime"), fields.get("durationSeconds")
+    moved = {"$or": [{"startTime": {"$ne": start}}, {"durationSeconds": {"$ne": duration}}]}
+    return [UpdateOne({**key, "startTime": start, "durationSeconds": duration}, {"$set": fields}),
+            UpdateOne({**key, **moved}, {"$set": fields, "$inc": {"sequence": 1}})]
 
 
 def _write(operations: list[Any], ids: list[str], outcome: UpsertOutcome, *, raced_below: int) -> set[str]:
@@ -155,6 +164,22 @@ def get_contest(platform: str, platform_id: str) -> dict[str, Any] | None:
     """One contest, or None."""
     return store.db().contests.find_one({"platform": platform, "platformId": platform_id},
                                         {"contentHash": 0})
+
+
+FEED_FIELDS = {"_id": 0, "platform": 1, "platformId": 1, "name": 1, "type": 1, "phase": 1, "startTime": 1,
+               "endTime": 1, "durationSeconds": 1, "url": 1, "sequence": 1, "createdAt": 1, "updatedAt": 1}
+
+
+def feed_contests(platforms: list[str] | None = None, phase: str | None = None) -> list[dict[str, Any]]:
+    """Every contest with a start time (of `platforms`, in `phase`), by start time, without `raw`:
+    what a calendar feed lists."""
+    query: dict[str, Any] = {"startTime": {"$ne": None}}
+    if platforms:
+        query["platform"] = {"$in": list(platforms)}
+    if phase:
+        query["phase"] = phase
+    return list(store.db().contests.find(query, FEED_FIELDS)
+                .sort([("startTime", ASCENDING), ("platform", ASCENDING), ("platformId", ASCENDING)]))
 
 
 class BadCursor(ValueError):

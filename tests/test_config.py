@@ -73,17 +73,17 @@ def test_every_task_has_an_explicit_dotted_name():
 
 
 def test_contests_schedule_runs_every_six_hours_at_minute_zero():
-    entry = schedules.beat_schedule(Settings())["sync-all-contests"]
-    cron = entry["schedule"]
+    entry = {e["name"]: e for e in schedules.entries(Settings())}["sync-all-contests"]
+    cron = schedules.parse_cron(entry["cron"])
     assert cron.minute == {0} and cron.hour == {0, 6, 12, 18}
-    assert entry["task"] == "syncq.jobs.launch" and entry["kwargs"]["kind"] == "contests.sync_all"
+    assert entry["kind"] == "contests.sync_all" and entry["enabled"] is True
 
 
 def test_schedules_can_be_switched_off_and_retimed():
     s = Settings(contests_schedule_enabled=False, raida_schedule_minutes=15)
-    schedule = schedules.beat_schedule(s)
-    assert "sync-all-contests" not in schedule
-    assert schedule["sync-raida"]["schedule"].minute == {0, 15, 30, 45}
+    entries = {e["name"]: e for e in schedules.entries(s)}
+    assert entries["sync-all-contests"]["enabled"] is False
+    assert schedules.parse_cron(entries["sync-raida"]["cron"]).minute == {0, 15, 30, 45}
 
 
 def test_the_suite_itself_cannot_reach_the_internet():

@@ -9,7 +9,7 @@ import store.contests as contests_store
 import store.events as events_store
 import syncs.events  # noqa: F401  (records emitted events, as the worker and the API do)
 from tests.contest_stubs import DOWN, contest, install
-from workers.contests import sync_platform_once
+from syncs.contests import sync_platform as sync_platform_once
 
 
 @pytest.fixture()

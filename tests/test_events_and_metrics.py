@@ -90,7 +90,7 @@ def test_metrics_need_an_admin_token(client, user_token):
 
 def test_a_sync_changes_what_the_scrape_shows(client, admin_headers, monkeypatch):
     from tests.contest_stubs import DOWN, install
-    from workers.contests import sync_platform_once
+    from syncs.contests import sync_platform as sync_platform_once
 
     stubs = install(monkeypatch)
     before = scrape(client, admin_headers)
@@ -124,7 +124,7 @@ def test_rate_limit_waits_and_task_retries_are_counted(client, admin_headers):
     from celery.signals import task_retry
 
     from workers.contests import sync_platform
-    from workers.ratelimit import RateLimiter
+    from syncs.ratelimit import RateLimiter
 
     key = f"syncq:test:ratelimit:{uuid.uuid4().hex[:8]}"
     before = scrape(client, admin_headers)

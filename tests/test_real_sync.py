@@ -14,7 +14,7 @@ import pytest
 
 from adapters import registry
 from core.settings import reload_settings
-from workers.contests import sync_platform_once
+from syncs.contests import sync_platform as sync_platform_once
 
 REAL = Path(__file__).parent / "fixtures" / "real"
 Answer = tuple[int, str, bytes]  # status, content type, body

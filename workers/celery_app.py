@@ -7,7 +7,7 @@ signals in every worker, and `jobs.launch` is what beat runs.
 from __future__ import annotations
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import beat_init, worker_process_init
 
 import schedules
 from core.settings import Settings, get_settings
@@ -47,10 +47,14 @@ def configure(app: Celery, settings: Settings) -> None:
         timezone="UTC",
         enable_utc=True,
         imports=JOB_MODULES,
-        beat_schedule=schedules.beat_schedule(settings),
+        # No static beat_schedule: the entries live in Redis (RedBeat), changed at run time through
+        # the API, and are seeded from the settings at beat start where none is stored (schedules.py).
         # RedBeat keeps the schedule in Redis behind a lock: a second beat waits as a standby.
         redbeat_redis_url=settings.redis_url,
         redbeat_key_prefix=f"syncq:{settings.queue}:redbeat",
+        # Given explicitly (RedBeat's fallback to the broker's options is deprecated): the API reads
+        # and changes schedules through this client too, and must fail fast when Redis is down.
+        redbeat_redis_options={"socket_connect_timeout": 2, "socket_timeout": 10},
         # The active beat renews its lock every tick (at most every 10 s); a standby takes
         # over within a minute of the active one dying.
         beat_max_loop_interval=10,
@@ -67,6 +71,11 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
 
 app = create_celery()
+
+
+@beat_init.connect
+def _seed_schedules(sender, **_kwargs) -> None:
+    schedules.seed(sender.app)
 
 
 @worker_process_init.connect

@@ -1,0 +1,133 @@
+"""The public calendar feed: `GET /contests.ics?platform=&phase=` (RFC 5545, built with icalendar).
+
+One VEVENT per contest with a start time: UID `<platform>-<platformId>@syncq` (stable, so a calendar
+app updates an event instead of adding a second), UTC times, the contest's URL, SEQUENCE (raised by
+the store when a contest moves) and STATUS (CANCELLED for a cancelled contest). The calendar says
+how often to poll (REFRESH-INTERVAL, X-PUBLISHED-TTL); an ETag over the body answers a poll that
+sends it back in If-None-Match with 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from icalendar import Calendar, Event, vDuration
+
+import store.contests as contests_store
+from adapters import registry
+from adapters.records import PHASES
+from api.errors import ApiError
+
+bp = Blueprint("feeds", __name__)
+
+CANCELLED = "CANCELLED"
+# A cancelled contest stays in the feed (as STATUS:CANCELLED) so calendar apps remove it.
+FEED_PHASES = tuple(dict.fromkeys((*PHASES, CANCELLED)))
+PRODID = "-//syncq//contest calendar//EN"
+
+
+def _platforms_arg() -> list[str] | None:
+    raw = request.args.get("platform") or ""
+    names = [part.strip() for part in raw.split(",") if part.strip()]
+    if not names:
+        return None
+    known = registry.names()
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        shown = unknown[0] if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", unknown[0]) else "that name"
+        raise ApiError(404, f"Unknown platform {shown}; registered platforms: {', '.join(known)}",
+                       platforms=known)
+    return list(dict.fromkeys(names))
+
+
+def _phase_arg() -> str | None:
+    phase = (request.args.get("phase") or "").strip().upper() or None
+    if phase is not None and phase not in FEED_PHASES:
+        raise ApiError(400, f"'phase' must be one of {', '.join(FEED_PHASES)}")
+    return phase
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _event(contest: dict[str, Any]) -> Event:
+    start = _utc(contest["startTime"])
+    end = _utc(contest.get("endTime"))
+    if end is None or end <= start:
+        duration = contest.get("durationSeconds") or 0
+        # A contest with no known length shows as a one-hour event rather than a zero-length one.
+        end = start + timedelta(seconds=duration if duration > 0 else 3600)
+    event = Event()
+    event.add("uid", f"{contest['platform']}-{contest['platformId']}@syncq")
+    # From the contest itself (never "now"), so an unchanged feed keeps its ETag.
+    event.add("dtstamp", _utc(contest.get("updatedAt")) or _utc(contest.get("createdAt")) or start)
+    if contest.get("createdAt"):
+        event.add("created", _utc(contest["createdAt"]))
+    if contest.get("updatedAt"):
+        event.add("last-modified", _utc(contest["updatedAt"]))
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", contest.get("name") or f"{contest['platform']} {contest['platformId']}")
+    if contest.get("url"):
+        event.add("url", contest["url"])
+    event.add("sequence", int(contest.get("sequence") or 0))
+    event.add("status", "CANCELLED" if contest.get("phase") == CANCELLED else "CONFIRMED")
+    event.add("categories", [contest["platform"]])
+    event.add("transp", "TRANSPARENT")  # a contest on the calendar does not make its reader busy
+    details = [f"Platform: {contest['platform']}", f"Phase: {contest.get('phase') or 'unknown'}"]
+    if contest.get("type"):
+        details.append(f"Type: {contest['type']}")
+    if contest.get("url"):
+        details.append(contest["url"])
+    event.add("description", "\n".join(details))
+    return event
+
+
+def build_calendar(contests: list[dict[str, Any]], refresh_minutes: int, title: str) -> bytes:
+    """The iCalendar document for `contests` (each with a start time)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("name", title)
+    calendar.add("x-wr-calname", title)
+    calendar.add("refresh-interval", timedelta(minutes=refresh_minutes), parameters={"VALUE": "DURATION"})
+    # Outlook and older Apple clients read X-PUBLISHED-TTL; RFC 7986 clients read REFRESH-INTERVAL.
+    # (icalendar types an X- property only when given a typed value: a bare timedelta would be text)
+    calendar.add("x-published-ttl", vDuration(timedelta(minutes=refresh_minutes)))
+    for contest in contests:
+        calendar.add_component(_event(contest))
+    return calendar.to_ical()
+
+
+def _etag_matches(etag: str) -> bool:
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return etag in tags
+
+
+@bp.get("/contests.ics")
+def contests_ics():
+    """The contest calendar: `?platform=codeforces,atcoder&phase=UPCOMING` (both optional)."""
+    platforms, phase = _platforms_arg(), _phase_arg()
+    settings = current_app.config["SYNCQ_SETTINGS"]
+    title = "Contests" + (f" ({', '.join(platforms)})" if platforms else "")
+    body = build_calendar(contests_store.feed_contests(platforms, phase), settings.feed_refresh_minutes, title)
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.feed_refresh_minutes * 60}"}
+    if _etag_matches(etag):
+        return Response(status=304, headers=headers)
+    headers["Content-Disposition"] = 'inline; filename="contests.ics"'
+    return Response(body, status=200, mimetype="text/calendar", headers=headers)
