@@ -1,7 +1,9 @@
 """`syncq sync ...` and `syncq jobs ...`: trigger and watch jobs through the API.
 
-`sync all | sync platform P | sync student HANDLE | sync raida` enqueue a job, show a live
-progress bar until it ends, then a result table (`--json` prints the result body instead).
+`sync all | sync platform P | sync student HANDLE | sync raida` enqueue a job with
+`Prefer: respond-async` (RFC 7240: answer 202 at once rather than wait for the result), poll
+`GET /jobs/<id>` drawing a live progress bar until it ends, then print a result table, the failed
+items and their reasons under it (`--json` prints the result body instead).
 The API is `SYNCQ_API_URL` (or `--api`), the token `SYNCQ_TOKEN` (or `--token`).
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
@@ -18,6 +20,8 @@ from core.settings import get_settings
 
 TERMINAL = ("SUCCESS", "FAILURE")
 REFUSED = (400, 401, 403, 404, 405, 409, 413, 429, 503)
+RESPOND_ASYNC = {"Prefer": "respond-async"}  # a trigger answers 202 with the job at once
+POLL_WAIT = 1  # seconds each poll may wait on the server for the job to end
 
 
 class ClientError(Exception):
@@ -60,12 +64,18 @@ def progress_line(job: dict[str, Any], width: int = 30) -> str:
     return f"[{bar}] {count} {progress.get('current') or ''}  {job.get('state')}".replace("  ", " ")
 
 
-def follow(api: Api, job_id: str, quiet: bool = False) -> tuple[int, Any]:
-    """Poll a job until it ends, drawing a progress bar; returns its final (status, body)."""
+def follow(api: Api, job_id: str, quiet: bool = False,
+           stop: Callable[[], bool] | None = None) -> tuple[int, Any]:
+    """Poll a job until it ends, drawing a progress bar; returns its final (status, body).
+
+    `stop`, checked between polls, ends the wait early (the launcher's Ctrl-C): (0, None).
+    """
     tty = sys.stderr.isatty()
     last = None
     while True:
-        status, body = api.call("GET", f"/jobs/{job_id}", params={"wait": 1})
+        if stop is not None and stop():
+            return 0, None
+        status, body = api.call("GET", f"/jobs/{job_id}", params={"wait": POLL_WAIT})
         if status != 202:
             if not quiet and tty:
                 sys.stderr.write("\r" + " " * 70 + "\r")
@@ -85,20 +95,40 @@ def render_table(rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
+def platforms_table(results: dict[str, dict[str, Any]]) -> str:
+    """The per-platform table of a contest sync, then each platform's failed items and why."""
+    rows = [["platform", "synced", "updated", "failed", "error"]]
+    for name, r in results.items():
+        rows.append([name, r.get("synced", 0), r.get("updated", 0), r.get("failed", 0),
+                     (r.get("error") or "")[:70]])
+    return render_table(rows) + failures_text(results)
+
+
+def failures_text(results: dict[str, dict[str, Any]]) -> str:
+    """`failed items:` and, per platform, each kept failure (`platformId: reason`); the count
+    is exact even when the result kept only the first ones."""
+    lines = []
+    for name, r in results.items():
+        failures = r.get("failures") or []
+        if not failures:
+            continue
+        lines.append(f"  {name}:")
+        lines += [f"    {f.get('platformId') or '(no id)'}: {f.get('reason') or 'no reason given'}"
+                  for f in failures]
+        more = int(r.get("failed") or 0) - len(failures)
+        if more > 0:
+            lines.append(f"    ... and {more} more (a result keeps the first {len(failures)})")
+    return "\n\nfailed items:\n" + "\n".join(lines) if lines else ""
+
+
 def result_table(kind: str, body: Any) -> str:
     """A human table for a finished job's result body."""
     if not isinstance(body, dict):
         return json.dumps(body, indent=2)
     if "results" in body:
-        rows = [["platform", "synced", "updated", "failed", "error"]]
-        for name, r in body["results"].items():
-            rows.append([name, r.get("synced", 0), r.get("updated", 0), r.get("failed", 0),
-                         (r.get("error") or "")[:60]])
-        return body.get("message", "") + "\n" + render_table(rows)
+        return body.get("message", "") + "\n" + platforms_table(body["results"])
     if "platform" in body and "synced" in body:
-        rows = [["platform", "synced", "updated", "failed", "error"],
-                [body["platform"], body["synced"], body["updated"], body["failed"], body.get("error") or ""]]
-        return render_table(rows)
+        return platforms_table({body["platform"]: body})
     if "users_synced" in body:
         keys = ["status", "users_synced", "servers_synced", "raida_servers_synced", "raida_ready",
                 "timestamp", "message"]
@@ -111,7 +141,8 @@ def result_table(kind: str, body: Any) -> str:
 
 def _trigger(args: argparse.Namespace, path: str, kind: str) -> int:
     api = _api(args)
-    status, body = api.call("POST", path)
+    # Wait here, with a progress bar, rather than on a server that holds the request open.
+    status, body = api.call("POST", path, headers=RESPOND_ASYNC)
     if status == 202:
         status, body = follow(api, body["job_id"], quiet=args.json)
     if args.json:

@@ -63,8 +63,9 @@ def sync_platform_once(platform: str) -> dict[str, Any]:
     failures = list(parsed.failed) + outcome.failed
     result = _counts(outcome.synced, outcome.updated, len(failures))
     result["unchanged"] = outcome.unchanged
-    if failures:
-        result["failures"] = failures[:20]
+    if failures:  # the first 20, each as {"platformId", "reason"}; `failed` keeps the exact count
+        result["failures"] = [{"platformId": None if f.get("item") is None else str(f["item"]),
+                               "reason": f.get("error") or "no reason given"} for f in failures[:20]]
     contests_store.record_attempt(platform, result, success=True)
     return result
 
