@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+STOP_GRACE = 10.0  # seconds an orderly stop gives each tier of children before SIGKILL
 REAPER_GRACE = 8.0  # seconds the reaper gives orphaned groups between SIGTERM and SIGKILL
 
 # Loaded before any fork: in the child, between fork and exec, only a plain call is safe.
@@ -218,7 +219,7 @@ class Child:
             pass
 
 
-def stop_all(tiers: list[list[Child]], hurry: threading.Event, grace: float = 10.0) -> None:
+def stop_all(tiers: list[list[Child]], hurry: threading.Event, grace: float = STOP_GRACE) -> None:
     """Stop tier after tier: SIGTERM, wait up to `grace` s (unless `hurry` is set), then SIGKILL
     every group. Idempotent; `hurry` skips the waiting, never the killing."""
     for tier in tiers:
