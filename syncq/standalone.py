@@ -123,6 +123,7 @@ class Stack:
     def __init__(self, args: argparse.Namespace, data_dir: Path, lock: StackLock):
         self.args, self.data_dir, self.lock = args, data_dir, lock
         self.children: list[Child] = []
+        self.tools: list[subprocess.Popen] = []  # short commands run meanwhile (account setup)
         self.ports: dict[str, int] = {}
         self.stopping = False
         self.hurry = threading.Event()
@@ -161,6 +162,8 @@ class Stack:
             try:
                 if check():
                     return
+            except (Stopped, Failed):
+                raise
             except Exception:  # not up yet
                 pass
             if time.monotonic() > deadline:
@@ -193,6 +196,10 @@ class Stack:
             return 1
         finally:
             try:
+                for tool in self.tools:
+                    if tool.poll() is None:
+                        tool.kill()
+                        tool.wait(10)
                 tiers = [[c for c in reversed(self.children) if c.name not in ("mongodb", "redis")],
                          [c for c in self.children if c.name in ("mongodb", "redis")]]
                 stop_all(tiers, self.hurry)
@@ -223,6 +230,8 @@ class Stack:
             env["SYNCQ_MONGODB_URI"] = embedded_uri("127.0.0.1", mongo_port, "syncq")
             self.wait("listen", mongo, lambda: port_open("127.0.0.1", mongo_port), 60)
         self.lock.update(mongodb=env["SYNCQ_MONGODB_URI"])
+        admin_password = _secret(data_dir, "admin-password", 12)
+        admin_tool = self.create_admin(env, admin_password)  # needs only the store: runs meanwhile
         if offline:
             sim_port = free_port()
             sim = self.start("sim", [PY, "-m", "syncq.cli", "simulate", "--port", str(sim_port)], env, sim_port)
@@ -245,9 +254,9 @@ class Stack:
         self.wait("answer /health", api_child, lambda: _http("GET", f"{api}/health", timeout=3)[0] == 200, 90)
         self.wait("listen", flower_child, lambda: port_open("127.0.0.1", flower_port), 60)
 
-        admin_password = _secret(data_dir, "admin-password", 12)
-        self.create_admin(env, admin_password)
-        status, body = _http("POST", f"{api}/auth/login", body={"username": "admin", "password": admin_password})
+        self.finish(admin_tool)
+        self.api_child = api_child
+        status, body = self.call("POST", f"{api}/auth/login", body={"username": "admin", "password": admin_password})
         if status != 200:
             raise Failed(self.failure(api_child, f"refused the admin login ({status} {body})"))
         token = body["access_token"]
@@ -273,15 +282,24 @@ Ctrl-C stops everything (or: syncq standalone --stop --data-dir {data_dir}).
             self.check()
             time.sleep(0.3)
 
-    def create_admin(self, env: dict[str, str], password: str) -> None:
-        """`syncq users create admin` with the stored password (created, or reset to it)."""
+    def create_admin(self, env: dict[str, str], password: str) -> subprocess.Popen:
+        """Start `syncq users create admin` with the stored password (created, or reset to it)."""
         tool = subprocess.Popen([PY, "-m", "syncq.cli", "users", "create", "admin", "--admin", "--password-stdin",
                                  "--update"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True,
                                 preexec_fn=die_with_parent())
         self.reaper.watch(tool.pid)
+        self.tools.append(tool)
+        assert tool.stdin is not None
+        tool.stdin.write(password + "\n")  # it reads one line; `finish` closes the pipe
+        tool.stdin.flush()
+        return tool
+
+    def finish(self, tool: subprocess.Popen, timeout: float = 60) -> None:
+        """Wait for a tool started by `create_admin`; its failure is one line like a child's."""
+        out = ""
         try:
-            out, _ = tool.communicate(password + "\n", timeout=60)
+            out, _ = tool.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             tool.kill()
             out, _ = tool.communicate()
@@ -294,15 +312,23 @@ Ctrl-C stops everything (or: syncq standalone --stop --data-dir {data_dir}).
 
     def run_job(self, api: str, path: str, token: str, timeout: float, progress: bool = False) -> tuple[int, dict]:
         """Trigger with `Prefer: respond-async`, then poll `GET /jobs/<id>` (a progress bar if asked)."""
-        status, body = _http("POST", f"{api}{path}", token, headers=RESPOND_ASYNC)
+        status, body = self.call("POST", f"{api}{path}", token, headers=RESPOND_ASYNC)
         deadline, last = time.monotonic() + timeout, None
         while status == 202 and time.monotonic() < deadline:
             self.check()
             if progress and (line := progress_line(body)) != last:
                 say(line)
                 last = line
-            status, body = _http("GET", f"{api}/jobs/{body['job_id']}?wait=1", token)
+            status, body = self.call("GET", f"{api}/jobs/{body['job_id']}?wait=1", token)
         return status, body
+
+    def call(self, *args, **kwargs) -> tuple[int, dict]:
+        """`_http` to our own API; losing it is a failure of the API (or of what killed it)."""
+        try:
+            return _http(*args, **kwargs)
+        except (OSError, ValueError) as exc:
+            self.check()
+            raise Failed(self.failure(self.api_child, f"stopped answering ({exc})")) from None
 
 
 def run(args: argparse.Namespace) -> int:
