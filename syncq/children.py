@@ -135,6 +135,10 @@ def reaper_main() -> int:
     return 0
 
 
+def _short(line: str, limit: int = 240) -> str:
+    return line if len(line) <= limit else line[:limit - 3] + "..."
+
+
 class Child:
     """A child process in a process group of its own, its output copied to ours (each line
     prefixed with its name), to its log file, and to the tail kept for error messages."""
@@ -182,7 +186,7 @@ class Child:
     def last_lines(self, count: int = 2) -> str:
         """The last non-blank lines of its output, joined: what a failure message quotes."""
         self._pump_thread.join(0.5)  # the last lines of a process that just exited
-        lines = [line.strip() for line in self.tail if line.strip() and not line.startswith("---")]
+        lines = [_short(line.strip()) for line in self.tail if line.strip() and not line.startswith("---")]
         if not lines:
             return "(it printed nothing)"
         if any(line.startswith("Traceback (most recent call last)") for line in lines):

@@ -146,7 +146,9 @@ class Stack:
             raise Stopped()
         for child in self.children:
             if not child.alive():
-                raise Failed(self.failure(child, f"exited with code {child.process.returncode}"))
+                code = child.process.returncode
+                how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+                raise Failed(self.failure(child, how))
 
     def failure(self, child: Child, what: str) -> str:
         label, hint = ROLES.get(child.name, (child.name, "see its log"))
