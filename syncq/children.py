@@ -31,7 +31,7 @@ STOP_GRACE = 10.0  # seconds an orderly stop gives each tier of children before 
 REAPER_GRACE = 8.0  # seconds the reaper gives orphaned groups between SIGTERM and SIGKILL
 
 # Loaded before any fork: in the child, between fork and exec, only a plain call is safe.
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
+_PRCTL = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).prctl if sys.platform == "linux" else None
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
@@ -39,12 +39,12 @@ def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
 
     The kernel sends it when the *thread* that forked exits, so fork from the main thread.
     """
-    if _LIBC is None:
+    if _PRCTL is None:
         return None
     parent = os.getpid()
 
     def preexec() -> None:
-        if _LIBC.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+        if _PRCTL(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
             os.kill(os.getpid(), signal.SIGKILL)  # better no child than one that may be orphaned
         if os.getppid() != parent:  # the launcher died between fork and prctl
             os.kill(os.getpid(), signal.SIGKILL)
@@ -75,7 +75,7 @@ def say(text: str, stream: TextIO | None = None) -> None:
     """Print a line; a closed terminal (after SIGHUP) must not break a stop."""
     try:
         print(text, file=stream or sys.stdout, flush=True)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a signal handler's print inside a print
         pass
 
 

@@ -89,7 +89,11 @@ def stop_stack(data_dir: Path) -> int:
         return 0
     if pid and pid_alive(pid) and pid != os.getpid():
         say(f"syncq standalone: stopping the stack on {data_dir} ({describe(info)})...")
-        os.kill(pid, signal.SIGTERM)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except PermissionError:
+            say(f"syncq standalone: not allowed to stop pid {pid} (another user's stack?)", sys.stderr)
+            return 1
         if not _wait_free(lock, STOP_WAIT):
             say(f"syncq standalone: it did not stop within {STOP_WAIT:.0f} s; killing it")
             os.kill(pid, signal.SIGKILL)

@@ -47,7 +47,9 @@ def stack_processes(info: dict[str, Any]) -> list[int]:
     (redis-server writes its title over its environment, so the id alone misses it)."""
     marker = f"{STACK_ENV}={info.get('id')}".encode() if info.get("id") else None
     starts = {int(pid): ticks for pid, ticks in (info.get("starts") or {}).items()}
-    found = []
+    found: list[int] = []
+    if not Path("/proc").is_dir():  # not Linux: the lock still works, leftovers are not looked for
+        return found
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue

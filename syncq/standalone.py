@@ -134,8 +134,9 @@ class Stack:
     def on_signal(self, signum: int, _frame) -> None:
         if not self.stopping:
             self.stopping = True
-            say(f"\nsyncq standalone: {signal.Signals(signum).name}: stopping every process of the "
-                f"stack... (Ctrl-C again to stop at once)")
+            why = {signal.SIGINT: "Ctrl-C", signal.SIGHUP: "SIGHUP (terminal closed)"}.get(signum, "SIGTERM")
+            say(f"\nsyncq standalone: {why}: stopping every process of the stack... "
+                f"(Ctrl-C again to stop at once)")
         elif not self.hurry.is_set():
             self.hurry.set()
             say("syncq standalone: stopping at once (killing what is left)")
