@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -22,6 +22,7 @@ TERMINAL = ("SUCCESS", "FAILURE")
 REFUSED = (400, 401, 403, 404, 405, 409, 413, 429, 503)
 RESPOND_ASYNC = {"Prefer": "respond-async"}  # a trigger answers 202 with the job at once
 POLL_WAIT = 1  # seconds each poll may wait on the server for the job to end
+ERROR_WIDTH = 70  # a longer platform error is cut in the table and shown whole under it
 
 
 class ClientError(Exception):
@@ -64,17 +65,12 @@ def progress_line(job: dict[str, Any], width: int = 30) -> str:
     return f"[{bar}] {count} {progress.get('current') or ''}  {job.get('state')}".replace("  ", " ")
 
 
-def follow(api: Api, job_id: str, quiet: bool = False,
-           stop: Callable[[], bool] | None = None) -> tuple[int, Any]:
-    """Poll a job until it ends, drawing a progress bar; returns its final (status, body).
-
-    `stop`, checked between polls, ends the wait early (the launcher's Ctrl-C): (0, None).
-    """
+def follow(api: Api, job_id: str, quiet: bool = False) -> tuple[int, Any]:
+    """Poll `GET /jobs/<id>` until the job ends, drawing a progress bar; returns its final
+    (status, body): the result body once finished (`?wait=` lets the server answer it then)."""
     tty = sys.stderr.isatty()
     last = None
     while True:
-        if stop is not None and stop():
-            return 0, None
         status, body = api.call("GET", f"/jobs/{job_id}", params={"wait": POLL_WAIT})
         if status != 202:
             if not quiet and tty:
@@ -99,9 +95,11 @@ def platforms_table(results: dict[str, dict[str, Any]]) -> str:
     """The per-platform table of a contest sync, then each platform's failed items and why."""
     rows = [["platform", "synced", "updated", "failed", "error"]]
     for name, r in results.items():
+        error = r.get("error") or ""
         rows.append([name, r.get("synced", 0), r.get("updated", 0), r.get("failed", 0),
-                     (r.get("error") or "")[:70]])
-    return render_table(rows) + failures_text(results)
+                     error if len(error) <= ERROR_WIDTH else error[:ERROR_WIDTH - 15] + "... (see below)"])
+    long = [f"  {name}: {r['error']}" for name, r in results.items() if len(r.get("error") or "") > ERROR_WIDTH]
+    return render_table(rows) + ("\n\nerrors:\n" + "\n".join(long) if long else "") + failures_text(results)
 
 
 def failures_text(results: dict[str, dict[str, Any]]) -> str:

@@ -198,6 +198,7 @@ class Stack:
             failure = str(exc)
             return 1
         finally:
+            self.stopping = True  # from here on, any signal hurries the stop
             try:
                 for tool in self.tools:
                     if tool.poll() is None:

@@ -140,3 +140,14 @@ def test_a_server_that_answers_the_result_at_once_is_not_polled(capsys):
         assert main(["sync", "all", "--api", base, "--token", "t"]) == 0
     out = capsys.readouterr().out
     assert "codechef  66" in out and "(no id): bad contest_code None" in out
+
+
+def test_a_long_platform_error_is_cut_in_the_table_and_shown_whole_under_it():
+    from syncq.cli_client import platforms_table
+
+    error = "codechef: unreachable: ConnectError: [Errno 111] Connection refused while fetching the contest list"
+    text = platforms_table({"codechef": {"synced": 0, "updated": 0, "failed": 1, "error": error},
+                            "atcoder": {"synced": 5, "updated": 0, "failed": 0}})
+    table, _, below = text.partition("errors:")
+    assert "... (see below)" in table and error not in table
+    assert f"  codechef: {error}" in below and "failed items:" not in text
