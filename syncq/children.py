@@ -2,8 +2,8 @@
 
 Three layers, because no single one covers every way a launcher can end:
 
-- `Child.stop` / `stop_all`: the orderly stop (SIGTERM, a grace period, then SIGKILL of the
-  child's whole process group), idempotent, and cut short (never skipped) by `hurry`.
+- `stop_all`: the orderly stop (SIGTERM, a grace period, then SIGKILL of each child's whole
+  process group), idempotent, and cut short (never skipped) by `hurry`.
 - `die_with_parent`: each child asks the kernel (`prctl(PR_SET_PDEATHSIG)`, Linux) for SIGTERM
   when the launcher dies, even by SIGKILL. It covers the child the launcher forked, not the
   child's own children (a Celery pool, gunicorn workers).
@@ -41,6 +41,9 @@ def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
     """
     if _PRCTL is None:
         return None
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("start children from the main thread: PR_SET_PDEATHSIG fires when the "
+                           "forking thread ends, which would end the child with it")
     parent = os.getpid()
 
     def preexec() -> None:
