@@ -19,6 +19,16 @@ from tests.standalone_run import ROOT, Launcher, assert_nothing_left, user_env
 pytestmark = pytest.mark.slow
 
 
+def table_rows(output: str) -> dict[str, list[str]]:
+    """The sync-all table's rows: platform -> [synced, updated, failed]."""
+    rows = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("codeforces", "leetcode", "codechef", "atcoder") and len(parts) >= 4:
+            rows[parts[0]] = parts[1:4]
+    return rows
+
+
 @pytest.fixture()
 def launcher(tmp_path):
     started: list[Launcher] = []
@@ -81,7 +91,7 @@ def test_a_closed_terminal_sighup_stops_the_stack(launcher):
     assert_nothing_left(processes, info, timeout=5)
 
 
-def test_a_sigkilled_launcher_leaves_no_process_behind_even_on_fakeredis(launcher, tmp_path):
+def test_after_a_sigkilled_launcher_nothing_is_left_and_the_next_takes_over_with_the_data_kept(launcher, tmp_path):
     # Without redis-server on PATH the launcher serves Redis with fakeredis's TCP server, a
     # Python process of its own that must go too.
     bare_path = tmp_path / "bin"
@@ -89,11 +99,31 @@ def test_a_sigkilled_launcher_leaves_no_process_behind_even_on_fakeredis(launche
     stack = launcher(env=user_env(PATH=str(bare_path)))
     info = stack.wait_running(timeout=180)
     assert "fakeredis TCP server" in stack.output()
+    rows = table_rows(stack.output())
+    assert rows["codeforces"][0] == "2000" and rows["leetcode"][0] == "650" and rows["atcoder"][0] == "1805"
     processes = stack.processes()
     stack.process.kill()
     stack.wait_exit()
     # Nobody ran an orderly stop: the kernel (PDEATHSIG) and the reaper end it all.
     assert_nothing_left(processes, info, timeout=30)
+
+    # Its lock file still says "running" for a pid that is gone: the next launcher takes it over,
+    # and ends whatever that stack may have left (a process planted here with its id).
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
+                              env={**user_env(), "SYNCQ_STANDALONE_ID": info["id"]}, start_new_session=True)
+    try:
+        again = launcher("--exit-after-sync")
+        assert again.wait_exit(180) == 0, again.output()[-3000:]
+    finally:
+        orphan.kill()
+    out = again.output()
+    assert f"taking over the stale lock on {tmp_path / 'data'} (its launcher, pid {stack.pid}, is gone)" in out
+    assert f"ended 1 process(es) left of that stack: {orphan.pid}" in out
+    assert orphan.wait(5) == -signal.SIGKILL
+    # The store kept the first run's contests: nothing is new the second time.
+    assert {name: row[0] for name, row in table_rows(out).items()} == \
+        {"codeforces": "0", "leetcode": "0", "codechef": "0", "atcoder": "0"}
+    assert json.loads((tmp_path / "data" / "stack.lock").read_text())["state"] == "stopped"
 
 
 def test_a_second_launcher_is_refused_in_one_line_status_says_where_and_stop_ends_the_first(launcher, tmp_path):
