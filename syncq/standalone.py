@@ -316,7 +316,8 @@ Ctrl-C stops everything (or: syncq standalone --stop --data-dir {data_dir}).
 
     def run_job(self, api: str, path: str, token: str, timeout: float, progress: bool = False) -> tuple[int, dict]:
         """Trigger with `Prefer: respond-async`, then poll `GET /jobs/<id>` (a progress bar if asked)."""
-        status, body = self.call("POST", f"{api}{path}", token, headers=RESPOND_ASYNC)
+        # Above the API's longest wait, should it answer the result rather than 202 at once.
+        status, body = self.call("POST", f"{api}{path}", token, headers=RESPOND_ASYNC, timeout=75)
         deadline, last = time.monotonic() + timeout, None
         while status == 202 and time.monotonic() < deadline:
             self.check()

@@ -66,8 +66,8 @@ def test_a_second_ctrl_c_skips_the_wait_but_never_the_killing(launcher):
     processes = stack.processes()
     # A job the worker would finish before a warm shutdown: an unhurried stop waits out the grace.
     api, token = info["api"], stack.token()
-    ping = httpx.post(f"{api}/jobs/ping", json={"delay": 30}, headers={"Authorization": f"Bearer {token}",
-                                                                        "Prefer": "respond-async"})
+    ping = httpx.post(f"{api}/jobs/ping", json={"delay": 30}, params={"wait": 0}, timeout=60,
+                      headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"})
     assert ping.status_code == 202
     time.sleep(1)  # let the worker take it
     stack.signal_group(signal.SIGINT)
