@@ -149,7 +149,7 @@ class Child:
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path,
                  reaper: Reaper | None = None, cwd: str | None = None, echo: bool = True):
         self.name, self.echo = name, echo
-        self.tail: collections.deque[str] = collections.deque(maxlen=40)
+        self.tail: collections.deque[str] = collections.deque(maxlen=300)
         self.log_path = log_dir / f"{name}.log"
         self._log = open(self.log_path, "a", encoding="utf-8")
         self._log.write(f"--- started {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(argv)}\n")
@@ -187,14 +187,19 @@ class Child:
         return self.process.poll() is None
 
     def last_lines(self, count: int = 2) -> str:
-        """The last non-blank lines of its output, joined: what a failure message quotes."""
+        """Why it failed, from its output: the error a Python traceback ended with (if any) and
+        the last line, else the last `count` lines; joined into one line."""
         self._pump_thread.join(0.5)  # the last lines of a process that just exited
-        lines = [_short(line.strip()) for line in self.tail if line.strip() and not line.startswith("---")]
+        lines = [line.rstrip() for line in self.tail if line.strip() and not line.startswith("--- started")]
         if not lines:
             return "(it printed nothing)"
-        if any(line.startswith("Traceback (most recent call last)") for line in lines):
-            return lines[-1]  # a Python traceback: its last line is the error itself
-        return " | ".join(lines[-count:])
+        tracebacks = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+        if tracebacks:  # the error is the first unindented line after the frames
+            error = next((line for line in lines[tracebacks[-1] + 1:] if not line[:1].isspace()), lines[-1])
+            picked = [error] if error == lines[-1] else [error, lines[-1]]
+        else:
+            picked = lines[-count:]
+        return " | ".join(_short(line.strip()) for line in picked)
 
     def terminate(self) -> None:
         """Ask the child itself to stop (Celery: warm shutdown; gunicorn, Redis: graceful)."""

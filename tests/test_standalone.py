@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.standalone_run import Launcher, live
+from tests.standalone_run import Launcher, live, user_env
 
 pytestmark = pytest.mark.slow
 
@@ -37,5 +37,21 @@ def test_a_store_that_cannot_start_is_named_in_one_line_with_its_reason_and_noth
         # Redis, started before the store, was stopped with it: no process of the stack is left.
         info = json.loads((data / "stack.lock").read_text())
         assert info["state"] == "stopped" and not [pid for pid in info["children"].values() if live(pid)]
+    finally:
+        stack.kill_everything()
+
+
+def test_an_api_that_cannot_start_is_named_with_the_error_its_traceback_ended_with(tmp_path):
+    # A secret too short for HS256: the API refuses to start (its gunicorn workers raise).
+    stack = Launcher(tmp_path / "data", env=user_env(SYNCQ_JWT_SECRET="short"))
+    try:
+        assert stack.wait_exit(120) == 1
+        out = stack.output()
+        line = out.rstrip().splitlines()[-1]
+        assert line.startswith("syncq standalone: the API (gunicorn) exited with code 3: ")
+        assert "ConfigError: SYNCQ_JWT_SECRET is 5 bytes; it must be at least 32 bytes" in line  # why
+        assert "Worker failed to boot" in line and "check SYNCQ_JWT_SECRET" in line  # its last line; what to do
+        info = json.loads((tmp_path / "data" / "stack.lock").read_text())
+        assert not [pid for pid in info["children"].values() if live(pid)]
     finally:
         stack.kill_everything()
