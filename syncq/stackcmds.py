@@ -4,6 +4,7 @@ refuse a second launcher, take over a stale lock, `--status`, `--stop`."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import time
@@ -17,8 +18,21 @@ from syncq.stacklock import StackLock, describe, end_leftovers, pid_alive, stack
 STOP_WAIT = 60.0  # seconds `--stop` waits for an orderly stop before it kills the launcher
 
 
-def _stop_hint(data_dir: Path) -> str:
-    return f"syncq standalone --stop --data-dir {data_dir}"
+def own_command() -> str:
+    """How the user can run `syncq` again: `syncq` if that is on PATH, else the script's path
+    (`make run` users have `.venv/bin/syncq`), else `python -m syncq.cli`."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "syncq":
+        on_path = shutil.which("syncq")
+        if on_path and Path(on_path).resolve() == argv0.resolve():
+            return "syncq"
+        return os.path.relpath(argv0) if not argv0.is_absolute() or Path.cwd() in argv0.parents else str(argv0)
+    return f"{sys.executable} -m syncq.cli"
+
+
+def stop_hint(data_dir: Path) -> str:
+    """The command that stops the stack on `data_dir`."""
+    return f"{own_command()} standalone --stop --data-dir {data_dir}"
 
 
 def refuse_second(data_dir: Path, info: dict[str, Any]) -> int:
@@ -27,10 +41,10 @@ def refuse_second(data_dir: Path, info: dict[str, Any]) -> int:
     if pid and pid_alive(int(pid)):
         state = "starting" if info.get("state") == "starting" else "running"
         say(f"syncq standalone: a stack is already {state} on {data_dir} ({describe(info)}); "
-            f"stop it with: {_stop_hint(data_dir)} (or Ctrl-C in its terminal)", sys.stderr)
+            f"stop it with: {stop_hint(data_dir)} (or Ctrl-C in its terminal)", sys.stderr)
     else:
         say(f"syncq standalone: {data_dir} is locked by processes left of a stack whose launcher "
-            f"(pid {pid or '?'}) is gone; end them with: {_stop_hint(data_dir)}", sys.stderr)
+            f"(pid {pid or '?'}) is gone; end them with: {stop_hint(data_dir)}", sys.stderr)
     return 1
 
 
@@ -63,7 +77,7 @@ def show_status(data_dir: Path) -> int:
     if children:
         lines.append("  children: " + ", ".join(
             f"{name} {pid} ({'up' if pid_alive(int(pid)) else 'gone'})" for name, pid in children.items()))
-    lines.append(f"  stop it with: {_stop_hint(data_dir)}")
+    lines.append(f"  stop it with: {stop_hint(data_dir)}")
     say("\n".join(lines))
     return 0
 
@@ -100,8 +114,8 @@ def stop_stack(data_dir: Path) -> int:
             _wait_free(lock, 10)
     leftovers = end_leftovers(info)
     if lock.held() or stack_processes(info):
-        say(f"syncq standalone: {data_dir} is still locked; see `syncq standalone --status --data-dir "
-            f"{data_dir}`", sys.stderr)
+        say(f"syncq standalone: {data_dir} is still locked; see `{own_command()} standalone --status "
+            f"--data-dir {data_dir}`", sys.stderr)
         return 1
     say(f"syncq standalone: stopped the stack on {data_dir}"
         + (f" (and ended {len(leftovers)} leftover process(es))" if leftovers else ""))

@@ -32,7 +32,7 @@ from pathlib import Path
 from syncq.children import Child, Reaper, die_with_parent, say, stop_all
 from syncq.cli_client import platforms_table, progress_line
 from syncq.embedded import embedded_uri, free_port, port_open, secantus_argv
-from syncq.stackcmds import refuse_second, show_status, stop_stack, take_over
+from syncq.stackcmds import refuse_second, show_status, stop_hint, stop_stack, take_over
 from syncq.stacklock import STACK_ENV, StackLock, start_ticks
 
 PY = sys.executable
@@ -277,7 +277,7 @@ Flower    {flower}   user {env['FLOWER_USER']}, password {env['FLOWER_PASSWORD']
 Login     admin / {admin_password}
 Token     {token}
 Data      {data_dir}    (logs in {self.log_dir})
-Ctrl-C stops everything (or: syncq standalone --stop --data-dir {data_dir}).
+Ctrl-C stops everything (or: {stop_hint(data_dir)}).
 """)
         self.lock.update(state="running", running_at=time.time())
         if args.exit_after_sync:

@@ -128,4 +128,4 @@ def test_a_second_launcher_is_told_in_one_line_who_runs_and_how_to_stop_it(tmp_p
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"pid {os.getpid()}" in err
     assert "http://127.0.0.1:8123" in err and "http://127.0.0.1:5566" in err
-    assert f"syncq standalone --stop --data-dir {tmp_path}" in err
+    assert f"-m syncq.cli standalone --stop --data-dir {tmp_path}" in err  # as it was started here

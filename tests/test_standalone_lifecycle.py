@@ -137,7 +137,7 @@ def test_a_second_launcher_is_refused_in_one_line_status_says_where_and_stop_end
     assert second.returncode == 1 and second.stdout == ""
     assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
     assert f"pid {stack.pid}" in second.stderr and info["api"] in second.stderr and info["flower"] in second.stderr
-    assert "syncq standalone --stop --data-dir" in second.stderr
+    assert f"{sys.executable} -m syncq.cli standalone --stop --data-dir {tmp_path / 'data'}" in second.stderr
     assert stack.process.poll() is None  # the first is untouched
 
     status = syncq("standalone", "--status", "--data-dir", str(tmp_path / "data"))
