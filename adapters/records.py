@@ -67,4 +67,7 @@ class ParseResult:
                 if key in item:
                     ident = item[key]
                     break
+            names = [item[k] for k in ("contest_name", "title", "name") if isinstance(item.get(k), str)]
+            if ident is None and names:  # no id to tell which item it was: its name tells
+                reason = f"{reason} (item named {names[0][:60]!r})"
         self.failed.append({"item": ident, "error": reason})

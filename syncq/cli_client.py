@@ -1,7 +1,9 @@
 """`syncq sync ...` and `syncq jobs ...`: trigger and watch jobs through the API.
 
-`sync all | sync platform P | sync student HANDLE | sync raida` enqueue a job, show a live
-progress bar until it ends, then a result table (`--json` prints the result body instead).
+`sync all | sync platform P | sync student HANDLE | sync raida` enqueue a job with
+`Prefer: respond-async` (RFC 7240: answer 202 at once rather than wait for the result), poll
+`GET /jobs/<id>` drawing a live progress bar until it ends, then print a result table, the failed
+items and their reasons under it (`--json` prints the result body instead).
 The API is `SYNCQ_API_URL` (or `--api`), the token `SYNCQ_TOKEN` (or `--token`).
 """
 
@@ -18,6 +20,9 @@ from core.settings import get_settings
 
 TERMINAL = ("SUCCESS", "FAILURE")
 REFUSED = (400, 401, 403, 404, 405, 409, 413, 429, 503)
+RESPOND_ASYNC = {"Prefer": "respond-async"}  # a trigger answers 202 with the job at once
+POLL_WAIT = 1  # seconds each poll may wait on the server for the job to end
+ERROR_WIDTH = 70  # a longer platform error is cut in the table and shown whole under it
 
 
 class ClientError(Exception):
@@ -61,11 +66,12 @@ def progress_line(job: dict[str, Any], width: int = 30) -> str:
 
 
 def follow(api: Api, job_id: str, quiet: bool = False) -> tuple[int, Any]:
-    """Poll a job until it ends, drawing a progress bar; returns its final (status, body)."""
+    """Poll `GET /jobs/<id>` until the job ends, drawing a progress bar; returns its final
+    (status, body): the result body once finished (`?wait=` lets the server answer it then)."""
     tty = sys.stderr.isatty()
     last = None
     while True:
-        status, body = api.call("GET", f"/jobs/{job_id}", params={"wait": 1})
+        status, body = api.call("GET", f"/jobs/{job_id}", params={"wait": POLL_WAIT})
         if status != 202:
             if not quiet and tty:
                 sys.stderr.write("\r" + " " * 70 + "\r")
@@ -85,20 +91,42 @@ def render_table(rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
+def platforms_table(results: dict[str, dict[str, Any]]) -> str:
+    """The per-platform table of a contest sync, then each platform's failed items and why."""
+    rows = [["platform", "synced", "updated", "failed", "error"]]
+    for name, r in results.items():
+        error = r.get("error") or ""
+        rows.append([name, r.get("synced", 0), r.get("updated", 0), r.get("failed", 0),
+                     error if len(error) <= ERROR_WIDTH else error[:ERROR_WIDTH - 15] + "... (see below)"])
+    long = [f"  {name}: {r['error']}" for name, r in results.items() if len(r.get("error") or "") > ERROR_WIDTH]
+    return render_table(rows) + ("\n\nerrors:\n" + "\n".join(long) if long else "") + failures_text(results)
+
+
+def failures_text(results: dict[str, dict[str, Any]]) -> str:
+    """`failed items:` and, per platform, each kept failure (`platformId: reason`); the count
+    is exact even when the result kept only the first ones."""
+    lines = []
+    for name, r in results.items():
+        failures = r.get("failures") or []
+        if not failures:
+            continue
+        lines.append(f"  {name}:")
+        lines += [f"    {f.get('platformId') or '(no id)'}: {f.get('reason') or 'no reason given'}"
+                  for f in failures]
+        more = int(r.get("failed") or 0) - len(failures)
+        if more > 0:
+            lines.append(f"    ... and {more} more (a result keeps the first {len(failures)})")
+    return "\n\nfailed items:\n" + "\n".join(lines) if lines else ""
+
+
 def result_table(kind: str, body: Any) -> str:
     """A human table for a finished job's result body."""
     if not isinstance(body, dict):
         return json.dumps(body, indent=2)
     if "results" in body:
-        rows = [["platform", "synced", "updated", "failed", "error"]]
-        for name, r in body["results"].items():
-            rows.append([name, r.get("synced", 0), r.get("updated", 0), r.get("failed", 0),
-                         (r.get("error") or "")[:60]])
-        return body.get("message", "") + "\n" + render_table(rows)
+        return body.get("message", "") + "\n" + platforms_table(body["results"])
     if "platform" in body and "synced" in body:
-        rows = [["platform", "synced", "updated", "failed", "error"],
-                [body["platform"], body["synced"], body["updated"], body["failed"], body.get("error") or ""]]
-        return render_table(rows)
+        return platforms_table({body["platform"]: body})
     if "users_synced" in body:
         keys = ["status", "users_synced", "servers_synced", "raida_servers_synced", "raida_ready",
                 "timestamp", "message"]
@@ -111,7 +139,8 @@ def result_table(kind: str, body: Any) -> str:
 
 def _trigger(args: argparse.Namespace, path: str, kind: str) -> int:
     api = _api(args)
-    status, body = api.call("POST", path)
+    # Wait here, with a progress bar, rather than on a server that holds the request open.
+    status, body = api.call("POST", path, headers=RESPOND_ASYNC)
     if status == 202:
         status, body = follow(api, body["job_id"], quiet=args.json)
     if args.json:

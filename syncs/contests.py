@@ -67,8 +67,9 @@ def sync_platform(platform: str) -> dict[str, Any]:
     failures = list(parsed.failed) + outcome.failed
     result = counts(outcome.synced, outcome.updated, len(failures))
     result["unchanged"] = outcome.unchanged
-    if failures:
-        result["failures"] = failures[:MAX_FAILURES_SHOWN]
+    if failures:  # the first ones, each as {"platformId", "reason"}; `failed` keeps the exact count
+        result["failures"] = [{"platformId": None if f.get("item") is None else str(f["item"]),
+                               "reason": f.get("error") or "no reason given"} for f in failures[:MAX_FAILURES_SHOWN]]
     result.update(contest_checks.succeeded(platform, parsed.records, len(failures), started,
                                            complete=getattr(parsed, "complete", True)))
     contests_store.record_attempt(platform, result, success=True)

@@ -97,3 +97,57 @@ def test_cli_without_a_token_says_how_to_get_one(capsys, monkeypatch):
 def test_cli_with_the_api_down_says_so(capsys):
     assert main(["jobs", "list", "--api", "http://127.0.0.1:9", "--token", "x"]) == 1
     assert "cannot reach the API" in capsys.readouterr().err
+
+
+def test_a_trigger_asks_to_answer_at_once_and_the_cli_polls_the_job_with_a_bar(capsys):
+    import httpx
+    import respx
+
+    base = "http://api.test"
+    envelope = {"job_id": "j1", "kind": "contests.platform", "state": "PENDING", "status_url": f"{base}/jobs/j1"}
+    failures = [{"platformId": str(100 + i), "reason": "unknown phase 'SOON'"} for i in range(20)]
+    result = {"message": "Sync completed for codeforces", "platform": "codeforces", "synced": 1975,
+              "updated": 0, "failed": 25, "failures": failures}
+    with respx.mock(base_url=base, assert_all_called=True) as api:
+        trigger = api.post("/contests/sync/codeforces").respond(202, json=envelope)
+        polls = api.get("/jobs/j1")
+        polls.side_effect = [
+            httpx.Response(202, json={**envelope, "state": "PROGRESS",
+                                      "progress": {"done": 1, "total": 2, "current": "parse"}}),
+            httpx.Response(200, json=result),
+        ]
+        code = main(["sync", "platform", "codeforces", "--api", base, "--token", "t"])
+    assert code == 0
+    assert trigger.calls.last.request.headers["Prefer"] == "respond-async"
+    assert all(call.request.url.params["wait"] == "1" for call in polls.calls) and polls.call_count == 2
+    captured = capsys.readouterr()
+    assert "1/2 parse" in captured.err  # the progress bar, drawn from GET /jobs/<id>
+    table, _, below = captured.out.partition("failed items:")
+    assert "codeforces  1975" in table and "25" in table
+    assert "100: unknown phase 'SOON'" in below and "119: unknown phase 'SOON'" in below
+    assert "... and 5 more" in below  # 25 failed, the result keeps the first 20
+
+
+def test_a_server_that_answers_the_result_at_once_is_not_polled(capsys):
+    import respx
+
+    base = "http://api.test"
+    body = {"message": "Sync completed for all platforms",
+            "results": {"codechef": {"synced": 66, "updated": 0, "failed": 1,
+                                     "failures": [{"platformId": None, "reason": "bad contest_code None"}]}}}
+    with respx.mock(base_url=base, assert_all_called=True) as api:
+        api.post("/contests/sync/all").respond(200, json=body)
+        assert main(["sync", "all", "--api", base, "--token", "t"]) == 0
+    out = capsys.readouterr().out
+    assert "codechef  66" in out and "(no id): bad contest_code None" in out
+
+
+def test_a_long_platform_error_is_cut_in_the_table_and_shown_whole_under_it():
+    from syncq.cli_client import platforms_table
+
+    error = "codechef: unreachable: ConnectError: [Errno 111] Connection refused while fetching the contest list"
+    text = platforms_table({"codechef": {"synced": 0, "updated": 0, "failed": 1, "error": error},
+                            "atcoder": {"synced": 5, "updated": 0, "failed": 0}})
+    table, _, below = text.partition("errors:")
+    assert "... (see below)" in table and error not in table
+    assert f"  codechef: {error}" in below and "failed items:" not in text

@@ -77,7 +77,7 @@ def test_skipped_records_count_as_failed_without_sinking_the_rest(stubs):
     stubs["atcoder"].skipped = [{"id": "bad1"}, {"id": "bad2"}]
     result = sync_platform_once("atcoder")
     assert result["synced"] == 5 and result["failed"] == 2
-    assert [f["item"] for f in result["failures"]] == ["bad1", "bad2"]
+    assert [f["platformId"] for f in result["failures"]] == ["bad1", "bad2"]
 
 
 def test_platform_state_keeps_last_success_apart_from_last_attempt(stubs, store_db):

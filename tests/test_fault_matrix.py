@@ -60,11 +60,11 @@ def test_every_fault_of_one_source(source, platform, fast_timeouts, store_db):
         elif mode in ("html", "truncated", "wrong_shape"):  # permanent: asked once
             assert len(requests) == queries, (mode, requests)
         if says:
-            assert says in result.get("error", "") or any(says in f["error"] for f in result.get("failures", [])), \
+            assert says in result.get("error", "") or any(says in f["reason"] for f in result.get("failures", [])), \
                 (mode, result)
             assert result["failed"] >= 1
         if mode == "wrong_shape":
-            text = result.get("error", "") + " ".join(f["error"] for f in result.get("failures", []))
+            text = result.get("error", "") + " ".join(f["reason"] for f in result.get("failures", []))
             assert SHAPE_ERRORS[source] in text, result
         if mode == "absurd":
             assert result["failed"] >= 1 and result["synced"] == 0, result
