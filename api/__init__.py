@@ -17,7 +17,8 @@ from flask.json.provider import DefaultJSONProvider
 from store.util import iso
 from core.settings import Settings, get_settings
 
-BLUEPRINTS = ("api.auth", "api.health", "api.jobs", "api.contests", "api.students", "api.raida", "api.openapi")
+BLUEPRINTS = ("api.auth", "api.health", "api.jobs", "api.contests", "api.students", "api.raida", "api.openapi",
+               "api.ui")
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -135,6 +135,7 @@ class Settings:
     # --- Flower --------------------------------------------------------------------------
     flower_user: str = ""
     flower_password: str = ""
+    flower_url: str = ""  # Flower's address as operators' browsers reach it; the web UI links jobs there
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -186,6 +187,7 @@ class Settings:
             api_token=e.get("SYNCQ_TOKEN", "").strip(),
             flower_user=_str(e, "FLOWER_USER", d.flower_user),
             flower_password=e.get("FLOWER_PASSWORD", ""),
+            flower_url=_str(e, "SYNCQ_FLOWER_URL", d.flower_url).rstrip("/"),
         )
 
     def replace(self, **changes) -> "Settings":
