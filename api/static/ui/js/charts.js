@@ -62,7 +62,7 @@ export function bucketChart(buckets) {
     const c = colors();
     sized(canvas, (width) => new uPlot({
       width, height: 240, legend: { show: false }, cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false, range: (u, min, max) => [min - 100, max + 100] } },
+      scales: { x: { time: false, range: (u, min, max) => [min - 100, max + 100] }, y: { range: (u, min, max) => [0, Math.max(1, max) * 1.1] } },
       axes: axes(c, "problem rating", "solved"),
       series: [{}, { label: "Solved", stroke: c.accent, fill: c.accent, paths: uPlot.paths.bars({ size: [0.8, 40] }), points: { show: false } }],
     }, [entries.map((e) => e[0]), entries.map((e) => e[1])], canvas));

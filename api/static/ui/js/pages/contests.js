@@ -45,6 +45,7 @@ export async function render(root, { signal }) {
     h("div", { class: "actions" }, more));
   const feedAvailable = await hasRoute("/contests.ics");
   let cursor = null;
+  let latest = 0; // only the newest request's answer is shown (filters may change mid-load)
 
   function query() {
     const q = new URLSearchParams();
@@ -71,13 +72,15 @@ export async function render(root, { signal }) {
 
   async function load(reset) {
     const q = query();
-    if (reset) { cursor = null; mount(body); }
+    const mine = ++latest;
+    if (reset) cursor = null;
     q.set("limit", "100");
     if (cursor) q.set("cursor", cursor);
     status.textContent = "Loading…";
     try {
       const data = await call(`/contests?${q}`);
-      if (signal.aborted) return;
+      if (signal.aborted || mine !== latest) return;
+      if (reset) mount(body);
       body.append(...data.contests.map(row));
       cursor = data.next_cursor;
       more.hidden = !cursor;

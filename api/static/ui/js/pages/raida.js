@@ -70,13 +70,17 @@ export async function render(root, { signal }) {
     const status = h("p", { class: "muted", "aria-live": "polite" });
     const more = h("button", { type: "button", class: "secondary", text: "Load more", hidden: true });
     let cursor = null;
+    let latest = 0; // only the newest search's answer is shown
     async function load(reset) {
-      if (reset) { cursor = null; mount(body); }
+      const mine = ++latest;
+      if (reset) cursor = null;
       const q = new URLSearchParams({ limit: "50" });
       if (input.value.trim()) q.set("q", input.value.trim());
       if (cursor) q.set("cursor", cursor);
       try {
         const data = await call(`/api/data/users?${q}`);
+        if (mine !== latest) return;
+        if (reset) mount(body);
         body.append(...data.users.map((u) => h("tr", {},
           h("td", { text: `${u.first || ""} ${u.last || ""}`.trim() }), h("td", { text: u.address || "" }),
           h("td", { class: "hide-narrow", text: u.description || "" }), h("td", { text: u.class || "" }),

@@ -50,7 +50,7 @@ export async function render(root, { signal }) {
   mount(root, h("h1", { text: "Students" }),
     h("div", { class: "toolbar" },
       h("div", { class: "field grow" }, h("label", { for: "s-search", text: "Search" }), search),
-      h("div", { class: "field" }, h("label", { for: "s-inactive", text: `Only inactive (${INACTIVE_DAYS} days)` }), onlyInactive),
+      h("label", { class: "check", for: "s-inactive" }, onlyInactive, `Only inactive (${INACTIVE_DAYS} days)`),
       h("button", { type: "button", id: "add-student", text: "Add student", onclick: async () => {
         if (await editStudent()) { announce("Student added; its first sync has started."); await load(); }
       } }),
