@@ -185,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
                                          "--hostname", "standalone@%h"], env))
         children.append(Child("beat", [PY, "-m", "celery", "-A", "workers", "beat", "--loglevel", "INFO",
                                        "--scheduler", "redbeat.RedBeatScheduler"], env))
-        api_env = {**env, "SYNCQ_API_BIND": f"127.0.0.1:{api_port}"}
+        api_env = {**env, "SYNCQ_API_BIND": f"127.0.0.1:{api_port}",
+                   "SYNCQ_FLOWER_URL": env.get("SYNCQ_FLOWER_URL") or f"http://127.0.0.1:{flower_port}"}
         children.append(Child("api", [PY, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf",
                                       "api:create_app()"], api_env))
         children.append(Child("flower", [PY, "-m", "syncq.cli", "flower", "--port", str(flower_port),
@@ -210,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
             status, body = _http("GET", f"{api}/jobs/{body['job_id']}?wait=60", token)
         print("\n" + (table(body.get("results", {})) if status == 200 else f"sync-all answered {status}: {body}"))
         print(f"""
+Web UI    {api}/ui/      (log in as admin, below)
 API       {api}          (try: curl {api}/contests?limit=5)
 Flower    http://127.0.0.1:{flower_port}   user {env['FLOWER_USER']}, password {env['FLOWER_PASSWORD']}
 Login     admin / {admin_password}

@@ -46,6 +46,7 @@ def live(simulator, store_db, worker, monkeypatch):
     from core.settings import reload_settings
 
     monkeypatch.setenv("SYNCQ_LOGIN_MAX_ATTEMPTS", "1000")
+    monkeypatch.setenv("SYNCQ_FLOWER_URL", "http://127.0.0.1:5555")
     app = create_app(reload_settings())
     users.create("admin", PASSWORD, "admin")
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -302,12 +303,17 @@ def test_contests_are_filtered_and_jobs_are_listed_and_retried(page, live, simul
     # A start time is shown in the viewer's zone, with UTC on hover.
     page.get_by_label("Phase").select_option("FINISHED")
     page.get_by_role("button", name="Show").click()
-    stamp = page.locator("#contests tbody tr time").first
+    expect(page.locator("#contests-status")).to_contain_text("contests shown")
+    _, finished = api(page, "/contests?platform=codeforces&phase=FINISHED&limit=100")
+    expect(rows.first).to_contain_text(finished["contests"][0]["name"])
+    stamp = rows.first.locator("time")
     expect(stamp).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"))
     expect(page.locator("#calendar")).to_contain_text("not available" if not _has_feed(page) else "Subscribe")
     shot(page, "contests", full_page=False)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    flower = page.get_by_role("link", name=f"Job {job['job_id']} in Flower")
+    expect(flower).to_have_attribute("href", f"http://127.0.0.1:5555/task/{job['job_id']}")
     row = page.locator(f"tr[data-job='{job['job_id']}']")
     expect(row).to_contain_text("contests.platform")
     expect(row).to_contain_text("success")

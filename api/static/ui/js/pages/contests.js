@@ -22,7 +22,7 @@ function row(c) {
 
 export async function render(root, { signal }) {
   const platforms = (await call("/platforms")).platforms.map((p) => p.platform);
-  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const params = new URLSearchParams(location.hash.split("?")[1] || "phase=UPCOMING");
   const form = h("form", { class: "toolbar", role: "search", "aria-label": "Filter contests" },
     field("f-platform", "Platform", h("select", { id: "f-platform", name: "platform" },
       h("option", { value: "", text: "All" }), platforms.map((p) => h("option", { value: p, text: p, selected: params.get("platform") === p })))),
@@ -34,7 +34,7 @@ export async function render(root, { signal }) {
     h("button", { type: "submit", text: "Show" }));
   const feed = h("p", { id: "calendar", class: "muted" });
   const body = h("tbody");
-  const status = h("p", { class: "muted", "aria-live": "polite" });
+  const status = h("p", { class: "muted", id: "contests-status", "aria-live": "polite" });
   const more = h("button", { type: "button", class: "secondary", text: "Load more", hidden: true });
   mount(root, h("h1", { text: "Contests" }), form, feed, status,
     h("div", { class: "table-wrap" }, h("table", { id: "contests" },

@@ -74,7 +74,7 @@ export async function render(root, { signal }) {
     async function load(reset) {
       const mine = ++latest;
       if (reset) cursor = null;
-      const q = new URLSearchParams({ limit: "50" });
+      const q = new URLSearchParams({ limit: "20" });
       if (input.value.trim()) q.set("q", input.value.trim());
       if (cursor) q.set("cursor", cursor);
       try {
