@@ -123,10 +123,23 @@ def test_the_ui_is_served_with_a_strict_policy_and_a_wrong_password_shows_a_mess
     # The failed login's 401 is the only error the browser logs.
     assert all("401" in e for e in page.console.errors), page.console.errors
 
+    # By keyboard alone: the skip link comes first, Enter in the password field logs in.
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Overview").wait_for()
-    assert page.get_by_role("navigation", name="Main").is_visible()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="syncq overview")).to_be_focused()
+    # Pages of features this server lacks are not offered; those it has are.
+    paths = page.request.get("/openapi.json").json()["paths"]
+    for name, path in (("Schedules", "/api/schedules"), ("Webhooks", "/api/webhooks")):
+        link = nav.get_by_role("link", name=name)
+        expect(link).to_be_visible() if path in paths else expect(link).to_be_hidden()
 
 
 def test_sync_all_fills_the_table_with_the_api_counts_and_shows_a_failed_platform_s_error(page, live, simulator):
@@ -325,6 +338,30 @@ def test_contests_are_filtered_and_jobs_are_listed_and_retried(page, live, simul
     expect(retried).to_contain_text("success")  # the page refreshes while a job runs
     shot(page, "jobs")
     assert page.console.errors == []
+
+
+def test_pages_fit_a_phone_screen(browser, live, simulator):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.console = Console(page)
+    try:
+        login(page)
+        status, job = api(page, "/contests/sync/codeforces", "POST")
+        wait_job(page, job["job_id"])
+        for route in ("#/overview", "#/contests", "#/students", "#/raida", "#/jobs"):
+            page.goto(f"/ui/{route}")
+            expect(page.locator(".page h1")).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            # The page itself never scrolls sideways (wide tables scroll inside their own box).
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, route
+        page.goto("/ui/#/overview")
+        expect(page.locator("[data-source='codeforces']")).to_contain_text("new")
+        shot(page, "overview-phone")
+        assert page.console.errors == []
+    finally:
+        context.close()
 
 
 def _has_feed(page) -> bool:

@@ -73,6 +73,10 @@ async function showNav() {
   }
 }
 
+// After a navigation, focus moves to the new page's content (screen readers read it from there);
+// on the first load it stays at the top, where the skip link is the first stop.
+let navigated = false;
+
 async function show() {
   if (!auth.token) return showLogin();
   showNav();
@@ -95,10 +99,10 @@ async function show() {
     if (signal.aborted) return;
     mount(root, h("p", { class: "error", role: "alert", text: `This page could not be shown: ${exc.message}` }));
   }
-  if (!signal.aborted) main.focus({ preventScroll: true });
+  if (!signal.aborted && navigated) main.focus({ preventScroll: true });
 }
 
-window.addEventListener("hashchange", show);
+window.addEventListener("hashchange", () => { navigated = true; show(); });
 window.addEventListener("syncq:logout", (event) => showLogin(event.detail));
 document.getElementById("logout").addEventListener("click", () => {
   auth.clear();
