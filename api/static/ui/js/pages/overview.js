@@ -1,5 +1,5 @@
 // Overview: a card per source (platforms, RAIDA, students) and "Sync all platforms" with live progress.
-import { call, followJob, isFinished, runJob } from "../api.js";
+import { ApiError, call, followJob, hasRoute, isFinished, runJob } from "../api.js";
 import { ago, announce, badge, h, mount, when } from "../dom.js";
 import { counts, jobProgress } from "../progress.js";
 
@@ -20,7 +20,7 @@ function platformCard(p, onSync) {
   const status = h("div", { class: "card-status" });
   return h("section", { class: "card", "data-source": p.platform, "aria-labelledby": `src-${p.platform}` },
     h("div", { class: "card-head" }, h("h3", { id: `src-${p.platform}`, text: p.platform }), healthBadge(p)),
-    p.reason ? h("p", { class: "muted reason", text: p.reason }) : null,
+    p.reason || p.healthReason ? h("p", { class: "muted reason", text: p.reason || p.healthReason }) : null,
     h("dl", {},
       h("dt", { text: "Last success" }), h("dd", {}, when(p.lastSyncedAt), p.lastSyncedAt ? ` (${ago(p.lastSyncedAt)})` : ""),
       h("dt", { text: "Last result" }), h("dd", { text: p.lastResult ? counts(r) : "—" }),
@@ -28,14 +28,45 @@ function platformCard(p, onSync) {
     h("div", { class: "actions" }, button), status);
 }
 
-async function raidaCard() {
+/** Health of sources other than platforms, from `GET /health`'s `sources` (where the server has it). */
+async function sourceHealth() {
+  let body;
+  try { body = await call("/health", { anonymous: true }); } catch (exc) { body = exc instanceof ApiError ? exc.body : null; }
+  const sources = body && body.sources;
+  if (!sources) return {};
+  const list = Array.isArray(sources) ? sources : Object.entries(sources).map(([name, v]) => ({ name, ...(typeof v === "object" ? v : { health: v }) }));
+  return Object.fromEntries(list.map((x) => [x.name || x.source || x.platform, x]));
+}
+
+function healthOf(source, fallback) {
+  if (!source || !source.health) return fallback;
+  return [badge(source.health, HEALTH[source.health] || "muted", `health: ${source.health}`)];
+}
+
+/** Recent events (`GET /events`, where the server has it): newest first. */
+async function eventsBox() {
+  if (!(await hasRoute("/events"))) return null;
+  const body = await call("/events?limit=10");
+  const items = Array.isArray(body) ? body : body.events || [];
+  return h("section", { "aria-labelledby": "events-title" }, h("h2", { id: "events-title", text: "Recent events" }),
+    items.length ? h("ul", { class: "events" }, items.map((e) => {
+      const data = e.data || {};
+      const change = data.old !== undefined && data.new !== undefined ? `${data.old} → ${data.new}` : data.health || data.state;
+      const detail = [data.source || data.platform || data.name || data.handle, change, data.reason || data.error || data.message]
+        .filter(Boolean).join(" · ");
+      return h("li", {}, when(e.time || e.at || e.created_at || e.createdAt), " ", h("code", { text: e.type || "" }), detail ? ` ${detail}` : "");
+    })) : h("p", { class: "muted", text: "No events yet." }));
+}
+
+async function raidaCard(health) {
   const [data, jobs] = await Promise.all([call("/api/data/raida"), call("/jobs?kind=raida.sync&limit=1")]);
   const last = jobs.jobs[0];
   const quorum = Math.ceil((data.count || 25) / 2 + 0.5);
   const kind = !data.count ? "muted" : data.ready >= quorum ? "ok" : "bad";
   return h("section", { class: "card", "data-source": "raida", "aria-labelledby": "src-raida" },
     h("div", { class: "card-head" }, h("h3", { id: "src-raida", text: "RAIDA network" }),
-      badge(data.count ? `${data.ready} of ${data.count} ready` : "never synced", kind)),
+      healthOf(health.raida, badge(data.count ? `${data.ready} of ${data.count} ready` : "never synced", kind))),
+    health.raida && health.raida.reason ? h("p", { class: "muted reason", text: health.raida.reason }) : null,
     h("dl", {},
       h("dt", { text: "Last sync" }), h("dd", {}, last ? when(last.finished_at || last.created_at) : "never"),
       h("dt", { text: "State" }), h("dd", { text: last ? last.state.toLowerCase() : "—" }),
@@ -43,14 +74,16 @@ async function raidaCard() {
     h("div", { class: "actions" }, h("a", { href: "#/raida", class: "button secondary small", text: "Open RAIDA" })));
 }
 
-async function studentsCard() {
+async function studentsCard(health) {
   const [list, jobs] = await Promise.all([call("/api/students?limit=200"), call("/jobs?kind=students.sync_all&limit=1")]);
   const last = jobs.jobs[0];
   const week = Date.now() - 7 * 86400e3;
   const inactive = list.students.filter((s) => !s.lastActiveAt || new Date(s.lastActiveAt) < week).length;
   const total = `${list.count}${list.next_cursor ? "+" : ""}`;
   return h("section", { class: "card", "data-source": "students", "aria-labelledby": "src-students" },
-    h("div", { class: "card-head" }, h("h3", { id: "src-students", text: "Students" }), badge(`${total} tracked`, "info")),
+    h("div", { class: "card-head" }, h("h3", { id: "src-students", text: "Students" }),
+      healthOf(health.students, badge(`${total} tracked`, "info"))),
+    health.students && health.students.reason ? h("p", { class: "muted reason", text: health.students.reason }) : null,
     h("dl", {},
       h("dt", { text: "Inactive 7 days" }), h("dd", { text: String(inactive) }),
       h("dt", { text: "Last background sync" }), h("dd", {}, last ? when(last.finished_at || last.created_at) : "never"),
@@ -81,16 +114,19 @@ export async function render(root, { signal }) {
   const syncButton = h("button", { type: "button", id: "sync-all", text: "Sync all platforms" });
   const live = h("div", { id: "sync-live" });
   const result = h("div", { id: "sync-result-box", "aria-live": "polite" });
+  const eventsHolder = h("div");
   mount(root, h("h1", { text: "Overview" }),
     h("div", { class: "toolbar" }, syncButton, h("span", { class: "muted", text: "Fetches every platform's contests, one after another." })),
-    live, result, h("h2", { text: "Sources" }), cards);
+    live, result, h("h2", { text: "Sources" }), cards, eventsHolder);
 
   async function refreshCards() {
     const platforms = await call("/platforms");
-    const extra = await Promise.allSettled([raidaCard(), studentsCard()]);
+    const health = await sourceHealth();
+    const extra = await Promise.allSettled([raidaCard(health), studentsCard(health), eventsBox()]);
     if (signal.aborted) return platforms;
-    mount(cards, platforms.platforms.map((p) => platformCard(p, syncOne)),
-      extra.map((x) => (x.status === "fulfilled" ? x.value : h("p", { class: "error", text: x.reason.message }))));
+    const [raida, students, events] = extra.map((x) => (x.status === "fulfilled" ? x.value : h("p", { class: "error", text: x.reason.message })));
+    mount(cards, platforms.platforms.map((p) => platformCard(p, syncOne)), raida, students);
+    mount(eventsHolder, events);
     return platforms;
   }
 

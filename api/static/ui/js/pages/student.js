@@ -66,13 +66,21 @@ function localStats(subs, contestData, days) {
 
 const label = (key) => key.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 
-/** Scalars of the stats API's answer, whatever it names them (lists and objects feed charts). */
+const STAT_LABELS = { solved: "Solved problems", submissions: "Submissions", accepted: "Accepted",
+  hardest: "Hardest solved", averageRating: "Average rating solved", problemsPerDay: "Problems per day",
+  ratingDelta: "Rating change" };
+
+/** The stats API's figures under the same labels as the local ones (lists feed charts, not this). */
 function serverStats(body) {
   const out = {};
-  for (const [key, value] of Object.entries(body)) {
-    if (["days", "handle", "from", "to", "since", "until"].includes(key)) continue;
-    if (typeof value === "number" || typeof value === "string") out[label(key)] = value;
-    else if (value && typeof value === "object" && "rating" in value && "problemKey" in value) out[label(key)] = `${value.problemKey} (${value.rating})`;
+  for (const [key, name] of Object.entries(STAT_LABELS)) {
+    const value = body[key];
+    if (value === undefined) continue;
+    if (value && typeof value === "object") out[name] = `${value.problemKey || value.name || ""} (${value.rating})`;
+    else out[name] = value === null ? "—" : value;
+  }
+  for (const [key, value] of Object.entries(body)) { // figures added later show too
+    if (!(key in STAT_LABELS) && typeof value === "number" && key !== "days") out[label(key)] = value;
   }
   return out;
 }
