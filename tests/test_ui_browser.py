@@ -6,105 +6,15 @@ Screenshots of every page are written to docs/screenshots/ (shown in the README)
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import threading
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
+
+from tests.ui_browser import (  # noqa: F401  (fixtures)
+    PASSWORD, TIMEOUT, Console, api, browser, live, login, page, shot, ui_app, wait_job)
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = os.environ.get("SYNCQ_TEST_CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-PASSWORD = "correct horse battery staple"  # the conftest's admin user
-TIMEOUT = 30_000  # ms; a sync on a loaded machine may take a while, every wait is for a condition
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium is needed at {CHROMIUM} (apt-get install chromium); .ci/run installs it")
-    expect.set_options(timeout=TIMEOUT)
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture()
-def live(simulator, store_db, worker, monkeypatch):
-    """The API with its UI on a local port, a worker and the simulator; the admin user exists.
-    Login throttling is raised: each run logs in wrongly once, from the same address, on purpose."""
-    import store.users as users
-    from api import create_app
-    from core.settings import reload_settings
-
-    monkeypatch.setenv("SYNCQ_LOGIN_MAX_ATTEMPTS", "1000")
-    monkeypatch.setenv("SYNCQ_FLOWER_URL", "http://127.0.0.1:5555")
-    app = create_app(reload_settings())
-    users.create("admin", PASSWORD, "admin")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="ui-api", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class Console:
-    """Console errors and uncaught exceptions of a page (each test asserts there are none)."""
-
-    def __init__(self, page):
-        self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-
-
-@pytest.fixture()
-def page(browser, live):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, base_url=live)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    page.console = Console(page)
-    yield page
-    context.close()
-
-
-def login(page, password=PASSWORD):
-    page.goto("/")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    if password == PASSWORD:
-        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
-
-
-def shot(page, name: str, full_page: bool = True) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("document.getElementById('announcer').textContent = ''")  # a passing toast hides cards
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
-
-
-def api(page, path: str, method: str = "GET", body=None):
-    """Call the API from the test with the admin token the page holds."""
-    token = page.evaluate("sessionStorage.getItem('syncq.token')")
-    response = page.request.fetch(path, method=method, data=body,
-                                  headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"})
-    return response.status, response.json()
-
-
-def wait_job(page, job_id: str) -> dict:
-    status, job = api(page, f"/jobs/{job_id}?wait=30")
-    assert status == 200, job
-    return job
 
 
 def test_the_ui_is_served_with_a_strict_policy_and_a_wrong_password_shows_a_message(page, live):

@@ -38,9 +38,9 @@ export async function render(root, { signal }) {
             "aria-label": `${sc.enabled ? "Disable" : "Enable"} ${name}`, onclick: () => change(path, { enabled: !sc.enabled }) }), " ",
           h("button", { type: "button", class: "secondary small", text: "Change", "aria-label": `Change ${name}`, onclick: async () => {
             const fields = [
-              { name: "cron", label: "Cron: minute hour day month weekday (or leave empty and give an interval)", value: sc.cron || "" },
-              { name: "interval", label: "Interval in seconds (instead of cron)", type: "number", value: sc.interval || "" },
-              { name: "timezone", label: "Time zone (IANA name, for cron)", value: sc.timezone || "UTC" }];
+              { name: "cron", label: "Cron (minute hour day month weekday)", value: sc.cron || "" },
+              { name: "interval", label: "Or an interval in seconds", type: "number", value: sc.interval || "" },
+              { name: "timezone", label: "Time zone (IANA name)", value: sc.timezone || "UTC" }];
             if (await dialogForm(`Change ${name}`, fields, async (values) => {
               const patch = values.interval ? { interval: Number(values.interval) } : { cron: values.cron, timezone: values.timezone };
               await call(path, { method: "PATCH", body: patch });

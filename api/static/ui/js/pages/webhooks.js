@@ -25,7 +25,7 @@ export async function render(root, { signal }) {
     mount(form, h("h2", { id: "w-add", text: "Add an endpoint" }),
       h("div", { class: "field" }, h("label", { for: "w-url", text: "URL" }), url),
       h("fieldset", {}, h("legend", { text: "Events" }), events.map((e) => h("label", { class: "check" },
-        h("input", { type: "checkbox", name: "events", value: e, checked: true }), ` ${e} `))),
+        h("input", { type: "checkbox", name: "events", value: e, defaultChecked: true }), ` ${e} `))),
       h("div", { class: "actions" }, h("button", { type: "submit", text: "Add" })));
     form.onsubmit = async (event) => {
       event.preventDefault();
