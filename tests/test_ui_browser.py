@@ -28,6 +28,8 @@ def test_the_ui_is_served_with_a_strict_policy_and_a_wrong_password_shows_a_mess
 
     login(page, "not the password")
     expect(page.locator("#login-error")).to_contain_text("Wrong username or password")
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     assert page.evaluate("sessionStorage.getItem('syncq.token')") is None
     shot(page, "login")
     # The failed login's 401 is the only error the browser logs.
@@ -141,6 +143,13 @@ def test_students_are_added_synced_from_their_row_edited_deleted_and_charted(pag
     expect(page.locator("tr[data-handle='student_0003']")).to_have_count(0)
     assert api(page, "/api/students/student_0003")[0] == 404
 
+    # A sync that fails says why in its row.
+    simulator.set_fault("codeforces", "500")
+    row.get_by_role("button", name="Sync Ada Lovelace").click()
+    expect(row.get_by_role("alert")).to_contain_text("Sync failed")
+    expect(row.get_by_role("button", name="Sync Ada Lovelace")).to_be_enabled()
+    simulator.set_fault("codeforces", None)
+
     # The student's page: charts with one point per contest, per rating bucket, per active day.
     page.get_by_role("link", name="Ada Lovelace").click()
     expect(page.get_by_role("heading", name="Ada Lovelace (student_0001)")).to_be_visible()
@@ -220,6 +229,8 @@ def test_contests_are_filtered_and_jobs_are_listed_and_retried(page, live, simul
     _, upcoming = api(page, "/contests?platform=codeforces&phase=UPCOMING&limit=100")
     rows = page.locator("#contests tbody tr")
     expect(rows).to_have_count(upcoming["count"])
+    assert upcoming["next_cursor"] is None
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
     first = upcoming["contests"][0]
     link = rows.first.get_by_role("link", name=first["name"])
     expect(link).to_have_attribute("href", first["url"])

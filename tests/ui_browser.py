@@ -19,7 +19,7 @@ PASSWORD = "correct horse battery staple"  # the conftest's admin user
 TIMEOUT = 30_000  # ms; a sync on a loaded machine may take a while, every wait is for a condition
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # per module: Playwright's sync API runs one instance at a time
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.fail(f"Chromium is needed at {CHROMIUM} (apt-get install chromium); .ci/run installs it")
