@@ -72,8 +72,8 @@ def test_sync_all_fills_the_table_with_the_api_counts_and_shows_a_failed_platfor
     assert set(results) == {"codeforces", "leetcode", "codechef", "atcoder"}
     for platform, counts in results.items():
         row = table.locator(f"tr[data-platform='{platform}']")
-        for field in ("synced", "updated", "failed"):
-            expect(row.locator(f"[data-field='{field}']")).to_have_text(str(counts[field]))
+        for field in ("synced", "updated", "failed", "unchanged"):
+            expect(row.locator(f"[data-field='{field}']")).to_have_text(str(counts.get(field, 0)))
         expect(row.locator("[data-field='summary']")).to_contain_text(
             f"{counts['synced']} new, {counts['updated']} updated ({counts['failed']} failed)")
     assert results["leetcode"]["error"] and results["codeforces"]["synced"] > 0

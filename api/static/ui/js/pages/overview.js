@@ -92,6 +92,8 @@ async function studentsCard(health) {
 }
 
 function resultTable(results) {
+  // "unchanged" (stored contests that did not change) is shown where the server counts it.
+  const unchanged = Object.values(results).some((r) => r.unchanged !== undefined);
   const rows = Object.entries(results).map(([platform, r]) => {
     const error = r.error || (r.failures && r.failures.length ? r.failures.map((f) => f.error).join("; ") : "");
     return h("tr", { "data-platform": platform, class: r.error ? "failed" : null },
@@ -99,13 +101,14 @@ function resultTable(results) {
       h("td", { class: "num", "data-field": "synced", text: String(r.synced ?? 0) }),
       h("td", { class: "num", "data-field": "updated", text: String(r.updated ?? 0) }),
       h("td", { class: "num", "data-field": "failed", text: String(r.failed ?? 0) }),
+      unchanged ? h("td", { class: "num hide-narrow", "data-field": "unchanged", text: String(r.unchanged ?? 0) }) : null,
       h("td", { "data-field": "summary" }, counts(r), r.error ? [" ", badge("failed", "bad")] : null),
       h("td", { class: "error", "data-field": "error", text: error }));
   });
   return h("div", { class: "table-wrap" }, h("table", { id: "sync-result" },
     h("caption", { text: "Result of the last sync of all platforms" }),
-    h("thead", {}, h("tr", {}, ...["Platform", "New", "Updated", "Failed", "Summary", "Error"]
-      .map((t, i) => h("th", { scope: "col", class: i && i < 4 ? "num" : null, text: t })))),
+    h("thead", {}, h("tr", {}, ["Platform", "New", "Updated", "Failed", unchanged ? "Unchanged" : null, "Summary", "Error"]
+      .filter(Boolean).map((t, i) => h("th", { scope: "col", class: i && i < (unchanged ? 5 : 4) ? "num" : null, text: t })))),
     h("tbody", {}, rows)));
 }
 
