@@ -16,7 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 from playwright.sync_api import expect
 
 from tests.ui_browser import (  # noqa: F401  (fixtures)
-    PASSWORD, TIMEOUT, api, browser, live, login, page, shot, wait_job)
+    PASSWORD, api, browser, live, login, page, shot, wait_job)
 
 pytestmark = pytest.mark.slow
 
