@@ -63,6 +63,8 @@ def test_sync_all_fills_the_table_with_the_api_counts_and_shows_a_failed_platfor
     expect(button).to_be_disabled()
     expect(page.locator("#sync-live [data-step='atcoder']")).to_contain_text("syncing")
     expect(page.locator("#sync-live progress")).to_be_visible()
+    expect(page.locator("#sync-live [data-step='codeforces']")).to_contain_text("new")  # done, with its counts
+    shot(page, "overview-syncing", full_page=False)
     table = page.locator("#sync-result")
     expect(table).to_be_visible()
     expect(button).to_be_enabled()
