@@ -219,7 +219,7 @@ def test_raida_sync_fills_the_grid_and_a_parity_server_is_chosen(page, live, sim
     assert page.console.errors == []
 
 
-def test_contests_are_filtered_and_jobs_are_listed_and_retried(page, live, simulator):
+def test_contests_are_filtered_and_jobs_are_listed_and_retried(page, live, simulator, store_db):
     login(page)
     status, job = api(page, "/contests/sync/codeforces", "POST")
     assert status == 202, job
@@ -245,6 +245,21 @@ def test_contests_are_filtered_and_jobs_are_listed_and_retried(page, live, simul
     stamp = rows.first.locator("time")
     expect(stamp).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"))
     expect(page.locator("#calendar")).to_contain_text("not available" if not _has_feed(page) else "Subscribe")
+
+    # A cancelled contest is kept and marked; the date filter starts at the viewer's midnight.
+    dated = next(c for c in upcoming["contests"] if c["startTime"])
+    store_db.contests.update_one({"platform": "codeforces", "platformId": dated["platformId"]},
+                                 {"$set": {"phase": "CANCELLED"}})
+    day = page.evaluate("iso => { const d = new Date(iso); return `${d.getFullYear()}-${String(d.getMonth() + 1)"
+                        ".padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; }", dated["startTime"])
+    page.get_by_label("Phase").select_option("")
+    page.get_by_label("Starting from").fill(day)
+    page.get_by_role("button", name="Show").click()
+    cancelled = page.locator(f"tr[data-contest='codeforces/{dated['platformId']}']")
+    expect(cancelled).to_have_class("cancelled")
+    expect(cancelled).to_contain_text("cancelled")
+    first_start = rows.first.locator("time").get_attribute("datetime")
+    assert first_start >= page.evaluate("d => new Date(`${d}T00:00`).toISOString()", day)
     shot(page, "contests", full_page=False)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()

@@ -12,8 +12,8 @@ function row(c) {
   const cancelled = c.phase === "CANCELLED" || c.cancelled === true || c.status === "CANCELLED";
   const phase = cancelled ? "CANCELLED" : c.phase;
   return h("tr", { class: cancelled ? "cancelled" : null, "data-contest": `${c.platform}/${c.platformId}` },
-    h("td", { class: "name" }, c.url ? h("a", { href: c.url, rel: "noopener noreferrer", target: "_blank", text: c.name }) : c.name,
-      cancelled ? [" ", badge("cancelled", "bad")] : null),
+    h("td", { class: "name" }, c.url ? h("a", { href: c.url, rel: "noopener noreferrer", target: "_blank", text: c.name,
+      "aria-label": cancelled ? `${c.name} (cancelled)` : null }) : c.name),
     h("td", { text: c.platform }),
     h("td", {}, when(c.startTime, "not announced")),
     h("td", { class: "hide-narrow", text: duration(c.durationSeconds) }),
