@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -95,14 +96,22 @@ def shot(page, name: str, full_page: bool = True) -> None:
 
 
 def api(page, path: str, method: str = "GET", body=None):
-    """Call the API from the test with the admin token the page holds."""
+    """Call the API from the test with the admin token the page holds (a trigger answers at once)."""
     token = page.evaluate("sessionStorage.getItem('syncq.token')")
-    response = page.request.fetch(path, method=method, data=body,
-                                  headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"})
+    headers = {"Authorization": f"Bearer {token}"}
+    if method == "POST":
+        headers["Prefer"] = "respond-async"
+    response = page.request.fetch(path, method=method, data=body, headers=headers)
     return response.status, response.json()
 
 
-def wait_job(page, job_id: str) -> dict:
-    status, job = api(page, f"/jobs/{job_id}?wait=30")
-    assert status == 200, job
-    return job
+def wait_job(page, job_id: str, timeout: float = TIMEOUT / 1000) -> dict:
+    """The job once it has ended (polled: how `?wait=` answers differs between API versions)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, job = api(page, f"/jobs/{job_id}")
+        assert status == 200, job
+        if job["state"] in ("SUCCESS", "FAILURE") or time.monotonic() > deadline:
+            assert job["state"] == "SUCCESS", job
+            return job
+        time.sleep(0.2)
