@@ -19,7 +19,7 @@ from store.util import iso
 from core.settings import Settings, get_settings
 
 BLUEPRINTS = ("api.auth", "api.health", "api.jobs", "api.contests", "api.students", "api.raida", "api.events",
-              "api.metrics", "api.webhooks", "api.feeds", "api.schedules", "api.openapi")
+              "api.metrics", "api.webhooks", "api.feeds", "api.schedules", "api.ui", "api.openapi")
 
 
 class JSONProvider(DefaultJSONProvider):

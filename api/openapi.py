@@ -148,6 +148,15 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": op("The parity server", {"200": _json(OBJECT)}, admin=True),
         "post": op("Set the parity server", {"200": _json(OBJECT)}, admin=True, errors=(404,),
                    body={"type": "object", "required": ["server_id"], "properties": {"server_id": {"type": "string"}}})},
+    # The web UI (api/ui.py): HTML, scripts and styles, not JSON; its own page is /ui/.
+    "/": {"get": {"summary": "Redirects to the web UI", "parameters": [],
+                  "responses": {"302": {"description": "to /ui/"}}}},
+    "/ui/": {"get": {"summary": "The web UI", "parameters": [],
+                     "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
+    "/ui/config.json": {"get": op("What the web UI reads from the settings", {"200": _json(OBJECT)})},
+    "/ui/{filename}": {"get": {"summary": "A static file of the web UI", "responses": {
+        "200": {"description": "the file"}, **_errors(404)},
+        "parameters": [{"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}]}},
 }
 
 WEBHOOK_ID = {"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "string"}}
