@@ -122,8 +122,8 @@ class Settings(BaseSettings):
     # Exponential backoff between attempts: base * 2^(attempt-1), capped (below the visibility timeout).
     webhook_backoff_base: float = Field(5.0, ge=0)
     webhook_backoff_max: float = Field(3600.0, ge=0)
-    webhook_retry_window: float = Field(86400.0, gt=0)  # seconds a message is retried before it is given up
-    webhook_disable_after: float = Field(86400.0, gt=0)  # seconds an endpoint may fail before it is disabled
+    webhook_retry_window: float = Field(86400.0, ge=0)  # seconds a message is retried before it is given up
+    webhook_disable_after: float = Field(86400.0, ge=0)  # seconds an endpoint may fail before it is disabled
     inactive_days: int = Field(7, ge=1)  # days without an OK submission before a student is reminded
     smtp_url: str = ""  # smtp://user:pass@host:587?starttls=true (smtps:// for TLS); empty: no emails
     smtp_from: str = "syncq <syncq@localhost>"

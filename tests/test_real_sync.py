@@ -119,7 +119,7 @@ def test_leetcode_fallback_sync_stores_the_next_two_and_pages_the_past_once(serv
     reload_settings()
     first = sync_platform_once("leetcode")
     assert first["synced"] == 2 + 40 and first["failed"] == 1
-    assert "fallback used" in first["failures"][0]["error"] and "allContests" in first["failures"][0]["error"]
+    assert "fallback used" in first["failures"][0]["reason"] and "allContests" in first["failures"][0]["reason"]
     stored = {d["platformId"]: d for d in store_db.contests.find({"platform": "leetcode"})}
     assert stored["weekly-contest-308"]["type"] == "weekly" and stored["biweekly-contest-86"]["type"] == "biweekly"
     assert stored["weekly-contest-308"]["url"] == "https://leetcode.com/contest/weekly-contest-308"
