@@ -69,6 +69,24 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _sizes(env: Mapping[str, str], name: str, default: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+    """`service=bytes` pairs, comma-separated (e.g. `codeforces=67108864,raida=1048576`)."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    pairs = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        key, sep, value = part.partition("=")
+        try:
+            size = int(value)
+        except ValueError:
+            size = -1
+        if not sep or not key.strip() or size < 1024:
+            raise ConfigError(f"{name} must be service=bytes pairs (at least 1024 bytes each), got {part!r}")
+        pairs.append((key.strip().lower(), size))
+    return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class Settings:
     """syncq's settings; build with `Settings.from_env()` (or `get_settings()`)."""
@@ -99,6 +117,9 @@ class Settings:
     http_retries: int = 3
     http_backoff_base: float = 0.5
     http_backoff_max: float = 30.0
+    http_total_timeout: float = 60.0  # seconds one call may take in all (httpx's timeouts are per read)
+    http_max_body_bytes: int = 32 * 1024 * 1024  # an answer's size limit, counted after decompression
+    http_max_body_bytes_per_service: tuple[tuple[str, int], ...] = ()  # (service, bytes) overrides of it
 
     # --- contests ------------------------------------------------------------------------
     codeforces_url: str = "https://codeforces.com"
@@ -160,6 +181,10 @@ class Settings:
             http_retries=_int(e, "SYNCQ_HTTP_RETRIES", d.http_retries, 0),
             http_backoff_base=_float(e, "SYNCQ_HTTP_BACKOFF_BASE", d.http_backoff_base, 0.0),
             http_backoff_max=_float(e, "SYNCQ_HTTP_BACKOFF_MAX", d.http_backoff_max, 0.0),
+            http_total_timeout=_float(e, "SYNCQ_HTTP_TOTAL_TIMEOUT", d.http_total_timeout, 0.1),
+            http_max_body_bytes=_int(e, "SYNCQ_HTTP_MAX_BODY_BYTES", d.http_max_body_bytes, 1024),
+            http_max_body_bytes_per_service=_sizes(e, "SYNCQ_HTTP_MAX_BODY_BYTES_PER_SERVICE",
+                                                   d.http_max_body_bytes_per_service),
             codeforces_url=_str(e, "SYNCQ_CODEFORCES_URL", d.codeforces_url).rstrip("/"),
             leetcode_url=_str(e, "SYNCQ_LEETCODE_URL", d.leetcode_url).rstrip("/"),
             codechef_url=_str(e, "SYNCQ_CODECHEF_URL", d.codechef_url).rstrip("/"),
