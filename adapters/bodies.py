@@ -195,9 +195,16 @@ class Watchdog:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def stop(self) -> bool:
+        """Disarm; True when it had already fired (an answer that "ended" since may be cut short:
+        a body read until the connection closes ends cleanly at the shutdown)."""
         with self._lock:
             self._done = True
+            fired = self.expired
         self._timer.cancel()
+        return fired
 
     def left(self) -> float:
         """Seconds until the deadline (never below zero)."""

@@ -255,6 +255,8 @@ def send(client: httpx.Client, method: str, url: str, *, service: str, allow: It
                     if watchdog.passed():
                         raise deadline_error(service, total, body)
                     body.feed(raw)
+                if watchdog.stop():
+                    raise deadline_error(service, total, body)
                 content = body.finish()
             finally:
                 response.close()

@@ -1,0 +1,192 @@
+"""Hostile sources: a trickle, an endless or enormous body, a compression bomb, pathological
+JSON. None may hold a call past its deadline, grow memory past the size limit, or escape as
+anything but a clear SyncError; against a live worker the other platforms are stored."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import tracemalloc
+
+import pytest
+
+from adapters.errors import ParseError, PermanentError, SyncError, TransientError
+from adapters.http import (
+    call_with_retry,
+    decode_json,
+    make_async_client,
+    make_client,
+    max_body_bytes,
+    send,
+    send_async,
+)
+from core.settings import Settings
+from tests.hostile_server import BOMB_BYTES, BR_BOMB_BYTES, HostileServer
+
+LIMIT = 1024 * 1024
+# Generous bounds: the machine is shared, so a deadline is asserted only not to be far overshot.
+TOTAL = 1.0
+SLACK = 4.0
+BASE = Settings(http_total_timeout=TOTAL, http_max_body_bytes=LIMIT, http_retries=0,
+                http_backoff_base=0.0, http_backoff_max=0.0)
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    with HostileServer(interval=0.2) as server:
+        yield server
+
+
+def get(url: str, settings: Settings = BASE, service: str = "codechef"):
+    with make_client(settings) as client:
+        return send(client, "GET", f"{url}/api/list", service=service)
+
+
+def get_async(url: str, settings: Settings = BASE, service: str = "codechef", **kwargs):
+    async def main():
+        async with make_async_client(settings) as client:
+            return await send_async(client, "GET", f"{url}/api/list", service=service, **kwargs)
+
+    return asyncio.run(main())
+
+
+# --- deadlines ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["trickle", "trickle-headers"])
+def test_a_trickling_source_is_cut_at_its_deadline(hostile, mode):
+    started = time.monotonic()
+    with pytest.raises(TransientError) as caught:
+        get(hostile.url(mode))
+    took = time.monotonic() - started
+    assert TOTAL * 0.9 <= took < TOTAL + SLACK
+    assert caught.value.service == "codechef"
+    assert "total deadline of 1 s" in str(caught.value) and str(caught.value).startswith("codechef: timed out")
+
+
+@pytest.mark.parametrize("mode", ["trickle", "trickle-headers"])
+def test_a_trickling_source_is_cut_at_its_deadline_in_async_calls(hostile, mode):
+    started = time.monotonic()
+    with pytest.raises(TransientError, match="total deadline of 1 s") as caught:
+        get_async(hostile.url(mode), service="raida3")
+    assert TOTAL * 0.9 <= time.monotonic() - started < TOTAL + SLACK
+    assert caught.value.service == "raida3"
+
+
+def test_the_trickled_bytes_are_counted_in_the_deadline_message(hostile):
+    with pytest.raises(TransientError, match=r"; \d+ bytes of the body had come"):
+        get(hostile.url("trickle"), BASE.replace(http_total_timeout=1.5))
+
+
+def test_a_wait_for_our_own_rate_limit_is_not_counted_in_the_deadline(hostile):
+    async def slow_turn():
+        await asyncio.sleep(TOTAL * 1.5)  # longer than the deadline itself
+
+    response = get_async(hostile.url("ok"), at_send=slow_turn)
+    assert response.json() == {"status": "OK", "result": []}
+
+
+def test_a_passed_deadline_is_retried_then_reported(hostile):
+    hits_before = hostile.hits.count("trickle")
+    settings = BASE.replace(http_retries=1)
+    with make_client(settings) as client, pytest.raises(TransientError, match="total deadline"):
+        call_with_retry(lambda: send(client, "GET", hostile.url("trickle"), service="leetcode"), settings)
+    assert hostile.hits.count("trickle") - hits_before == 2
+
+
+# --- size limits -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["endless", "enormous"])
+def test_an_endless_or_enormous_body_is_cut_at_the_size_limit(hostile, mode):
+    started = time.monotonic()
+    with pytest.raises(PermanentError) as caught:
+        get(hostile.url(mode))
+    assert time.monotonic() - started < SLACK
+    message = str(caught.value)
+    assert message.startswith("codechef: answer too large") and str(LIMIT) in message
+
+
+def test_an_enormous_declared_length_is_refused_before_reading(hostile):
+    with pytest.raises(PermanentError, match="Content-Length says 10737418240 bytes"):
+        get(hostile.url("enormous"))
+
+
+def test_an_endless_body_is_cut_in_async_calls_too(hostile):
+    with pytest.raises(PermanentError, match=f"more than {LIMIT} bytes"):
+        get_async(hostile.url("endless"))
+
+
+def test_each_service_can_have_its_own_size_limit(hostile):
+    settings = BASE.replace(http_max_body_bytes=64 * LIMIT, http_max_body_bytes_per_service=(("raida", 4096),))
+    assert max_body_bytes(settings, "raida7") == 4096 and max_body_bytes(settings, "codechef") == 64 * LIMIT
+    with pytest.raises(PermanentError, match="more than 4096 bytes"):
+        get_async(hostile.url("endless"), settings, service="raida7")
+
+
+def test_settings_read_the_per_service_limits_from_the_environment():
+    env = {"SYNCQ_HTTP_MAX_BODY_BYTES": "2097152", "SYNCQ_HTTP_TOTAL_TIMEOUT": "7.5",
+           "SYNCQ_HTTP_MAX_BODY_BYTES_PER_SERVICE": "Codeforces=67108864, raida=4096"}
+    settings = Settings.from_env(env)
+    assert settings.http_total_timeout == 7.5 and settings.http_max_body_bytes == 2097152
+    assert max_body_bytes(settings, "codeforces") == 67108864 and max_body_bytes(settings, "leetcode") == 2097152
+    from core.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="SYNCQ_HTTP_MAX_BODY_BYTES_PER_SERVICE"):
+        Settings.from_env({"SYNCQ_HTTP_MAX_BODY_BYTES_PER_SERVICE": "codeforces"})
+
+
+@pytest.mark.parametrize("mode, decoded", [("gzip-bomb", BOMB_BYTES), ("deflate-bomb", BOMB_BYTES),
+                                           ("br-bomb", BR_BOMB_BYTES)])
+def test_a_compression_bomb_is_cut_with_bounded_memory(hostile, mode, decoded):
+    from tests.hostile_server import bomb
+
+    bomb({"gzip-bomb": "gzip", "deflate-bomb": "deflate", "br-bomb": "br"}[mode])  # built before measuring
+    tracemalloc.start()
+    try:
+        with pytest.raises(PermanentError, match=f"answer too large: more than {LIMIT} bytes") as caught:
+            get(hostile.url(mode))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The body is cut at 1 MiB of a body that decodes to 256 MiB (brotli: 1 GiB).
+    assert peak < 8 * LIMIT and peak < decoded / 32
+    assert "bytes received" in str(caught.value)
+
+
+def test_a_compression_bomb_is_cut_in_async_calls_too(hostile):
+    with pytest.raises(PermanentError, match="answer too large"):
+        get_async(hostile.url("br-bomb"))
+
+
+def test_a_redirect_whose_body_never_ends_is_followed_without_reading_it(hostile):
+    assert get(hostile.url("redirect-endless")).json() == {"status": "OK", "result": []}
+    assert get_async(hostile.url("redirect-endless")).json() == {"status": "OK", "result": []}
+
+
+def test_a_compressed_answer_within_the_limit_is_decoded(hostile):
+    response = get(hostile.url("gzip-ok"))
+    assert decode_json(response, "codechef") == {"status": "OK", "result": [1, 2, 3]}
+    assert "Content-Encoding" not in response.headers  # the headers describe the decoded body
+
+
+# --- JSON that cannot be parsed ----------------------------------------------------------
+
+@pytest.mark.parametrize("mode, says", [
+    ("deep-json", "JSON nested too deeply to parse"),
+    ("garbage", "got "),
+    ("truncated", "invalid or truncated JSON"),
+    ("latin1", "bytes in iso-8859-1, which JSON never is"),
+])
+def test_json_that_cannot_be_parsed_is_a_parse_error_with_a_clear_message(hostile, mode, says):
+    response = get(hostile.url(mode))
+    with pytest.raises(ParseError) as caught:
+        decode_json(response, "codechef")
+    assert says in str(caught.value) and str(caught.value).startswith("codechef: expected JSON, got")
+
+
+def test_every_pathological_body_ends_as_a_sync_error_never_anything_else(hostile):
+    for mode in ("deep-json", "garbage", "truncated", "latin1", "endless", "gzip-bomb"):
+        try:
+            decode_json(get(hostile.url(mode)), "codechef")
+        except SyncError:
+            continue
+        pytest.fail(f"{mode} was parsed")
