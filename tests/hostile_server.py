@@ -26,6 +26,7 @@ import gzip
 import os
 import socket
 import socketserver
+import ssl
 import threading
 import zlib
 
@@ -57,6 +58,11 @@ class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock: socket.socket = self.request
         sock.settimeout(30)
+        if self.server.tls is not None:
+            try:
+                sock = self.server.tls.wrap_socket(sock, server_side=True)
+            except (OSError, ValueError):
+                return
         head = b""
         while b"\r\n\r\n" not in head and len(head) < 65536:
             chunk = sock.recv(4096)
@@ -154,18 +160,19 @@ class _Server(socketserver.ThreadingTCPServer):
     request_queue_size = 64
     block_on_close = False
 
-    def __init__(self, interval: float):
+    def __init__(self, interval: float, tls: ssl.SSLContext | None):
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.interval = interval
+        self.interval, self.tls = interval, tls
         self.stopping = threading.Event()
         self.hits: list[str] = []
 
 
 class HostileServer:
-    """Start with `with HostileServer() as hostile:`; `hostile.url("trickle")` is a base URL."""
+    """Start with `with HostileServer() as hostile:`; `hostile.url("trickle")` is a base URL.
+    With `tls` (a server-side SSL context) it speaks HTTPS."""
 
-    def __init__(self, interval: float = 0.2):
-        self._server = _Server(interval)
+    def __init__(self, interval: float = 0.2, tls: ssl.SSLContext | None = None):
+        self._server = _Server(interval, tls)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="hostile-server", daemon=True)
 
@@ -179,7 +186,8 @@ class HostileServer:
         time it takes never counts against a deadline of the call under test."""
         if mode.endswith("-bomb"):
             bomb(mode.removesuffix("-bomb"))
-        return f"http://127.0.0.1:{self._server.server_address[1]}/{mode}"
+        scheme = "https" if self._server.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}/{mode}"
 
     def __enter__(self) -> "HostileServer":
         self._thread.start()

@@ -5,6 +5,8 @@ anything but a clear SyncError; against a live worker the other platforms are st
 from __future__ import annotations
 
 import asyncio
+import ssl
+import subprocess
 import time
 import tracemalloc
 
@@ -70,6 +72,32 @@ def test_a_trickling_source_is_cut_at_its_deadline_in_async_calls(hostile, mode)
         get_async(hostile.url(mode), service="raida3")
     assert TOTAL * 0.9 <= time.monotonic() - started < TOTAL + SLACK
     assert caught.value.service == "raida3"
+
+
+@pytest.fixture(scope="module")
+def hostile_tls(tmp_path_factory):
+    """The hostile server over HTTPS (a self-signed certificate made with the openssl CLI)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                    "-out", str(cert)], check=True, capture_output=True)
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    with HostileServer(interval=0.2, tls=server_side) as server:
+        server.trust = ssl.create_default_context(cafile=str(cert))
+        yield server
+
+
+@pytest.mark.parametrize("mode", ["trickle", "trickle-headers"])
+def test_a_trickling_source_over_tls_is_cut_at_its_deadline(hostile_tls, mode):
+    with make_client(BASE, verify=hostile_tls.trust) as client:
+        started = time.monotonic()
+        with pytest.raises(TransientError, match="total deadline of 1 s"):
+            send(client, "GET", f"{hostile_tls.url(mode)}/api", service="codeforces")
+        assert TOTAL * 0.9 <= time.monotonic() - started < TOTAL + SLACK
+        # The connection shut down at the deadline is not reused: the next call is answered.
+        assert send(client, "GET", f"{hostile_tls.url('ok')}/api", service="codeforces").status_code == 200
 
 
 def test_the_trickled_bytes_are_counted_in_the_deadline_message(hostile):
