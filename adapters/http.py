@@ -65,11 +65,16 @@ def _timeout(settings: Settings) -> httpx.Timeout:
 
 def make_client(settings: Settings | None = None, *, transport: httpx.BaseTransport | None = None,
                 **kwargs: Any) -> httpx.Client:
-    """A sync `httpx.Client` with syncq's timeouts and User-Agent; pass `transport` in tests."""
+    """A sync `httpx.Client` with syncq's timeouts and User-Agent; pass `transport` in tests.
+    Its connections are not kept alive (see below); passing your own `limits` undoes that."""
     settings = settings or get_settings()
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING, **kwargs.pop("headers", {})}
     transport = transport or default_transport
     kwargs.setdefault("verify", _ssl_context())
+    # No connection is kept for reuse: the deadline's watchdog learns a call's socket when it
+    # connects, and a pooled connection would hide it until its headers came (a trickle there
+    # would go unbounded). Sync clients make a handful of calls per sync; a new one each is cheap.
+    kwargs.setdefault("limits", httpx.Limits(max_keepalive_connections=0))
     client = httpx.Client(timeout=_timeout(settings), headers=headers, transport=transport,
                           follow_redirects=True, **kwargs)
     _client_settings[client] = settings

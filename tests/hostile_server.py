@@ -17,6 +17,8 @@ so a base URL like `http://127.0.0.1:P/trickle` can stand in for any service:
 - `truncated`: a JSON document cut in the middle
 - `latin1`: JSON text encoded as ISO-8859-1 and labelled so
 - `redirect-endless`: a 302 to `/ok/` whose own body never ends
+- `keepalive`: quick answers on a kept-alive connection, until a request whose path holds
+  `trickle`: that one's headers are trickled (a pooled connection turning hostile)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import socket
 import socketserver
 import ssl
 import threading
+import time
 import zlib
 
 import brotli
@@ -35,6 +38,7 @@ import brotli
 BOMB_BYTES = 256 * 1024 * 1024
 BR_BOMB_BYTES = 1024 * 1024 * 1024
 DEPTH = 200_000
+GIVE_UP = 30.0  # seconds a trickle goes on at most
 _MB = 1024 * 1024
 
 
@@ -63,20 +67,27 @@ class _Handler(socketserver.BaseRequestHandler):
                 sock = self.server.tls.wrap_socket(sock, server_side=True)
             except (OSError, ValueError):
                 return
-        head = b""
-        while b"\r\n\r\n" not in head and len(head) < 65536:
-            chunk = sock.recv(4096)
-            if not chunk:
-                return
-            head += chunk
-        request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
-        path = request_line.split(" ")[1] if " " in request_line else "/"
-        mode = path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
-        self.server.hits.append(mode)
         try:
+            self.path = self._read_request(sock)
+            if self.path is None:
+                return
+            mode = self.path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+            self.server.hits.append(mode)
             getattr(self, "mode_" + mode.replace("-", "_"), self.mode_unknown)(sock)
         except (OSError, ValueError):  # the client hung up: that is how most of these end
             pass
+
+    @staticmethod
+    def _read_request(sock: socket.socket) -> str | None:
+        """The path of the next request on the connection (its headers read), None at its end."""
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 65536:
+            chunk = sock.recv(1)  # byte by byte: the next request's bytes stay in the socket
+            if not chunk:
+                return None
+            head += chunk
+        request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        return request_line.split(" ")[1] if " " in request_line else "/"
 
     # --- helpers --------------------------------------------------------------------------
     def _answer(self, sock: socket.socket, body: bytes, *, status: str = "200 OK",
@@ -90,8 +101,11 @@ class _Handler(socketserver.BaseRequestHandler):
             sock.sendall(frame)
 
     def _slowly(self, sock: socket.socket, data: bytes) -> None:
+        # Gives up after GIVE_UP seconds (and hangs up), so a client without a total deadline
+        # makes its test fail slowly rather than hang for ever.
+        until = time.monotonic() + GIVE_UP
         for i in range(len(data)):
-            if self.server.stopping.wait(self.server.interval):
+            if self.server.stopping.wait(self.server.interval) or time.monotonic() > until:
                 return
             sock.sendall(data[i:i + 1])
 
@@ -149,6 +163,17 @@ class _Handler(socketserver.BaseRequestHandler):
         sock.sendall(b"HTTP/1.1 302 Found\r\nLocation: /ok/\r\nContent-Type: application/json\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")
         self._forever(sock, b"0," * 32768, chunked=True)
+
+    def mode_keepalive(self, sock):
+        # Answers quickly and keeps the connection open; a later request whose path holds
+        # "trickle" gets its headers trickled on that same (possibly pooled) connection.
+        while self.path is not None:
+            if "trickle" in self.path:
+                return self.mode_trickle_headers(sock)
+            body = b'{"status": "OK", "result": []}'
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\nConnection: keep-alive\r\n\r\n" + body)
+            self.path = self._read_request(sock)
 
     def mode_unknown(self, sock):
         self._answer(sock, b'{"message": "no such hostile mode"}', status="404 Not Found")

@@ -100,6 +100,15 @@ def test_a_trickling_source_over_tls_is_cut_at_its_deadline(hostile_tls, mode):
         assert send(client, "GET", f"{hostile_tls.url('ok')}/api", service="codeforces").status_code == 200
 
 
+def test_a_kept_alive_connection_that_starts_trickling_is_cut_at_its_deadline(hostile):
+    with make_client(BASE) as client:
+        assert send(client, "GET", f"{hostile.url('keepalive')}/fast", service="codechef").status_code == 200
+        started = time.monotonic()
+        with pytest.raises(TransientError, match="total deadline of 1 s"):
+            send(client, "GET", f"{hostile.url('keepalive')}/trickle", service="codechef")
+        assert TOTAL * 0.9 <= time.monotonic() - started < TOTAL + SLACK
+
+
 def test_the_trickled_bytes_are_counted_in_the_deadline_message(hostile):
     with pytest.raises(TransientError, match=r"; \d+ bytes of the body had come"):
         get(hostile.url("trickle"), BASE.replace(http_total_timeout=1.5))
