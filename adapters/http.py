@@ -49,6 +49,9 @@ default_async_transport: httpx.AsyncBaseTransport | None = None
 
 # The settings a client was made with, so `send` bounds its calls by them (weak: clients die).
 _client_settings: "weakref.WeakKeyDictionary[Any, Settings]" = weakref.WeakKeyDictionary()
+# Deeper JSON is refused: MongoDB stores no document nested past 100 levels, and no service
+# we read nests past 10.
+MAX_JSON_DEPTH = 100
 # Headers that describe the body as it came, not the decoded body a bounded call hands back.
 _RAW_BODY_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
@@ -321,15 +324,32 @@ def decode_json(response: httpx.Response, service: str) -> Any:
         raise ParseError(f"expected JSON, got an HTML page ({len(body)} bytes, HTTP {status})",
                          service=service, status=status)
     try:
-        return json.loads(body)
+        value = json.loads(body)
+        if not _nested_deeper_than(value, MAX_JSON_DEPTH):
+            return value
+        what = f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)"
     except UnicodeDecodeError:
         what = _undecodable(response)
     except RecursionError:  # json raises this, not a ValueError, for `[[[[...` past the stack
-        what = "JSON nested too deeply to parse"
+        what = f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)"
     except ValueError as exc:
         what = "empty body" if not body.strip() else f"invalid or truncated JSON ({exc})"
     raise ParseError(f"expected JSON, got {what} ({len(body)} bytes, HTTP {status})",
                      service=service, status=status)
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    # Walked without recursion. A depth that json.loads just managed can still break whatever
+    # recurses over the value later from a deeper stack (hashing, the store, jsonify).
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        for child in (node.values() if isinstance(node, dict) else node):
+            if isinstance(child, (dict, list)):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _undecodable(response: httpx.Response) -> str:

@@ -13,6 +13,8 @@ so a base URL like `http://127.0.0.1:P/trickle` can stand in for any service:
 - `gzip-bomb`, `deflate-bomb`, `br-bomb`: a small compressed body that decodes to `BOMB_BYTES`
   (brotli: `BR_BOMB_BYTES`) of JSON-ish zeros, with an honest (small) `Content-Length`
 - `deep-json`: `[` nested `DEPTH` times (valid JSON, too deep for Python's parser)
+- `deepish-json`: a Codeforces-like envelope whose one item holds a list nested 150 deep
+  (Python parses it; storing or hashing it later may not)
 - `garbage`: random bytes labelled `application/json`
 - `truncated`: a JSON document cut in the middle
 - `latin1`: JSON text encoded as ISO-8859-1 and labelled so
@@ -144,6 +146,9 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def mode_deep_json(self, sock):
         self._answer(sock, b"[" * DEPTH + b"]" * DEPTH)
+
+    def mode_deepish_json(self, sock):
+        self._answer(sock, b'{"status": "OK", "result": [{"id": 1, "extra": ' + b"[" * 150 + b"]" * 150 + b"}]}")
 
     def mode_garbage(self, sock):
         self._answer(sock, os.urandom(4096))
