@@ -162,6 +162,21 @@ class BoundedBody:
         return f" from {self.url}" if self.url else ""
 
 
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests containers more than `limit` levels deep."""
+    # Walked without recursion. A depth that json.loads just managed can still break whatever
+    # recurses over the value later from a deeper stack (hashing, the store, jsonify).
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        for child in (node.values() if isinstance(node, dict) else node):
+            if isinstance(child, (dict, list)):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
 def deadline_error(service: str, seconds: float, body: BoundedBody | None = None) -> TransientError:
     """The error of a call that did not end within its total deadline."""
     got = f"; {body.raw_size} bytes of the body had come" if body is not None and body.raw_size else ""

@@ -31,7 +31,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from adapters.bodies import ACCEPT_ENCODING, BoundedBody, Watchdog, deadline_error
+from adapters.bodies import ACCEPT_ENCODING, BoundedBody, Watchdog, deadline_error, nested_deeper_than
 from adapters.errors import ParseError, PermanentError, TransientError
 from core import __version__
 from core.settings import Settings, get_settings
@@ -200,7 +200,7 @@ def _total(client: Any, settings: Settings | None) -> float:
     return (settings or _client_settings.get(client) or get_settings()).http_total_timeout
 
 
-def _bounded_response(response: httpx.Response, body: BoundedBody, content: bytes) -> httpx.Response:
+def _bounded_response(response: httpx.Response, content: bytes) -> httpx.Response:
     # The decoded body, under the headers that still describe it (no Content-Encoding).
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _RAW_BODY_HEADERS]
     extensions = {k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")}
@@ -272,7 +272,7 @@ def send(client: httpx.Client, method: str, url: str, *, service: str, allow: It
             if watchdog.passed():
                 raise deadline_error(service, total, body) from None
             raise _network_error(exc, service) from exc
-    return _bounded_response(response, body, content)
+    return _bounded_response(response, content)
 
 
 async def send_async(client: httpx.AsyncClient, method: str, url: str, *, service: str,
@@ -310,7 +310,7 @@ async def send_async(client: httpx.AsyncClient, method: str, url: str, *, servic
         raise deadline_error(service, total, body) from None
     except httpx.HTTPError as exc:
         raise _network_error(exc, service) from exc
-    return _bounded_response(response, body, content)
+    return _bounded_response(response, content)
 
 
 def decode_json(response: httpx.Response, service: str) -> Any:
@@ -325,7 +325,7 @@ def decode_json(response: httpx.Response, service: str) -> Any:
                          service=service, status=status)
     try:
         value = json.loads(body)
-        if not _nested_deeper_than(value, MAX_JSON_DEPTH):
+        if not nested_deeper_than(value, MAX_JSON_DEPTH):
             return value
         what = f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)"
     except UnicodeDecodeError:
@@ -336,20 +336,6 @@ def decode_json(response: httpx.Response, service: str) -> Any:
         what = "empty body" if not body.strip() else f"invalid or truncated JSON ({exc})"
     raise ParseError(f"expected JSON, got {what} ({len(body)} bytes, HTTP {status})",
                      service=service, status=status)
-
-
-def _nested_deeper_than(value: Any, limit: int) -> bool:
-    # Walked without recursion. A depth that json.loads just managed can still break whatever
-    # recurses over the value later from a deeper stack (hashing, the store, jsonify).
-    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
-    while stack:
-        node, depth = stack.pop()
-        for child in (node.values() if isinstance(node, dict) else node):
-            if isinstance(child, (dict, list)):
-                if depth >= limit:
-                    return True
-                stack.append((child, depth + 1))
-    return False
 
 
 def _undecodable(response: httpx.Response) -> str:
