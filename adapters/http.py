@@ -217,22 +217,22 @@ def _too_many_redirects(client: Any, service: str) -> PermanentError:
     return PermanentError(f"more than {client.max_redirects} redirects", service=service)
 
 
-def _send_following(client: httpx.Client, request: httpx.Request, service: str) -> httpx.Response:
+def _send_following(client: httpx.Client, request: httpx.Request, service: str, follow: bool) -> httpx.Response:
     # Redirects followed here, not by httpx, which reads each redirect's body whole, unbounded.
     for _ in range(client.max_redirects + 1):
         response = client.send(request, stream=True, follow_redirects=False)
-        if not client.follow_redirects or response.next_request is None:
+        if not follow or response.next_request is None:
             return response
         request = response.next_request
         response.close()
     raise _too_many_redirects(client, service)
 
 
-async def _send_following_async(client: httpx.AsyncClient, request: httpx.Request,
-                                service: str) -> httpx.Response:
+async def _send_following_async(client: httpx.AsyncClient, request: httpx.Request, service: str,
+                                follow: bool) -> httpx.Response:
     for _ in range(client.max_redirects + 1):
         response = await client.send(request, stream=True, follow_redirects=False)
-        if not client.follow_redirects or response.next_request is None:
+        if not follow or response.next_request is None:
             return response
         request = response.next_request
         await response.aclose()
@@ -249,8 +249,9 @@ def send(client: httpx.Client, method: str, url: str, *, service: str, allow: It
     with Watchdog(total, extensions.get("trace")) as watchdog:
         extensions["trace"] = watchdog.trace
         try:
+            follow = kwargs.pop("follow_redirects", client.follow_redirects)
             request = client.build_request(method, url, extensions=extensions, **kwargs)
-            response = _send_following(client, request, service)
+            response = _send_following(client, request, service, follow)
             try:
                 watchdog.watch(response.extensions.get("network_stream"))  # a pooled connection
                 check_status(response, service, allow)
@@ -292,8 +293,9 @@ async def send_async(client: httpx.AsyncClient, method: str, url: str, *, servic
 
                 extensions = kwargs.get("extensions") or {}
                 kwargs["extensions"] = {**extensions, **_at_send_extensions(sending, extensions.get("trace"))}
+            follow = kwargs.pop("follow_redirects", client.follow_redirects)
             request = client.build_request(method, url, **kwargs)
-            response = await _send_following_async(client, request, service)
+            response = await _send_following_async(client, request, service, follow)
             try:
                 check_status(response, service, allow)
                 body = _bounds(client, settings, response, service)

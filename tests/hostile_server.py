@@ -19,6 +19,7 @@ so a base URL like `http://127.0.0.1:P/trickle` can stand in for any service:
 - `truncated`: a JSON document cut in the middle
 - `latin1`: JSON text encoded as ISO-8859-1 and labelled so
 - `redirect-endless`: a 302 to `/ok/` whose own body never ends
+- `redirect-loop`: a 302 to itself, for ever
 - `keepalive`: quick answers on a kept-alive connection, until a request whose path holds
   `trickle`: that one's headers are trickled (a pooled connection turning hostile)
 """
@@ -168,6 +169,9 @@ class _Handler(socketserver.BaseRequestHandler):
         sock.sendall(b"HTTP/1.1 302 Found\r\nLocation: /ok/\r\nContent-Type: application/json\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")
         self._forever(sock, b"0," * 32768, chunked=True)
+
+    def mode_redirect_loop(self, sock):
+        self._answer(sock, b"", status="302 Found", extra=f"Location: {self.path}\r\n")
 
     def mode_keepalive(self, sock):
         # Answers quickly and keeps the connection open; a later request whose path holds

@@ -197,6 +197,13 @@ def test_a_redirect_whose_body_never_ends_is_followed_without_reading_it(hostile
     assert get_async(hostile.url("redirect-endless")).json() == {"status": "OK", "result": []}
 
 
+def test_a_redirect_loop_ends_as_a_clear_error(hostile):
+    with pytest.raises(PermanentError, match="codechef: more than 20 redirects"):
+        get(hostile.url("redirect-loop"))
+    with pytest.raises(PermanentError, match="codechef: more than 20 redirects"):
+        get_async(hostile.url("redirect-loop"))
+
+
 def test_a_compressed_answer_within_the_limit_is_decoded(hostile):
     response = get(hostile.url("gzip-ok"))
     assert decode_json(response, "codechef") == {"status": "OK", "result": [1, 2, 3]}
