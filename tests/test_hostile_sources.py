@@ -307,3 +307,37 @@ def test_json_nested_up_to_the_limit_is_parsed():
         value = value["a"] if isinstance(value, dict) else value[0]
         depth += 1
     assert depth == 99  # the object and 99 lists: 100 levels
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode, says", [
+    ("trickle", "codeforces: timed out: no complete answer within the total deadline of 1.5 s"),
+    ("br-bomb", "codeforces: answer too large: more than 1048576 bytes"),
+], ids=["trickle", "br-bomb"])
+def test_a_hostile_codeforces_fails_a_student_sync_clearly_and_loses_nothing(
+        client, admin_headers, worker, simulator, monkeypatch, store_db, hostile, mode, says):
+    handle = "student_0012"
+    created = client.post("/api/students", headers=admin_headers, json={
+        "name": "Hostile Test", "email": "h@example.com", "codeforcesHandle": handle})
+    assert created.status_code == 201
+    assert client.get(f"/jobs/{created.get_json()['job']['job_id']}?wait=60", headers=admin_headers).status_code == 200
+    before = store_db.students.find_one({"handleLower": handle})
+    submissions = store_db.submissions.count_documents({"handle": handle})
+    assert before["lastSyncedAt"] and submissions > 0
+
+    from core.settings import reload_settings
+
+    monkeypatch.setenv("SYNCQ_HTTP_TOTAL_TIMEOUT", "1.5")
+    monkeypatch.setenv("SYNCQ_HTTP_RETRIES", "1")
+    monkeypatch.setenv("SYNCQ_HTTP_MAX_BODY_BYTES_PER_SERVICE", "codeforces=1048576")
+    monkeypatch.setenv("SYNCQ_CODEFORCES_URL", hostile.url(mode))
+    reload_settings()
+    started = time.monotonic()
+    r = client.post(f"/api/codeforces/sync/{handle}?wait=60&full=true", headers=admin_headers)
+    assert time.monotonic() - started < 40
+    assert r.status_code == 500, r.get_json()
+    assert r.get_json()["message"].startswith("Sync failed:") and says in r.get_json()["message"]
+    after = store_db.students.find_one({"handleLower": handle})
+    for field in ("currRating", "maxRating", "rank", "contestData", "submissions", "lastSyncedAt"):
+        assert after.get(field) == before.get(field), field
+    assert store_db.submissions.count_documents({"handle": handle}) == submissions
