@@ -190,8 +190,10 @@ def _network_error(exc: httpx.HTTPError, service: str) -> TransientError:
 
 def _bounds(client: Any, settings: Settings | None, response: httpx.Response, service: str) -> BoundedBody:
     settings = settings or _client_settings.get(client) or get_settings()
-    body = BoundedBody(limit=max_body_bytes(settings, service), service=service,
-                       content_encoding=response.headers.get("Content-Encoding", ""), url=str(response.request.url))
+    # An answer already in memory (a mock transport's) was decoded by httpx: only counted here.
+    encoding = "" if response.is_stream_consumed else response.headers.get("Content-Encoding", "")
+    body = BoundedBody(limit=max_body_bytes(settings, service), service=service, content_encoding=encoding,
+                       url=str(response.request.url))
     body.check_declared(response.headers.get("Content-Length"))
     return body
 

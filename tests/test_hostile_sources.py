@@ -341,3 +341,26 @@ def test_a_hostile_codeforces_fails_a_student_sync_clearly_and_loses_nothing(
     for field in ("currRating", "maxRating", "rank", "contestData", "submissions", "lastSyncedAt"):
         assert after.get(field) == before.get(field), field
     assert store_db.submissions.count_documents({"handle": handle}) == submissions
+
+
+def test_a_mock_transports_compressed_answer_is_counted_not_decoded_twice():
+    import gzip
+
+    import httpx
+
+    body = b'{"status": "OK", "result": [1]}'
+
+    def handler(request):
+        return httpx.Response(200, content=gzip.compress(body), headers={"Content-Encoding": "gzip"})
+
+    with make_client(BASE, transport=httpx.MockTransport(handler)) as client:
+        assert decode_json(send(client, "GET", "http://x.test/", service="codechef"), "codechef")["result"] == [1]
+    small = BASE.replace(http_max_body_bytes=1024)
+
+    def big(request):
+        return httpx.Response(200, content=gzip.compress(b"[" + b"0," * 5000 + b"0]"),
+                              headers={"Content-Encoding": "gzip"})
+
+    with make_client(small, transport=httpx.MockTransport(big)) as client:
+        with pytest.raises(PermanentError, match="more than 1024 bytes"):
+            send(client, "GET", "http://x.test/", service="codechef")
