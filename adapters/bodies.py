@@ -188,9 +188,11 @@ class Watchdog:
     """Ends a blocking call at its deadline: every socket the call uses is shut down then,
     which wakes a read blocked in the calling thread (a closed descriptor would not).
 
-    Sockets come from httpcore's `trace` extension (`connection.connect_tcp.complete`,
-    `connection.start_tls.complete`, whose `return_value` is the new network stream) and from
-    a response's `network_stream` extension (a connection reused from the pool).
+    Sockets come from httpcore's `trace` extension (`connection.connect_tcp.complete`, whose
+    `return_value` is the new network stream) and from a response's `network_stream` extension.
+    A plain socket is watched through a duplicate (`socket.dup`): it still reaches the
+    connection once TLS has wrapped the original (wrapping detaches it), so a trickled TLS
+    handshake is cut too, and it can never name another connection's reused descriptor.
     """
 
     EVENTS = ("connection.connect_tcp.complete", "connection.start_tls.complete")
@@ -199,7 +201,7 @@ class Watchdog:
         self.seconds, self.deadline = seconds, time.monotonic() + seconds
         self.expired = False
         self._caller_trace = caller_trace
-        self._sockets: list[socket.socket] = []
+        self._sockets: list[tuple[socket.socket, bool]] = []  # (socket, a duplicate we must close)
         self._lock = threading.Lock()
         self._done = False
         self._timer = threading.Timer(seconds, self._fire)
@@ -218,12 +220,12 @@ class Watchdog:
         with self._lock:
             self._done = True
             fired = self.expired
+            sockets, self._sockets = self._sockets, []
         self._timer.cancel()
+        for sock, duplicate in sockets:
+            if duplicate:
+                sock.close()
         return fired
-
-    def left(self) -> float:
-        """Seconds until the deadline (never below zero)."""
-        return max(0.0, self.deadline - time.monotonic())
 
     def passed(self) -> bool:
         """Whether the deadline has passed (fired or not)."""
@@ -242,20 +244,30 @@ class Watchdog:
         sock = get("socket") if get is not None else None
         if not isinstance(sock, socket.socket):
             return
+        try:
+            watched, duplicate = sock.dup(), True
+        except (NotImplementedError, OSError):  # a TLS socket cannot be duplicated: watch it as it is
+            watched, duplicate = sock, False
         with self._lock:
-            self._sockets.append(sock)
-            late = self.expired and not self._done
-        if late:
-            self._shutdown(sock)
+            if self._done:
+                late = None
+            else:
+                self._sockets.append((watched, duplicate))
+                late = self.expired
+        if late is None:
+            if duplicate:
+                watched.close()
+        elif late:
+            self._shutdown(watched)
 
     def _fire(self) -> None:
         with self._lock:
             if self._done:
                 return
             self.expired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            self._shutdown(sock)
+            sockets = [sock for sock, _ in self._sockets]
+            for sock in sockets:  # under the lock: `stop` closes the duplicates only after
+                self._shutdown(sock)
 
     @staticmethod
     def _shutdown(sock: socket.socket) -> None:
@@ -263,5 +275,5 @@ class Watchdog:
             # The base class's shutdown, also for a TLS socket: SSLSocket.shutdown drops its
             # TLS object first, which the read blocked in another thread is still using.
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:  # already closed, or detached when TLS wrapped it
+        except OSError:  # already closed
             pass

@@ -19,6 +19,8 @@ so a base URL like `http://127.0.0.1:P/trickle` can stand in for any service:
 - `truncated`: a JSON document cut in the middle
 - `latin1`: JSON text encoded as ISO-8859-1 and labelled so
 - `redirect-endless`: a 302 to `/ok/` whose own body never ends
+- any `https://` URL of the plain server: the TLS hello is answered by a handshake record
+  trickled one byte at a time
 - `redirect-loop`: a 302 to itself, for ever
 - `keepalive`: quick answers on a kept-alive connection, until a request whose path holds
   `trickle`: that one's headers are trickled (a pooled connection turning hostile)
@@ -71,6 +73,9 @@ class _Handler(socketserver.BaseRequestHandler):
             except (OSError, ValueError):
                 return
         try:
+            if self.server.tls is None and sock.recv(1, socket.MSG_PEEK) == b"\x16":
+                self.server.hits.append("tls-trickle")  # a TLS hello to this plain server
+                return self.mode_tls_trickle(sock)
             self.path = self._read_request(sock)
             if self.path is None:
                 return
@@ -170,6 +175,10 @@ class _Handler(socketserver.BaseRequestHandler):
                      b"Transfer-Encoding: chunked\r\n\r\n")
         self._forever(sock, b"0," * 32768, chunked=True)
 
+    def mode_tls_trickle(self, sock):
+        # A handshake record header announcing 16 KiB, whose bytes then come one at a time.
+        self._slowly(sock, b"\x16\x03\x03\x40\x00" + b"\x00" * 16384)
+
     def mode_redirect_loop(self, sock):
         self._answer(sock, b"", status="302 Found", extra=f"Location: {self.path}\r\n")
 
@@ -214,6 +223,10 @@ class HostileServer:
     def hits(self) -> list[str]:
         """The mode of every request received, in order."""
         return self._server.hits
+
+    def tls_url(self) -> str:
+        """An https:// URL of the plain server: its TLS handshake is trickled."""
+        return f"https://127.0.0.1:{self._server.server_address[1]}"
 
     def url(self, mode: str) -> str:
         """The base URL of one behaviour (any path may follow it); a bomb is built now, so the

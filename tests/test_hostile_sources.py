@@ -100,6 +100,14 @@ def test_a_trickling_source_over_tls_is_cut_at_its_deadline(hostile_tls, mode):
         assert send(client, "GET", f"{hostile_tls.url('ok')}/api", service="codeforces").status_code == 200
 
 
+def test_a_trickled_tls_handshake_is_cut_at_its_deadline(hostile):
+    started = time.monotonic()
+    with make_client(BASE) as client, pytest.raises(TransientError, match="total deadline of 1 s"):
+        send(client, "GET", f"{hostile.tls_url()}/api", service="codeforces")
+    assert TOTAL * 0.9 <= time.monotonic() - started < TOTAL + SLACK
+    assert "tls-trickle" in hostile.hits
+
+
 def test_a_kept_alive_connection_that_starts_trickling_is_cut_at_its_deadline(hostile):
     with make_client(BASE) as client:
         assert send(client, "GET", f"{hostile.url('keepalive')}/fast", service="codechef").status_code == 200
