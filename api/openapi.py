@@ -13,7 +13,7 @@ from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
 from api.errors import ApiError
-from api.schemas import Envelope, Error
+from api.schemas import Envelope, Error, RaidaFailure
 from core import __version__
 
 bp = Blueprint("document", __name__)  # not "openapi*": spectree skips those endpoints as its own
@@ -53,7 +53,7 @@ def doc(*ok: int, errors: tuple[int, ...] = (), admin: bool = False, job: bool =
     if job:
         codes["HTTP_202"] = Envelope
     for code in (*COMMON_ERRORS, *errors, *(ADMIN_ERRORS if admin else ())):
-        codes[f"HTTP_{code}"] = Error
+        codes[f"HTTP_{code}"] = RaidaFailure if code == 502 else Error  # 502: only RAIDA's failure answers it
     if json is not None:
         codes["HTTP_413"] = Error
     options: dict[str, Any] = {"resp": Response(**codes), "tags": list(tags)}

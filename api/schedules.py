@@ -75,7 +75,7 @@ def run_schedule(name: str):
     entry = _entry_or_404(name)
     if entry["kind"]:
         return trigger(entry["kind"])
-    celery_app.send_task(entry["task"])
-    response = jsonify({"name": name, "task": entry["task"], "state": "SENT"})
+    sent = celery_app.send_task(entry["task"])
+    response = jsonify({"job_id": sent.id, "kind": None, "state": "PENDING", "task": entry["task"]})
     response.status_code = 202
     return response

@@ -22,6 +22,17 @@ class Error(BaseModel):
     message: str
 
 
+class RaidaFailure(BaseModel):
+    """A failed RAIDA sync (502), as its seed document shows it."""
+
+    model_config = ConfigDict(extra="allow")
+    status: Literal["error"]
+    users_synced: int
+    servers_synced: int
+    timestamp: str
+    message: str
+
+
 class Envelope(BaseModel):
     """A job still running (202): where to poll it."""
 
