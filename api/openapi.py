@@ -13,7 +13,7 @@ from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
 from api.errors import ApiError
-from api.schemas import Envelope, Error, RaidaFailure
+from api.schemas import Envelope, Error, PreferHeader, RaidaFailure
 from core import __version__
 
 bp = Blueprint("document", __name__)  # not "openapi*": spectree skips those endpoints as its own
@@ -52,6 +52,9 @@ def doc(*ok: int, errors: tuple[int, ...] = (), admin: bool = False, job: bool =
     codes: dict[str, Any] = {f"HTTP_{code}": None for code in ok}
     if job:
         codes["HTTP_202"] = Envelope
+        options_headers = PreferHeader
+    else:
+        options_headers = None
     for code in (*COMMON_ERRORS, *errors, *(ADMIN_ERRORS if admin else ())):
         codes[f"HTTP_{code}"] = RaidaFailure if code == 502 else Error  # 502: only RAIDA's failure answers it
     if json is not None:
@@ -61,6 +64,8 @@ def doc(*ok: int, errors: tuple[int, ...] = (), admin: bool = False, job: bool =
         options["security"] = {"bearer": []}
     if query is not None:
         options["query"] = query
+    if options_headers is not None:
+        options["headers"] = options_headers
     if json is not None:
         options["json"] = json
     return spec.validate(**options)

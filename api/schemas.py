@@ -42,6 +42,14 @@ class Envelope(BaseModel):
     state: Literal["PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE"]
 
 
+class PreferHeader(BaseModel):
+    """RFC 7240: `Prefer: respond-async` answers 202 at once; `Prefer: wait=N` waits up to N s for the
+    job's own body (without it, a trigger waits up to SYNCQ_SYNC_WAIT); `Preference-Applied` says which."""
+
+    model_config = ConfigDict(extra="ignore")
+    prefer: Optional[str] = Field(None, max_length=200, description="respond-async, or wait=N (seconds)")
+
+
 class WaitQuery(_Query):
     """`?wait=N`: wait up to N seconds for the job (also `Prefer: wait=N`; `Prefer: respond-async`: none)."""
 
