@@ -40,7 +40,7 @@ class JSONProvider(DefaultJSONProvider):
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the API; raises ConfigError (saying why) when SYNCQ_JWT_SECRET is missing or short."""
-    from api import auth, errors
+    from api import auth, errors, openapi
 
     settings = settings or get_settings()
     app = Flask(__name__)
@@ -55,5 +55,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         module = importlib.import_module(name)
         if hasattr(module, "bp"):
             app.register_blueprint(module.bp)
+    openapi.init_app(app)  # the document of every route above, from their request schemas
     logging.getLogger("syncq").setLevel(settings.log_level)
     return app

@@ -19,6 +19,8 @@ from flask_limiter.util import get_remote_address
 import store.users as users
 from api.errors import ApiError, error_response
 from api.validation import json_object, string_field
+from api.openapi import doc
+from api.schemas import Login
 from core.settings import Settings
 
 bp = Blueprint("auth", __name__)
@@ -110,6 +112,7 @@ def _failed(response) -> bool:
 @bp.post("/auth/login")
 @limiter.limit(_login_limit, key_func=_username, deduct_when=_failed)
 @limiter.limit(_login_limit, key_func=get_remote_address, deduct_when=_failed)
+@doc(200, errors=(401, 429), json=Login, tags=("auth",))
 def login():
     """Exchange a username and password for a Bearer access token."""
     body = json_object()

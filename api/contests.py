@@ -15,6 +15,8 @@ from api.csvout import csv_response, wants_csv
 from api.errors import ApiError
 from api.jobs import trigger
 from api.validation import int_arg
+from api.openapi import doc
+from api.schemas import ContestsListQuery, WaitQuery
 from syncs import health
 
 bp = Blueprint("contests", __name__)
@@ -50,6 +52,7 @@ def _time_arg(name: str) -> datetime | None:
 
 @bp.post("/contests/sync/all")
 @admin_required
+@doc(200, admin=True, job=True, query=WaitQuery, tags=("contests",))
 def sync_all():
     """Sync every registered platform, one after another (a job; `?wait=` for the result)."""
     return trigger("contests.sync_all")
@@ -57,12 +60,14 @@ def sync_all():
 
 @bp.post("/contests/sync/<platform>")
 @admin_required
+@doc(200, admin=True, job=True, errors=(404,), query=WaitQuery, tags=("contests",))
 def sync_one(platform: str):
     """Sync one platform (a job); 404 listing the registered platforms for an unknown one."""
     return trigger("contests.platform", {"platform": _platform_or_404(platform)})
 
 
 @bp.get("/contests")
+@doc(200, errors=(404,), query=ContestsListQuery, tags=("contests",))
 def list_contests():
     """Contests by start time: `?platform=&phase=&from=&to=&limit=&cursor=`; `?format=csv` (or
     `Accept: text/csv`) answers every matching contest as CSV."""
@@ -103,6 +108,7 @@ def _every_contest(platform, phase, start_from, start_to) -> list[dict]:
 
 
 @bp.get("/contests/<platform>/<platform_id>")
+@doc(200, errors=(404,), tags=("contests",))
 def get_contest(platform: str, platform_id: str):
     """One contest by platform and the platform's own id."""
     _platform_or_404(platform)
@@ -114,6 +120,7 @@ def get_contest(platform: str, platform_id: str):
 
 
 @bp.get("/platforms")
+@doc(200, tags=("contests",))
 def platforms():
     """Registered platforms with their last sync time and result, and their health and its reason."""
     states = contests_store.platform_states()

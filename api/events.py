@@ -11,6 +11,8 @@ import syncs.events  # noqa: F401  (connects the event log in the API process)
 from api.auth import admin_required
 from api.errors import ApiError
 from api.validation import int_arg
+from api.openapi import doc
+from api.schemas import EventsQuery
 
 bp = Blueprint("events", __name__)
 
@@ -19,6 +21,7 @@ _TYPE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 @bp.get("/events")
 @admin_required
+@doc(200, admin=True, query=EventsQuery, tags=("health",))
 def list_events():
     """Events newest first: `?type=source.health_changed&limit=&cursor=`."""
     type_ = request.args.get("type") or None

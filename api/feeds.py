@@ -21,6 +21,8 @@ import store.contests as contests_store
 from adapters import registry
 from adapters.records import PHASES
 from api.errors import ApiError
+from api.openapi import doc
+from api.schemas import FeedQuery
 
 bp = Blueprint("feeds", __name__)
 
@@ -119,6 +121,7 @@ def _etag_matches(etag: str) -> bool:
 
 
 @bp.get("/contests.ics")
+@doc(200, 304, errors=(404,), query=FeedQuery, tags=("contests",))
 def contests_ics():
     """The contest calendar: `?platform=codeforces,atcoder&phase=UPCOMING` (both optional)."""
     platforms, phase = _platforms_arg(), _phase_arg()

@@ -7,11 +7,13 @@ from flask import Blueprint, jsonify
 import store
 from core.redisconn import get_redis
 from syncs import health as source_health
+from api.openapi import doc
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
+@doc(200, tags=("health",))
 def health():
     """200 `{"status":"ok","redis":"ok","mongodb":"ok","sources":{...}}`, or 503 naming what is down.
 

@@ -18,6 +18,8 @@ from api import outcomes
 from api.auth import admin_required
 from api.errors import ApiError
 from api.validation import int_arg, json_object, wait_arg
+from api.openapi import doc
+from api.schemas import JobsQuery, PingIn, WaitQuery
 from jobs import service
 
 bp = Blueprint("jobs", __name__)
@@ -102,6 +104,7 @@ def _job_or_404(job_id: str) -> dict[str, Any]:
 
 @bp.get("/jobs")
 @admin_required
+@doc(200, admin=True, query=JobsQuery, tags=("jobs",))
 def list_jobs():
     """Recent jobs, newest first: `?kind=` filters, `?limit=` 1 to 100 (default 20)."""
     kind = request.args.get("kind") or None
@@ -114,6 +117,7 @@ def list_jobs():
 
 @bp.get("/jobs/<job_id>")
 @admin_required
+@doc(200, 202, errors=(404, 502), query=WaitQuery, admin=True, tags=("jobs",))
 def get_job(job_id: str):
     """One job; with `?wait=N` or `Prefer: wait=N`, its own result body once finished (202 before)."""
     job = _job_or_404(job_id)
@@ -133,6 +137,7 @@ def get_job(job_id: str):
 
 @bp.post("/jobs/ping")
 @admin_required
+@doc(200, admin=True, job=True, json=PingIn, query=WaitQuery, tags=("jobs",))
 def ping_job():
     """Enqueue a trivial job (checks that workers are alive end to end).
 
@@ -153,6 +158,7 @@ def ping_job():
 
 @bp.post("/jobs/<job_id>/retry")
 @admin_required
+@doc(200, admin=True, job=True, errors=(404, 409, 502), query=WaitQuery, tags=("jobs",))
 def retry_job(job_id: str):
     """Re-run a finished job with the same parameters, as a new job linked to the old one."""
     old = _job_or_404(job_id)

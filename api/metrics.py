@@ -6,6 +6,7 @@ from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.auth import admin_required
+from api.openapi import doc
 from core import metrics
 from core.redisconn import get_redis
 from core.settings import get_settings
@@ -19,6 +20,7 @@ _COLLECTORS = (metrics.QueueCollector(get_redis, lambda: [get_settings().queue])
 
 @bp.get("/metrics")
 @admin_required
+@doc(200, admin=True, tags=("health",))
 def scrape():
     """Every metric in Prometheus's text format: sync runs, items, durations, retries, rate-limit
     waits (summed over every process), and queue lengths and source health read now."""

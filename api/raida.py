@@ -11,6 +11,8 @@ from api.auth import admin_required
 from api.errors import ApiError
 from api.jobs import trigger
 from api.validation import int_arg, json_object, string_field
+from api.openapi import doc
+from api.schemas import ParityIn, ServersQuery, UsersQuery, WaitQuery
 
 bp = Blueprint("raida", __name__)
 
@@ -30,12 +32,14 @@ def _bool_arg(name: str, default: bool) -> bool:
 
 @bp.post("/api/admin/sync")
 @admin_required
+@doc(200, admin=True, job=True, errors=(502,), query=WaitQuery, tags=("raida",))
 def sync():
     """Pull users, QMail servers and RAIDA status from the network (a job; `?wait=` for the body)."""
     return trigger("raida.sync")
 
 
 @bp.get("/api/data/servers")
+@doc(200, query=ServersQuery, tags=("raida",))
 def servers():
     """QMail servers after the last sync; `?include_unavailable=true` adds the unavailable ones."""
     include = _bool_arg("include_unavailable", False)
@@ -44,6 +48,7 @@ def servers():
 
 
 @bp.get("/api/data/raida")
+@doc(200, tags=("raida",))
 def raida():
     """The RAIDA servers with readiness and latency from the last echo."""
     items = raida_store.raida_servers()
@@ -51,6 +56,7 @@ def raida():
 
 
 @bp.get("/api/data/users")
+@doc(200, query=UsersQuery, tags=("raida",))
 def users():
     """Search the directory: `?q=` matches name, description or address; `?cursor=&limit=`."""
     q = request.args.get("q") or None
@@ -66,6 +72,7 @@ def users():
 
 @bp.get("/api/admin/servers/parity")
 @admin_required
+@doc(200, admin=True, tags=("raida",))
 def get_parity():
     """The parity server, or `not_configured`."""
     server_id = raida_store.parity_server_id()
@@ -79,6 +86,7 @@ def get_parity():
 
 @bp.post("/api/admin/servers/parity")
 @admin_required
+@doc(200, admin=True, errors=(404,), json=ParityIn, tags=("raida",))
 def set_parity():
     """Make a known QMail server the parity server: 400 without `server_id`, 404 when unknown."""
     body = json_object()

@@ -16,6 +16,8 @@ from api.auth import admin_required
 from api.errors import ApiError
 from api.jobs import trigger
 from api.validation import json_object
+from api.openapi import doc
+from api.schemas import ScheduleChange, WaitQuery
 from workers.celery_app import app as celery_app
 
 bp = Blueprint("schedules", __name__)
@@ -35,6 +37,7 @@ def _entry_or_404(name: str) -> dict:
 
 @bp.get("/api/schedules")
 @admin_required
+@doc(200, admin=True, tags=("schedules",))
 def list_schedules():
     """Every beat entry: name, task, job kind, cron (and its time zone) or interval, enabled, last and next run."""
     items = schedules.list_entries(celery_app)
@@ -43,6 +46,7 @@ def list_schedules():
 
 @bp.get("/api/schedules/<name>")
 @admin_required
+@doc(200, admin=True, errors=(404,), tags=("schedules",))
 def get_schedule(name: str):
     """One beat entry."""
     return jsonify(_entry_or_404(name))
@@ -50,6 +54,7 @@ def get_schedule(name: str):
 
 @bp.patch("/api/schedules/<name>")
 @admin_required
+@doc(200, admin=True, errors=(404,), json=ScheduleChange, tags=("schedules",))
 def change_schedule(name: str):
     """Change an entry's cron or interval (seconds), its time zone (IANA name) or its enabled flag."""
     _entry_or_404(name)
@@ -63,13 +68,14 @@ def change_schedule(name: str):
 
 @bp.post("/api/schedules/<name>/run")
 @admin_required
+@doc(200, admin=True, job=True, errors=(404,), query=WaitQuery, tags=("schedules",))
 def run_schedule(name: str):
     """Run the entry's job now (a job like any trigger); an entry that is not a job (the webhook
     scan) is sent to the workers as it is, answering 202."""
     entry = _entry_or_404(name)
     if entry["kind"]:
         return trigger(entry["kind"])
-    celery_app.send_task(entry["task"])
-    response = jsonify({"name": name, "task": entry["task"], "state": "SENT"})
+    sent = celery_app.send_task(entry["task"])
+    response = jsonify({"job_id": sent.id, "kind": None, "state": "PENDING", "task": entry["task"]})
     response.status_code = 202
     return response

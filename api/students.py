@@ -13,6 +13,8 @@ from api.errors import ApiError
 from api import outcomes
 from api.jobs import trigger
 from api.validation import int_arg, json_object, string_field
+from api.openapi import doc
+from api.schemas import StudentIn, StudentPatch, StudentSyncQuery, StudentsQuery, SubmissionsQuery, WaitQuery
 from flask_jwt_extended import get_jwt_identity
 from jobs import service
 from syncs import cache
@@ -67,6 +69,7 @@ def _validated(body: dict, partial: bool) -> dict:
 
 @bp.post("/api/students")
 @admin_required
+@doc(201, admin=True, errors=(409,), json=StudentIn, tags=("students",))
 def create_student():
     """Create a student and enqueue its first sync: 201 with the student and the job."""
     body = json_object()
@@ -86,6 +89,7 @@ def create_student():
 
 @bp.get("/api/students")
 @admin_required
+@doc(200, admin=True, query=StudentsQuery, tags=("students",))
 def list_students():
     """Students, `?sort=name|rating&limit=&cursor=&inactiveDays=N`; `?format=csv` (or `Accept:
     text/csv`) answers every matching student as CSV."""
@@ -116,6 +120,7 @@ def _every_student(sort: str, inactive: int | None) -> list[dict]:
 
 @bp.get("/api/students/<handle>")
 @admin_required
+@doc(200, admin=True, errors=(404,), tags=("students",))
 def get_student(handle: str):
     """One student."""
     return jsonify(public(_student_or_404(handle)))
@@ -123,6 +128,7 @@ def get_student(handle: str):
 
 @bp.patch("/api/students/<handle>")
 @admin_required
+@doc(200, admin=True, errors=(404,), json=StudentPatch, tags=("students",))
 def patch_student(handle: str):
     """Change name, email or phone (the handle is the key and does not change)."""
     _student_or_404(handle)
@@ -135,6 +141,7 @@ def patch_student(handle: str):
 
 @bp.delete("/api/students/<handle>")
 @admin_required
+@doc(200, admin=True, errors=(404,), tags=("students",))
 def delete_student(handle: str):
     """Delete a student, its submissions and its cache keys."""
     student = _student_or_404(handle)
@@ -145,6 +152,7 @@ def delete_student(handle: str):
 
 @bp.get("/api/students/<handle>/submissions")
 @admin_required
+@doc(200, admin=True, errors=(404,), query=SubmissionsQuery, tags=("students",))
 def submissions(handle: str):
     """A student's submissions, newest first: `?verdict=&limit=&cursor=`."""
     student = _student_or_404(handle)
@@ -163,6 +171,7 @@ def submissions(handle: str):
 
 @bp.post("/api/codeforces/sync/<handle>")
 @admin_required
+@doc(200, admin=True, job=True, errors=(404,), query=StudentSyncQuery, tags=("students",))
 def sync_student(handle: str):
     """Refresh one student from Codeforces, bypassing the cache (404 before any call if unknown)."""
     student = _student_or_404(handle)
@@ -174,6 +183,7 @@ def sync_student(handle: str):
 
 @bp.post("/api/students/sync")
 @admin_required
+@doc(200, admin=True, job=True, query=WaitQuery, tags=("students",))
 def sync_all():
     """Run the background sync of every student now (reads through the cache)."""
     return trigger("students.sync_all")

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, jsonify, redirect, send_from_directory
 from werkzeug.exceptions import NotFound
 
 from api.errors import ApiError
+from api.openapi import doc
 
 bp = Blueprint("ui", __name__)
 
@@ -26,6 +27,8 @@ VENDOR_MAX_AGE = 365 * 24 * 3600
 
 
 def _secured(response, cache_control: str):
+    # Read into memory (the files are small): the OpenAPI layer reads each response's body.
+    response.direct_passthrough = False
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -35,12 +38,14 @@ def _secured(response, cache_control: str):
 
 
 @bp.get("/")
+@doc(302, tags=("ui",))
 def root():
     """The UI lives at /ui/."""
     return redirect("/ui/", code=302)
 
 
 @bp.get("/ui/")
+@doc(200, 304, tags=("ui",))
 def index():
     """The UI's single page."""
     response = send_from_directory(ROOT, "index.html", max_age=0, etag=True, conditional=True)
@@ -48,6 +53,7 @@ def index():
 
 
 @bp.get("/ui/config.json")
+@doc(200, tags=("ui",))
 def config():
     """What the UI needs from the server's settings (nothing secret): Flower's address."""
     settings = current_app.config["SYNCQ_SETTINGS"]
@@ -55,6 +61,7 @@ def config():
 
 
 @bp.get("/ui/<path:filename>")
+@doc(200, 304, errors=(404,), tags=("ui",))
 def asset(filename: str):
     """A static file of the UI; vendored (versioned) files are cached for a year."""
     try:

@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import store.contests as contests_store
+from celery.exceptions import SoftTimeLimitExceeded
+
 from adapters import registry
 from adapters.errors import SyncError
 from adapters.http import make_client
@@ -52,6 +54,8 @@ def sync_platform(platform: str) -> dict[str, Any]:
             contests_store.record_attempt(platform, result, success=False)
             contest_checks.failed(platform, result["error"], started)
             return result
+        except SoftTimeLimitExceeded:
+            raise  # the run is being stopped: the task reports it
         except Exception as exc:  # a bug or a surprise in one platform must not stop the others
             log.exception("contest sync of %s failed unexpectedly", platform)
             name = type(exc).__name__

@@ -5,6 +5,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 import store
 from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from core.redisconn import get_redis
@@ -48,7 +50,12 @@ def sync_platform(self, platform: str, job_id: str | None = None, step: str | No
     with _platform_mutex(platform, self.request.id) as held:
         if not held:
             raise self.retry(countdown=30, exc=RuntimeError(f"{platform} is being synced elsewhere"))
-        result = contests.sync_platform(platform)
+        try:
+            result = contests.sync_platform(platform)
+        except SoftTimeLimitExceeded:
+            # One stuck platform never holds a sync-all: it is reported, and the next one runs.
+            result = contests.counts(failed=1, error=f"{platform}: stopped after its time limit of "
+                                                     f"{_limits.contest_time_limit} s (SYNCQ_CONTEST_TIME_LIMIT)")
     if step is None:  # a whole job answers with its own message
         return {"message": f"Sync completed for {platform}", "platform": platform, **result}
     return result
