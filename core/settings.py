@@ -118,6 +118,10 @@ class Settings:
     cache_submissions_ttl: int = 2 * 3600
     students_schedule_enabled: bool = True
     students_schedule_cron: str = "0 3 * * *"
+    cf_batch_handles: int = 300  # most handles in one background `user.info` call
+    cf_batch_url_bytes: int = 8192  # longest `user.info` URL a background batch may make
+    cf_background_concurrency: int = 8  # background Codeforces calls in flight at once (the limit still paces them)
+    cf_rating_wait_days: int = 3  # days a finished contest without rating changes yet is asked again
 
     # --- RAIDA ---------------------------------------------------------------------------
     raida_url_template: str = "https://raida{i}.cloudcoin.global"
@@ -175,6 +179,10 @@ class Settings:
             cache_submissions_ttl=_int(e, "SYNCQ_CACHE_SUBMISSIONS_TTL", d.cache_submissions_ttl, 1),
             students_schedule_enabled=_bool(e, "SYNCQ_STUDENTS_SCHEDULE_ENABLED", d.students_schedule_enabled),
             students_schedule_cron=_str(e, "SYNCQ_STUDENTS_SCHEDULE_CRON", d.students_schedule_cron),
+            cf_batch_handles=_int(e, "SYNCQ_CF_BATCH_HANDLES", d.cf_batch_handles, 1),
+            cf_batch_url_bytes=_int(e, "SYNCQ_CF_BATCH_URL_BYTES", d.cf_batch_url_bytes, 256),
+            cf_background_concurrency=_int(e, "SYNCQ_CF_BACKGROUND_CONCURRENCY", d.cf_background_concurrency, 1),
+            cf_rating_wait_days=_int(e, "SYNCQ_CF_RATING_WAIT_DAYS", d.cf_rating_wait_days, 0),
             raida_url_template=_str(e, "SYNCQ_RAIDA_URL_TEMPLATE", d.raida_url_template).rstrip("/"),
             raida_count=_int(e, "SYNCQ_RAIDA_COUNT", d.raida_count, 1),
             raida_quorum=_int(e, "SYNCQ_RAIDA_QUORUM", d.raida_quorum, 1),

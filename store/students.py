@@ -75,9 +75,11 @@ def delete(handle: str) -> bool:
 
 
 def save_sync(handle: str, fields: dict[str, Any]) -> dict[str, Any] | None:
-    """Write a sync's results onto the student; returns the updated document."""
+    """Write a sync's results onto the student (a handle marked not found is found again);
+    returns the updated document."""
     return update_then_read(store.db().students, {"handleLower": handle.lower()},
-                            {"$set": {**fields, "lastSyncedAt": utcnow(), "updatedAt": utcnow()}})
+                            {"$set": {**fields, "lastSyncedAt": utcnow(), "updatedAt": utcnow()},
+                             "$unset": {"handleStatus": "", "handleNotFoundAt": ""}})
 
 
 def upsert_submissions(records: list[dict[str, Any]]) -> int:
@@ -160,3 +162,54 @@ def list_submissions(handle: str, verdict: str | None, limit: int, after: int | 
     docs = list(store.db().submissions.find(query, {"_id": 0}).sort("submissionId", DESCENDING).limit(limit + 1))
     next_cursor = docs[limit - 1]["submissionId"] if len(docs) > limit else None
     return docs[:limit], next_cursor
+
+
+# --- the background sync ------------------------------------------------------------------------
+
+BACKGROUND_FIELDS = {"codeforcesHandle": 1, "handleLower": 1, "currRating": 1, "profile": 1, "lastSyncedAt": 1,
+                     "submissions.total": 1, "newestSubmissionId": 1, "lastActiveAt": 1, "handleStatus": 1}
+
+
+def background_candidates() -> list[dict[str, Any]]:
+    """Students the background sync checks (all but those whose handle Codeforces does not know),
+    with only the fields it compares."""
+    return list(store.db().students.find({"handleStatus": {"$ne": "not_found"}}, BACKGROUND_FIELDS).sort("_id", 1))
+
+
+def mark_not_found(handles: list[str], at: datetime) -> int:
+    """Mark students whose handle Codeforces does not know; their data stays."""
+    if not handles:
+        return 0
+    return store.db().students.update_many(
+        {"handleLower": {"$in": [h.lower() for h in handles]}},
+        {"$set": {"handleStatus": "not_found", "handleNotFoundAt": at, "updatedAt": at}}).modified_count
+
+
+def mark_checked(handles: list[str], at: datetime) -> None:
+    """Record that these students were checked against Codeforces at `at` (nothing else changed)."""
+    if handles:
+        store.db().students.update_many({"handleLower": {"$in": [h.lower() for h in handles]}},
+                                        {"$set": {"lastSyncedAt": at}})
+
+
+def save_background(updates: list[tuple[str, dict[str, Any]]], at: datetime) -> None:
+    """Write the background sync's per-student fields in one unordered bulk write."""
+    if updates:
+        ops = [UpdateOne({"handleLower": handle.lower()}, {"$set": {**fields, "lastSyncedAt": at, "updatedAt": at}})
+               for handle, fields in updates]
+        store.db().students.bulk_write(ops, ordered=False)
+
+
+def apply_rating_changes(contest_id: int, changes: dict[str, dict[str, Any]]) -> list[str]:
+    """Append one contest's rating change to every tracked student who took part and does not
+    have it yet (so applying a contest twice changes nothing); returns the handles changed."""
+    if not changes:
+        return []
+    tracked = [d["handleLower"] for d in store.db().students.find(
+        {"handleLower": {"$in": list(changes)}, "contestData.contestId": {"$ne": contest_id}}, {"handleLower": 1})]
+    ops = [UpdateOne({"handleLower": h, "contestData.contestId": {"$ne": contest_id}},
+                     {"$push": {"contestData": changes[h]}, "$set": {"currRating": changes[h]["newRating"]}})
+           for h in tracked]
+    if ops:
+        store.db().students.bulk_write(ops, ordered=False)
+    return tracked

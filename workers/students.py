@@ -25,7 +25,7 @@ from core.settings import get_settings
 from workers import cache, jobs
 from workers.base import JobFailed, JobTask, error_message
 from workers.celery_app import app
-from workers.ratelimit import codeforces_limiter
+from adapters.ratelimit import codeforces_limiter
 
 log = logging.getLogger(__name__)
 

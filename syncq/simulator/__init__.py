@@ -1,7 +1,8 @@
 """The platform simulator: one local HTTP server imitating every outside service syncq uses.
 
 Services, each under a path prefix on one port (the adapters' real paths follow):
-`/codeforces` (contest.list, user.info, user.rating, user.status), `/leetcode` (POST /graphql),
+`/codeforces` (contest.list, contest.ratingChanges, user.info with many `handles=a;b`, user.rating,
+user.status), `/leetcode` (POST /graphql),
 `/codechef` (/api/list/contests/all), `/atcoder` (/contests/), `/kenkoooo`
 (/atcoder/resources/contests.json) and `/raida0` .. `/raida24` (/service/echo, users,
 qmail_servers, raida_servers). `base_urls(root)` gives the SYNCQ_* variables pointing at it.
@@ -13,6 +14,10 @@ Controls (JSON, at run time; the same as the `Simulator` methods):
   modes: timeout, 500, 429, html, truncated, wrong_shape, empty, absurd, call_limit, down
 - `POST /_sim/raida/<i> {"down": true}` or `{"mode": ...}`
 - `POST /_sim/codeforces/limit {"calls_per_second": N}` (answers FAILED Call limit exceeded above it)
+- `POST /_sim/codeforces/round {"fraction", "submissions"?, "rated_contest"?, "prefix"?, "count"?, "handles"?}`:
+  a day between syncs: that fraction of students is online with new submissions; with `rated_contest`
+  a contest finishes and half of the active ones in the population (`prefix`+0000.., `handles`) take part
+- `POST /_sim/codeforces/missing {"handles": [...]}`: these handles answer "not found" (renamed accounts)
 - `POST /_sim/students/<handle>/submissions {"count": N}`; `POST /_sim/contests/codeforces/<id> {...}`
 - `POST /_sim/barrier {"parties": N, "timeout"?}`: hold each request until N are inside at once
   (proves a client's fan-out by a condition; `{"parties": null}` clears it)
@@ -96,6 +101,14 @@ class Simulator:
     def add_submissions(self, handle: str, n: int) -> None:
         with self.state.lock:
             self.state.extra_submissions[handle.lower()] = self.state.extra_submissions.get(handle.lower(), 0) + n
+
+    def codeforces_round(self, fraction: float, submissions: int = 3, rated_contest: bool = False,
+                         population: list[str] | None = None) -> dict[str, Any]:
+        return self.state.cf_rounds.advance(fraction, submissions, rated_contest, population)
+
+    def set_missing(self, handles) -> None:
+        with self.state.cf_rounds.lock:
+            self.state.cf_rounds.missing = {h.lower() for h in handles}
 
     def log(self) -> list[dict[str, Any]]:
         with self.state.lock:

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # GCRA with reservations: every call is given a slot on Redis's clock, `1/rate` after the
 # previous one (up to `burst` slots may be "now"). Nobody polls, so no capacity is lost to
 # wake-up latency. Returns {1, seconds until the slot, the slot's Redis time}; floats as strings.
+# A background caller (ARGV[3] = 1) takes only a slot that is due now and reserves nothing ahead:
+# otherwise it gets {0, seconds until the next slot} and asks again then, so a manual call, which
+# reserves ahead, always finds the next slot free of background reservations.
 GCRA_RESERVE = """
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -37,6 +40,9 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local slot = tat - (burst - 1) * interval
 if slot < now then slot = now end
+if ARGV[3] == '1' and slot > now then
+  return {0, tostring(slot - now), '0'}
+end
 local ttl = math.ceil(tat - now + burst * interval) + 60
 redis.call('SET', KEYS[1], tostring(tat + interval), 'EX', ttl)
 return {1, tostring(slot - now), tostring(slot)}
@@ -87,8 +93,11 @@ class LocalBucket:
 class RateLimiter:
     """A shared GCRA limit named `key`; `acquire()` blocks until a call may go out."""
 
-    def __init__(self, key: str, rate: float, burst: int, client: redis.Redis | None = None):
+    def __init__(self, key: str, rate: float, burst: int, client: redis.Redis | None = None, *,
+                 background: bool = False):
         self.key, self.rate, self.burst = key, rate, burst
+        # A background limiter yields every slot to callers that reserve ahead (manual syncs).
+        self.background = background
         # At most `rate` calls (a burst, if larger) really sent within any widened second.
         self.per_window = max(1, int(rate), burst)
         self._sent = 0
@@ -100,9 +109,14 @@ class RateLimiter:
         """Reserve the next slot: (seconds until it, its Redis time); local fallback without Redis."""
         try:
             client = self._client or get_redis()
-            _, wait, slot = script(GCRA_RESERVE)(keys=[self.key], args=[JITTER_MARGIN / self.rate, self.burst],
-                                                 client=client)
-            return float(wait), float(slot)
+            args = [JITTER_MARGIN / self.rate, self.burst, 1 if self.background else 0]
+            while True:
+                granted, wait, slot = script(GCRA_RESERVE)(keys=[self.key], args=args, client=client)
+                if int(granted) == 1:
+                    return float(wait), float(slot)
+                # Not reserved: sleep until the slot would be due and ask again (a manual call
+                # may take it meanwhile). A short floor keeps many waiters from spinning.
+                time.sleep(max(float(wait), 0.002))
         except UNAVAILABLE:
             if not self._warned:
                 log.warning("Redis unreachable: rate limit %s falls back to this process only", self.key)
@@ -164,7 +178,9 @@ class RateLimiter:
             await asyncio.sleep(delay)
 
 
-def codeforces_limiter() -> RateLimiter:
-    """The Codeforces limit from the settings (SYNCQ_CF_RATE_PER_SECOND, SYNCQ_CF_RATE_BURST)."""
+def codeforces_limiter(background: bool = False) -> RateLimiter:
+    """The Codeforces limit from the settings (SYNCQ_CF_RATE_PER_SECOND, SYNCQ_CF_RATE_BURST);
+    `background` calls take only slots no manual call has reserved."""
     settings = get_settings()
-    return RateLimiter("syncq:ratelimit:codeforces", settings.cf_rate_per_second, settings.cf_rate_burst)
+    return RateLimiter("syncq:ratelimit:codeforces", settings.cf_rate_per_second, settings.cf_rate_burst,
+                       background=background)

@@ -1,0 +1,1 @@
+"""Sync services: fetch through an adapter, write through the store, return a result."""
