@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 from celery.signals import worker_process_init
+from kombu import Queue
 
 import schedules
 from core.settings import Settings, get_settings
@@ -19,7 +20,11 @@ def configure(app: Celery, settings: Settings) -> None:
         "visibility_timeout": settings.visibility_timeout,
         "socket_connect_timeout": 2,
         "socket_timeout": 10,
+        # Queues are read in the order listed (not kombu's default round robin): a worker takes
+        # the manual queue's tasks before any queued background work.
+        "queue_order_strategy": "priority",
     }
+    manual = f"{settings.queue}.manual"
     app.conf.update(
         broker_url=settings.redis_url,
         # kombu's Redis transport with one publishing client per channel (workers/transport.py);
@@ -30,6 +35,10 @@ def configure(app: Celery, settings: Settings) -> None:
         result_serializer="json",
         accept_content=["json"],
         task_default_queue=settings.queue,
+        # An operator's one-student sync goes ahead of queued background work (a worker started
+        # without -Q consumes both, the manual queue first).
+        task_queues=[Queue(manual), Queue(settings.queue)],
+        task_routes={"syncq.students.sync_student": {"queue": manual}},
         # At-least-once delivery: ack after the task ran, and hand the task to another
         # worker if this one dies mid-run. Every task's writes are idempotent upserts.
         task_acks_late=True,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from typing import Any
 
-from celery import group
 
 import store
 import store.jobs as jobs_store
@@ -21,7 +22,9 @@ from adapters import codeforces_users as cfu
 from adapters.errors import SyncError
 from adapters.http import make_async_client
 from store.util import json_safe
+from core import signals
 from core.settings import get_settings
+from syncs import students_background as background
 from workers import cache, jobs
 from workers.base import JobFailed, JobTask, error_message
 from workers.celery_app import app
@@ -155,18 +158,22 @@ def _fan_out_result(job: dict[str, Any], total: int) -> dict[str, Any]:
 
 
 @app.task(name="syncq.students.sync_all", base=JobTask, bind=True, job_kind="students.sync_all",
-          finishes_job=False, autoretry_for=store.UNAVAILABLE, retry_backoff=2, max_retries=4)
+          autoretry_for=store.UNAVAILABLE, retry_backoff=2, max_retries=4)
 def sync_all_students(self, job_id: str | None = None) -> dict[str, Any]:
-    """Fan out one task per student (reading through the cache); the last one ends the job."""
-    job_id = self.job_id()
-    handles = students_store.all_handles()
-    jobs_store.set_total(job_id, len(handles))
-    if not handles:
-        self.finish_job(job_id, {"message": "No students to sync", "total": 0, "synced": 0, "failed": []})
-        return {"students": 0}
-    group(sync_student.si(h, use_cache=True, job_id=job_id, step=i, total=len(handles))
-          for i, h in enumerate(handles)).apply_async()
-    return {"students": len(handles)}
+    """The background sync of every student (syncs.students_background); its result ends the job."""
+    job_id, me, last = self.job_id(), threading.get_ident(), [0.0]
+
+    # Until the job service (jobs.lifecycle) listens to progress itself: this run's progress,
+    # written at most twice a second.
+    def on_progress(_sender, done: int, total: int | None, current: str | None) -> None:
+        if threading.get_ident() == me and (time.monotonic() - last[0] > 0.5 or done == total):
+            last[0] = time.monotonic()
+            if done == 0:
+                jobs_store.set_total(job_id, total or 0)
+            jobs_store.advance(job_id, done, current)
+
+    with signals.progress.connected_to(on_progress):
+        return background.sync_all_students()
 
 
 jobs.register_kind(jobs.JobKind(
