@@ -204,3 +204,39 @@ def test_a_manual_sync_task_is_taken_before_queued_background_tasks(redis_url):
             queue.bind(conn.default_channel).delete()
     # Round robin over the two queues would give bg0, manual1, bg1, manual2, ...
     assert order[:2] == ["manual1", "manual2"] and order[2:] == ["bg0", "bg1", "bg2", "bg3"]
+
+
+def manual_wait_in_slots(redis_url, background: bool) -> float:
+    """How many slots a manual call waits while six background callers keep the limit busy."""
+    import threading
+
+    import redis as redis_lib
+
+    from adapters.ratelimit import JITTER_MARGIN, RateLimiter
+
+    client, key, rate = redis_lib.Redis.from_url(redis_url), f"test:rl:{uuid.uuid4().hex}", 5.0
+    busy, stop = RateLimiter(key, rate, 1, client=client, background=background), threading.Event()
+
+    def background_caller():
+        while not stop.is_set():
+            wait, _ = busy.reserve()  # one slot held at a time, slept until due
+            stop.wait(wait)
+
+    threads = [threading.Thread(target=background_caller, daemon=True) for _ in range(6)]
+    for t in threads:
+        t.start()
+    try:
+        stop.wait(1.0)  # let them take (or, reserving ahead, hold) the next slots
+        seconds, micros = client.time()
+        _, slot = RateLimiter(key, rate, 1, client=client).reserve()
+        return (slot - (seconds + micros / 1e6)) / (JITTER_MARGIN / rate)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+
+
+def test_a_manual_call_takes_the_next_slot_ahead_of_background_callers(redis_url):
+    assert manual_wait_in_slots(redis_url, background=True) <= 2
+    # The same callers reserving ahead (as every caller did before) push it back behind all six.
+    assert manual_wait_in_slots(redis_url, background=False) >= 4
