@@ -11,6 +11,8 @@ from api.auth import admin_required
 from api.errors import ApiError
 from api.jobs import accepted, trigger
 from api.validation import int_arg, json_object, string_field
+from store.stats import student_stats
+from store.util import json_safe
 from flask_jwt_extended import get_jwt_identity
 from workers import cache
 from workers import jobs
@@ -23,6 +25,7 @@ EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 PHONE = re.compile(r"^\+?[0-9 ()-]{5,20}$")
 VERDICT = re.compile(r"^[A-Z_]{2,32}$")
+STATS_DAYS = ("30", "90", "365")
 
 
 def valid_handle(handle: str) -> str:
@@ -79,15 +82,18 @@ def create_student():
 @bp.get("/api/students")
 @admin_required
 def list_students():
-    """Students, `?sort=name|rating&limit=&cursor=&inactiveDays=N`."""
+    """Students, `?sort=name|rating|solved&limit=&cursor=&inactiveDays=N&minRating=&maxRating=`."""
     sort = request.args.get("sort", "name")
-    if sort not in ("name", "rating"):
-        raise ApiError(400, "'sort' must be name or rating")
+    if sort not in ("name", "rating", "solved"):
+        raise ApiError(400, "'sort' must be name, rating or solved")
     inactive = int_arg("inactiveDays", -1, 0, 36500)
+    low, high = int_arg("minRating", -1, 0, 5000), int_arg("maxRating", -1, 0, 5000)
+    if low >= 0 and high >= 0 and low > high:
+        raise ApiError(400, "'minRating' must not be above 'maxRating'")
     try:
         items, next_cursor = students_store.list_students(
             sort, int_arg("limit", 50, 1, 200), request.args.get("cursor") or None,
-            inactive if inactive >= 0 else None)
+            inactive if inactive >= 0 else None, low if low >= 0 else None, high if high >= 0 else None)
     except students_store.BadCursor as exc:
         raise ApiError(400, f"'cursor' is invalid: {exc}") from None
     return jsonify({"students": [public(s) for s in items], "count": len(items), "next_cursor": next_cursor})
@@ -138,6 +144,17 @@ def submissions(handle: str):
                                                          int(cursor) if cursor else None)
     return jsonify({"submissions": items, "count": len(items),
                     "next_cursor": str(next_cursor) if next_cursor else None})
+
+
+@bp.get("/api/students/<handle>/stats")
+@admin_required
+def stats(handle: str):
+    """A student's statistics over the last `?days=30|90|365` (default 30), from stored submissions."""
+    student = _student_or_404(handle)
+    days = request.args.get("days", "30")
+    if days not in STATS_DAYS:
+        raise ApiError(400, "'days' must be 30, 90 or 365")
+    return jsonify(json_safe(student_stats(student["codeforcesHandle"], int(days), student.get("contestData"))))
 
 
 @bp.post("/api/codeforces/sync/<handle>")

@@ -117,14 +117,21 @@ def _decode(cursor: str) -> list[Any]:
 
 
 def list_students(sort: str = "name", limit: int = 50, cursor: str | None = None,
-                  inactive_days: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """Students by name (A-Z) or rating (highest first), a page at a time; `inactive_days`
-    keeps those with no OK submission in that many days (or none at all)."""
+                  inactive_days: int | None = None, min_rating: int | None = None,
+                  max_rating: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Students by name (A-Z), rating or problems solved (highest first), a page at a time;
+    `inactive_days` keeps those with no OK submission in that many days (or none at all), and
+    `min_rating`/`max_rating` those rated within that range (inclusive)."""
     query: dict[str, Any] = {}
     if inactive_days is not None:
         since = datetime.now(timezone.utc) - timedelta(days=inactive_days)
         query["$or"] = [{"lastActiveAt": None}, {"lastActiveAt": {"$lt": since}}]
-    if sort == "rating":
+    if min_rating is not None or max_rating is not None:
+        query["currRating"] = {k: v for k, v in (("$gte", min_rating), ("$lte", max_rating)) if v is not None}
+    if sort == "solved":
+        order = [("solvedKey", DESCENDING), ("_id", ASCENDING)]
+        field = "solvedKey"
+    elif sort == "rating":
         # Unrated students sort last: rating -1 stands in for "none".
         order = [("ratingKey", DESCENDING), ("_id", ASCENDING)]
         field = "ratingKey"
@@ -133,7 +140,8 @@ def list_students(sort: str = "name", limit: int = 50, cursor: str | None = None
         field = "nameKey"
     pipeline: list[dict[str, Any]] = [
         {"$match": query},
-        {"$addFields": {"ratingKey": {"$ifNull": ["$currRating", -1]}, "nameKey": {"$toLower": "$name"}}},
+        {"$addFields": {"ratingKey": {"$ifNull": ["$currRating", -1]}, "nameKey": {"$toLower": "$name"},
+                        "solvedKey": {"$ifNull": ["$submissions.solvedCount", -1]}}},
     ]
     if cursor:
         value, oid = _decode(cursor)
@@ -141,14 +149,14 @@ def list_students(sort: str = "name", limit: int = 50, cursor: str | None = None
             oid = ObjectId(oid)
         except Exception:
             raise BadCursor("cursor is not one this API handed out") from None
-        op = "$lt" if sort == "rating" else "$gt"
+        op = "$lt" if sort in ("rating", "solved") else "$gt"
         pipeline.append({"$match": {"$or": [{field: {op: value}}, {field: value, "_id": {"$gt": oid}}]}})
     pipeline += [{"$sort": dict(order)}, {"$limit": limit + 1}]
     docs = list(store.db().students.aggregate(pipeline))
     next_cursor = _encode([docs[limit - 1][field], docs[limit - 1]["_id"]]) if len(docs) > limit else None
     for doc in docs:
-        doc.pop("ratingKey", None)
-        doc.pop("nameKey", None)
+        for key in ("ratingKey", "nameKey", "solvedKey"):
+            doc.pop(key, None)
     return docs[:limit], next_cursor
 
 
