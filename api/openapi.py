@@ -93,8 +93,10 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/students": {
         "post": op("Create a student", {"201": _json(OBJECT)}, admin=True, body=STUDENT_BODY, errors=(409,)),
         "get": op("Students", {"200": _json(OBJECT)}, admin=True, params=[
-            {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["name", "rating"]}},
-            {"name": "inactiveDays", "in": "query", "schema": {"type": "integer", "minimum": 0}}, LIMIT, CURSOR])},
+            {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["name", "rating", "solved"]}},
+            {"name": "inactiveDays", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            {"name": "minRating", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            {"name": "maxRating", "in": "query", "schema": {"type": "integer", "minimum": 0}}, LIMIT, CURSOR])},
     "/api/students/sync": trigger("Background sync of every student"),
     "/api/students/{handle}": {
         "get": op("One student", {"200": _json(OBJECT)}, admin=True, params=[HANDLE], errors=(404,)),
@@ -106,6 +108,10 @@ PATHS: dict[str, dict[str, Any]] = {
                                                      params=[HANDLE, {"name": "verdict", "in": "query",
                                                                       "schema": {"type": "string"}}, LIMIT, CURSOR],
                                                      errors=(404,))},
+    "/api/students/{handle}/stats": {"get": op("A student's statistics from stored submissions", {"200": _json(OBJECT)},
+                                               admin=True, errors=(404,), params=[HANDLE, {
+                                                   "name": "days", "in": "query",
+                                                   "schema": {"type": "integer", "enum": [30, 90, 365]}}])},
     "/api/codeforces/sync/{handle}": trigger("Sync one student", [HANDLE, {"name": "full", "in": "query",
                                                                            "schema": {"type": "string"}}],
                                              failure=(500,)),
