@@ -28,9 +28,10 @@ log = logging.getLogger(__name__)
 # GCRA with reservations: every call is given a slot on Redis's clock, `1/rate` after the
 # previous one (up to `burst` slots may be "now"). Nobody polls, so no capacity is lost to
 # wake-up latency. Returns {1, seconds until the slot, the slot's Redis time}; floats as strings.
-# A background caller (ARGV[3] = 1) takes only a slot that is due now and reserves nothing ahead:
-# otherwise it gets {0, seconds until the next slot} and asks again then, so a manual call, which
-# reserves ahead, always finds the next slot free of background reservations.
+# A background caller (ARGV[3] = 1) takes only a slot due within ARGV[4] seconds (half a slot) and
+# reserves nothing further ahead: otherwise it gets {0, seconds until then} and asks again, so a
+# manual call, which reserves ahead, finds at most half a slot held by background callers. (The
+# half-slot lead keeps a background sync from losing its wake-up latency on every slot.)
 GCRA_RESERVE = """
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -40,8 +41,8 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local slot = tat - (burst - 1) * interval
 if slot < now then slot = now end
-if ARGV[3] == '1' and slot > now then
-  return {0, tostring(slot - now), '0'}
+if ARGV[3] == '1' and slot > now + tonumber(ARGV[4]) then
+  return {0, tostring(slot - now - tonumber(ARGV[4])), '0'}
 end
 local ttl = math.ceil(tat - now + burst * interval) + 60
 redis.call('SET', KEYS[1], tostring(tat + interval), 'EX', ttl)
@@ -109,7 +110,8 @@ class RateLimiter:
         """Reserve the next slot: (seconds until it, its Redis time); local fallback without Redis."""
         try:
             client = self._client or get_redis()
-            args = [JITTER_MARGIN / self.rate, self.burst, 1 if self.background else 0]
+            interval = JITTER_MARGIN / self.rate
+            args = [interval, self.burst, 1 if self.background else 0, interval / 2]
             while True:
                 granted, wait, slot = script(GCRA_RESERVE)(keys=[self.key], args=args, client=client)
                 if int(granted) == 1:
