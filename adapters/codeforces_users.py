@@ -1,4 +1,6 @@
-"""Codeforces student calls: `user.info`, `user.rating`, `user.status`, and their parsers.
+"""Codeforces student calls: `user.info`, `user.rating`, `user.status`, and their parsers; for the
+background sync also `user.info` over batches of handles (`fetch_user_infos`, which sets aside a
+handle Codeforces does not know), `contest.list` and `contest.ratingChanges`.
 
 `fetch_student` puts the three calls in flight together; `fetch_new_submissions` pages
 `user.status` from the newest submission with a growing page size until it meets one

@@ -1,4 +1,4 @@
-"""Student sync: one task per student; the background sync fans out one task per student.
+"""Student sync: one task per student; the background sync of all is one task (syncs.students_background).
 
 A manual sync deletes the student's three cache keys, fetches `user.info`, `user.rating`
 and `user.status` concurrently (through the shared Codeforces rate limit), and writes the
