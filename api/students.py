@@ -109,13 +109,22 @@ def get_student(handle: str):
 @bp.patch("/api/students/<handle>")
 @admin_required
 def patch_student(handle: str):
-    """Change name, email or phone (the handle is the key and does not change)."""
-    _student_or_404(handle)
+    """Change name, email, phone or the Codeforces handle (a renamed account keeps its data)."""
+    student = _student_or_404(handle)
     body = json_object()
-    unknown = set(body) - {"name", "email", "phone"}
+    unknown = set(body) - {"name", "email", "phone", "codeforcesHandle"}
     if unknown:
-        raise ApiError(400, f"Only name, email and phone can change; not {', '.join(sorted(unknown))}")
-    return jsonify(public(students_store.update_fields(handle, _validated(body, partial=True))))
+        raise ApiError(400, f"Only name, email, phone and codeforcesHandle can change; not {', '.join(sorted(unknown))}")
+    fields = _validated(body, partial=True)
+    if "codeforcesHandle" in body:
+        new_handle = valid_handle(string_field(body, "codeforcesHandle", max_length=24))
+        try:
+            students_store.change_handle(student["codeforcesHandle"], new_handle)
+        except students_store.StudentExists:
+            raise ApiError(409, f"A student with Codeforces handle {new_handle} already exists") from None
+        cache.invalidate(student["codeforcesHandle"])
+        handle = new_handle
+    return jsonify(public(students_store.update_fields(handle, fields)))
 
 
 @bp.delete("/api/students/<handle>")

@@ -221,3 +221,21 @@ def apply_rating_changes(contest_id: int, changes: dict[str, dict[str, Any]]) ->
     if ops:
         store.db().students.bulk_write(ops, ordered=False)
     return tracked
+
+
+def change_handle(handle: str, new_handle: str) -> dict[str, Any] | None:
+    """Give a student a new Codeforces handle (a renamed account): its submissions follow, and a
+    `not_found` mark is cleared. StudentExists when another student has that handle."""
+    now = utcnow()
+    try:
+        result = store.db().students.update_one(
+            {"handleLower": handle.lower()},
+            {"$set": {"codeforcesHandle": new_handle, "handleLower": new_handle.lower(), "updatedAt": now},
+             "$unset": {"handleStatus": "", "handleNotFoundAt": ""}})
+    except DuplicateKeyError:
+        raise StudentExists(new_handle) from None
+    if result.matched_count == 0:
+        return None
+    if new_handle.lower() != handle.lower():
+        store.db().submissions.update_many({"handle": handle.lower()}, {"$set": {"handle": new_handle.lower()}})
+    return get(new_handle)

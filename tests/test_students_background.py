@@ -240,3 +240,19 @@ def test_a_manual_call_takes_the_next_slot_ahead_of_background_callers(redis_url
     assert manual_wait_in_slots(redis_url, background=True) <= 2
     # The same callers reserving ahead (as every caller did before) push it back behind all six.
     assert manual_wait_in_slots(redis_url, background=False) >= 4
+
+
+def test_an_operator_gives_a_renamed_student_its_new_handle_and_the_background_sync_takes_it_again(
+        client, admin_headers, simulator, store_db):
+    make_students(["light_0001", "light_0002"])
+    sync_all_students()
+    stored = store_db.submissions.count_documents({"handle": "light_0002"})
+    simulator.set_missing(["light_0002"])
+    assert sync_all_students()["notFound"] == ["light_0002"]
+    r = client.patch("/api/students/light_0002", headers=admin_headers, json={"codeforcesHandle": "light_0102"})
+    assert r.status_code == 200 and r.get_json()["codeforcesHandle"] == "light_0102"
+    assert "handleStatus" not in r.get_json() and store_db.submissions.count_documents({"handle": "light_0102"}) == stored
+    taken = client.patch("/api/students/light_0102", headers=admin_headers, json={"codeforcesHandle": "LIGHT_0001"})
+    assert taken.status_code == 409
+    result = sync_all_students()
+    assert result["total"] == 2 and result["notFound"] == [] and result["changed"] == 1  # the new account's data
