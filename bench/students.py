@@ -112,7 +112,7 @@ def manual_mid_background(stack: Stack, students: int = 1000, rate: float = 5.0)
                 f"limit idle {median(idle):.2f}; the background sync made {result['callsTotal']} calls")]
 
 
-def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 200) -> list[dict]:
+def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 50) -> list[dict]:
     """The stats route for a student with 10,000 stored submissions, against reading the student."""
     handle = "stats_10k"
     stack.db.students.delete_many({"handleLower": handle})
