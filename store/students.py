@@ -184,6 +184,12 @@ def background_candidates() -> list[dict[str, Any]]:
     return list(store.db().students.find({"handleStatus": {"$ne": "not_found"}}, BACKGROUND_FIELDS).sort("_id", 1))
 
 
+def not_found_handles() -> list[str]:
+    """Handles marked not found (skipped by the background sync until a manual sync or a new handle)."""
+    return sorted(d["codeforcesHandle"] for d in store.db().students.find({"handleStatus": "not_found"},
+                                                                           {"codeforcesHandle": 1}))
+
+
 def mark_not_found(handles: list[str], at: datetime) -> int:
     """Mark students whose handle Codeforces does not know; their data stays."""
     if not handles:

@@ -78,6 +78,7 @@ class _Run:
         self.failed: list[dict[str, str]] = []
         self.done = 0
         self.total = 0
+        self.skipped_not_found: list[str] = []
 
     async def counted(self, method: str):
         """The limiter's hook, counting every call (and every retry) by method."""
@@ -89,6 +90,7 @@ class _Run:
             self.client = client
             contests, contests_ok = await self.apply_contests()
             students = students_store.background_candidates()
+            self.skipped_not_found = students_store.not_found_handles()
             self.total = len(students)
             report_progress(0, self.total, None)
             by_lower = {s["handleLower"]: s for s in students}
@@ -254,6 +256,7 @@ class _Run:
                            f"{self.unchanged} unchanged, {len(self.not_found)} not found, "
                            f"{len(student_failures)} failed",
                 "total": self.total, "synced": synced, "changed": self.changed, "skippedUnchanged": self.unchanged,
-                "notFound": sorted(self.not_found), "failed": failed, "contestsApplied": contests,
+                "notFound": sorted(self.not_found), "skippedNotFound": self.skipped_not_found,
+                "failed": failed, "contestsApplied": contests,
                 "calls": calls, "callsTotal": sum(calls.values()),
                 "callsPerStudent": round(sum(calls.values()) / self.total, 4) if self.total else 0.0}

@@ -169,7 +169,7 @@ def test_a_renamed_handle_is_marked_not_found_keeps_its_data_and_is_skipped_unti
 
     simulator.clear_log()
     later = sync_all_students()
-    assert later["total"] == 11 and later["notFound"] == []
+    assert later["total"] == 11 and later["notFound"] == [] and later["skippedNotFound"] == ["light_0006"]
     assert all("light_0006" not in e["query"] for e in simulator.log())
     simulator.set_missing([])
     students_store.save_sync("light_0006", {})  # what a manual sync writes when it finds the handle again
