@@ -110,15 +110,13 @@ class RateLimiter:
         """Reserve the next slot: (seconds until it, its Redis time); local fallback without Redis."""
         try:
             client = self._client or get_redis()
-            interval = JITTER_MARGIN / self.rate
-            args = [interval, self.burst, 1 if self.background else 0, interval / 2]
             while True:
-                granted, wait, slot = script(GCRA_RESERVE)(keys=[self.key], args=args, client=client)
-                if int(granted) == 1:
-                    return float(wait), float(slot)
+                granted, wait, slot = self._reserve_once(client)
+                if granted:
+                    return wait, slot
                 # Not reserved: sleep until the slot would be due and ask again (a manual call
                 # may take it meanwhile). A short floor keeps many waiters from spinning.
-                time.sleep(max(float(wait), 0.002))
+                time.sleep(max(wait, 0.002))
         except UNAVAILABLE:
             if not self._warned:
                 log.warning("Redis unreachable: rate limit %s falls back to this process only", self.key)
@@ -126,6 +124,13 @@ class RateLimiter:
             while (wait := self._local.try_take()) > 0:
                 time.sleep(wait)
             return 0.0, None
+
+    def _reserve_once(self, client: redis.Redis) -> tuple[bool, float, float]:
+        """One try at a slot: (reserved, seconds until it (or until asking again), its Redis time)."""
+        interval = JITTER_MARGIN / self.rate
+        args = [interval, self.burst, 1 if self.background else 0, interval / 2]
+        granted, wait, slot = script(GCRA_RESERVE)(keys=[self.key], args=args, client=client)
+        return int(granted) == 1, float(wait), float(slot)
 
     def claim(self) -> float:
         """Record a call going out now if the last widened second has room: 0, else seconds to wait."""
@@ -163,7 +168,18 @@ class RateLimiter:
         the request is written (None on the local fallback, which already spaced the call)."""
         import asyncio
 
-        wait, slot = await asyncio.to_thread(self.reserve)  # the local fallback sleeps: not on the loop
+        if self.background:
+            # A background caller may ask many times before it is given a slot: it waits on the
+            # loop between tries (one short Redis call each), holding no thread while it waits.
+            try:
+                client = self._client or get_redis()
+                while not (attempt := self._reserve_once(client))[0]:
+                    await asyncio.sleep(max(attempt[1], 0.002))
+                _, wait, slot = attempt
+            except UNAVAILABLE:
+                wait, slot = await asyncio.to_thread(self.reserve)
+        else:
+            wait, slot = await asyncio.to_thread(self.reserve)  # the local fallback sleeps: not on the loop
         if wait > 0:
             await asyncio.sleep(wait)
         return None if slot is None else self.claim_sent

@@ -82,12 +82,15 @@ def manual_mid_background(stack: Stack, students: int = 1000, rate: float = 5.0)
     stack.simctl.delete("/_sim/log")
     slot = 1.08 / rate  # the limit's slot (its jitter margin included)
 
+    answers: list[float] = []
+
     def manual_waits(chosen: list[str]) -> list[float]:
         waits = []
         for handle in chosen:
             triggered = datetime.now(timezone.utc)
             response = stack.http.post(f"/api/codeforces/sync/{handle}", params={"wait": 30})
             assert response.status_code == 200, response.text
+            answers.append((datetime.now(timezone.utc) - triggered).total_seconds() / slot)
             mine = [e for e in stack.sim_log("codeforces")  # its own calls, not the background's for the same one
                     if (f"handle={handle}&" in e["query"] + "&" or e["query"] == f"handles={handle}")
                     and datetime.fromisoformat(e["started_at"]) >= triggered]
@@ -102,6 +105,7 @@ def manual_mid_background(stack: Stack, students: int = 1000, rate: float = 5.0)
     stack.simctl.delete("/_sim/log")
     background = stack.http.post("/api/students/sync")
     wait_until(lambda: len(stack.sim_log("codeforces")) > 10, 60, "the background sync to be under way")
+    answers.clear()
     busy = manual_waits(handles[100:100 + 2 * REPS])
     result = _job_result(stack, stack.http.get(f"/jobs/{background.json()['job_id']}", params={"wait": 60}))
     stack.start_worker()
@@ -109,7 +113,8 @@ def manual_mid_background(stack: Stack, students: int = 1000, rate: float = 5.0)
     return [row(f"a manual sync started mid background sync ({students:,} students)",
                 "its wait before its first call / the rate limiter's slot", value, "<= 3", value <= 3,
                 f"limit {rate:g}/s (slot {slot * 1000:.0f} ms); median of {len(busy)}, max {max(busy):.2f}; with the "
-                f"limit idle {median(idle):.2f}; the background sync made {result['callsTotal']} calls")]
+                f"limit idle {median(idle):.2f}; its answer (3 calls, the student back) after {median(answers):.2f} slots; "
+                f"the background sync made {result['callsTotal']} calls")]
 
 
 def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 50) -> list[dict]:

@@ -98,7 +98,7 @@ class _Run:
             batches = cfu.handle_batches([s["codeforcesHandle"] for s in students], self.settings.cf_batch_handles,
                                          self.settings.cf_batch_url_bytes, base)
             await asyncio.gather(*(self.sync_batch(batch, by_lower) for batch in batches))
-        self.flush(force=True)
+            await self.flush(force=True)
         students_store.mark_not_found(self.not_found, self.started)
         if contests_ok:
             sync_store.set_last_background_sync(self.started)
@@ -119,14 +119,14 @@ class _Run:
             # Ratings come out hours after a contest ends: one ended shortly before the last run
             # and not rated then is asked again, for up to SYNCQ_CF_RATING_WAIT_DAYS.
             finished = cfu.finished_between(listed, int(_epoch(last)) - wait, now)
-            known = sync_store.applied_contests([c["contestId"] for c in finished])
+            known = await asyncio.to_thread(sync_store.applied_contests, [c["contestId"] for c in finished])
             for contest in (c for c in finished if c["contestId"] not in known):
                 cid = contest["contestId"]
                 async with self.gate:
                     changes = await cfu.fetch_rating_changes(self.client, self.settings, cid, self.counted)
                 if changes:
                     parsed = cfu.parse_rating_changes(changes)
-                    tracked = students_store.apply_rating_changes(cid, parsed)
+                    tracked = await asyncio.to_thread(students_store.apply_rating_changes, cid, parsed)
                     sync_store.record_contest(cid, rated=True, participants=len(parsed), tracked=len(tracked))
                     applied.append({"contestId": cid, "participants": len(parsed), "tracked": len(tracked)})
                 elif contest["endSeconds"] <= now - wait:
@@ -166,7 +166,7 @@ class _Run:
                 self.checked.append(handle)
             else:
                 self.updates.append((handle, fields))
-            self.flush()
+            await self.flush()
         self.progress(1, handle)
 
     async def student_fields(self, student: dict[str, Any],
@@ -238,14 +238,15 @@ class _Run:
         self.done += n
         report_progress(self.done, self.total, current)
 
-    def flush(self, force: bool = False) -> None:
-        """Write what is pending in chunks (all of it when `force`)."""
+    async def flush(self, force: bool = False) -> None:
+        """Write what is pending in chunks (all of it when `force`), off the event loop: a loop
+        held by a store write would leave granted rate-limit slots unused, then send in a burst."""
         if self.updates and (force or len(self.updates) >= WRITE_CHUNK):
             updates, self.updates = self.updates, []
-            students_store.save_background(updates, self.started)
+            await asyncio.to_thread(students_store.save_background, updates, self.started)
         if self.checked and (force or len(self.checked) >= WRITE_CHUNK):
             checked, self.checked = self.checked, []
-            students_store.mark_checked(checked, self.started)
+            await asyncio.to_thread(students_store.mark_checked, checked, self.started)
 
     def result(self, contests: list[dict[str, Any]]) -> dict[str, Any]:
         failed = sorted(self.failed, key=lambda f: f["handle"])
