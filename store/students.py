@@ -175,7 +175,7 @@ def list_submissions(handle: str, verdict: str | None, limit: int, after: int | 
 # --- the background sync ------------------------------------------------------------------------
 
 BACKGROUND_FIELDS = {"codeforcesHandle": 1, "handleLower": 1, "currRating": 1, "profile": 1, "lastSyncedAt": 1,
-                     "submissions.total": 1, "newestSubmissionId": 1, "lastActiveAt": 1, "handleStatus": 1}
+                     "submissions.total": 1, "lastActiveAt": 1, "handleStatus": 1}
 
 
 def background_candidates() -> list[dict[str, Any]]:
