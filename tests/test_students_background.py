@@ -75,6 +75,33 @@ def test_batches_keep_to_the_handle_count_and_the_url_length():
         assert len(url) - len("http://x/api/user.info?handles=") + 50 <= 2000
 
 
+def test_only_contests_finished_in_the_window_are_candidates_oldest_first():
+    contests = [{"id": 3, "phase": "FINISHED", "startTimeSeconds": 1000, "durationSeconds": 100},
+                {"id": 4, "phase": "FINISHED", "startTimeSeconds": 500, "durationSeconds": 100},
+                {"id": 5, "phase": "CODING", "startTimeSeconds": 1000, "durationSeconds": 100},
+                {"id": 6, "phase": "FINISHED", "startTimeSeconds": 100, "durationSeconds": 100},
+                {"id": "x", "phase": "FINISHED"}, "garbage"]
+    assert [c["contestId"] for c in cfu.finished_between(contests, 300, 1100)] == [4, 3]
+    assert cfu.finished_between(contests, 1100, 2000) == []
+
+
+def test_rating_changes_are_keyed_by_handle_and_an_unrated_contest_answers_none():
+    changes = [{"contestId": 7, "contestName": "R", "handle": "Tourist", "rank": 1, "oldRating": 3500,
+                "newRating": 3550, "ratingUpdateTimeSeconds": 10}, {"handle": "broken"}, "garbage"]
+    parsed = cfu.parse_rating_changes(changes)
+    assert list(parsed) == ["tourist"] and parsed["tourist"]["newRating"] == 3550 and "handle" not in parsed["tourist"]
+
+    async def handler(request):
+        return httpx.Response(400, json={"status": "FAILED",
+                                         "comment": "contestId: Rating changes are unavailable for this contest"})
+
+    async def main():
+        async with make_async_client(FAST, transport=httpx.MockTransport(handler)) as client:
+            return await cfu.fetch_rating_changes(client, FAST, 7)
+
+    assert asyncio.run(main()) is None
+
+
 # --- against the simulator and the store ----------------------------------------------------
 
 def calls(sim, method):
