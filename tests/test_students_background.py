@@ -8,7 +8,6 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 
 import store.student_sync as sync_store
 import store.students as students_store
