@@ -1,4 +1,6 @@
-"""Codeforces student calls: `user.info`, `user.rating`, `user.status`, and their parsers.
+"""Codeforces student calls: `user.info`, `user.rating`, `user.status`, and their parsers; for the
+background sync also `user.info` over batches of handles (`fetch_user_infos`, which sets aside a
+handle Codeforces does not know), `contest.list` and `contest.ratingChanges`.
 
 `fetch_student` puts the three calls in flight together; `fetch_new_submissions` pages
 `user.status` from the newest submission with a growing page size until it meets one
@@ -9,15 +11,17 @@ Codeforces envelope (`adapters.codeforces.read_envelope`) under the shared retry
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable
+from urllib.parse import quote
 
 import httpx
 
 from adapters.codeforces import READ_STATUSES, SERVICE, ChallengeError, gave_up, read_envelope
-from adapters.errors import ParseError
+from adapters.errors import ParseError, PermanentError
 from adapters.http import AtSend, async_call_with_retry, send_async
 from adapters.records import ParseResult, utc_from_epoch
 from core.settings import Settings
@@ -207,3 +211,126 @@ def merge_summary(old: dict[str, Any] | None, new: list[dict[str, Any]]) -> dict
     return {"total": (old.get("total") or 0) + fresh["total"], "byVerdict": dict(verdicts),
             "solvedCount": len(solved), "solved": solved,
             "last50": (fresh["last50"] + list(old.get("last50") or []))[:50]}
+
+
+# --- background sync: batched user.info, contests' rating changes ------------------------------
+
+NOT_FOUND = re.compile(r"User with handle (\S+) not found", re.IGNORECASE)
+UNRATED = "rating changes are unavailable"
+# `;` between handles is sent percent-encoded (3 bytes); the fixed part of the URL is added per batch.
+SEPARATOR_BYTES = 3
+
+
+def handle_batches(handles: list[str], max_handles: int, max_url_bytes: int, base_url_bytes: int) -> list[list[str]]:
+    """`handles` cut into `user.info` batches of at most `max_handles` whose URL stays within
+    `max_url_bytes` (`base_url_bytes` = the URL before the first handle)."""
+    batches: list[list[str]] = []
+    batch: list[str] = []
+    size = base_url_bytes
+    for handle in handles:
+        cost = len(quote(handle, safe="")) + (SEPARATOR_BYTES if batch else 0)
+        if batch and (len(batch) >= max_handles or size + cost > max_url_bytes):
+            batches.append(batch)
+            batch, size, cost = [], base_url_bytes, len(quote(handle, safe=""))
+        batch.append(handle)
+        size += cost
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def not_found_handle(message: str) -> str | None:
+    """The handle a FAILED `handles: User with handle X not found` names, else None."""
+    match = NOT_FOUND.search(message)
+    return match.group(1) if match else None
+
+
+async def fetch_user_infos(client: httpx.AsyncClient, settings: Settings, handles: list[str],
+                           before_call: BeforeCall = None) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """`user.info` of one batch: ({handle lower: entry}, handles Codeforces does not know).
+
+    One missing handle fails the whole call; the handle it names is set aside and the rest
+    asked again. When the answer names none of the batch, the batch is split in halves until
+    the missing ones are found, so one renamed account never fails the lot."""
+    found: dict[str, dict[str, Any]] = {}
+    missing: list[str] = []
+
+    async def ask(batch: list[str]) -> None:
+        if not batch:
+            return
+        try:
+            fetched = await api_call_async(client, settings, "user.info", {"handles": ";".join(batch)}, before_call)
+        except PermanentError as exc:
+            named = not_found_handle(str(exc))
+            if named is None or exc.status != 400:
+                raise
+            by_lower = {h.lower(): h for h in batch}
+            if len(batch) == 1:
+                missing.append(batch[0])
+            elif named.lower() in by_lower:
+                missing.append(by_lower[named.lower()])
+                await ask([h for h in batch if h.lower() != named.lower()])
+            else:
+                half = len(batch) // 2
+                await ask(batch[:half])
+                await ask(batch[half:])
+            return
+        entries = fetched.result
+        if not isinstance(entries, list) or len(entries) != len(batch) or not all(isinstance(e, dict) for e in entries):
+            raise ParseError(f"user.info answered {len(entries) if isinstance(entries, list) else 'no list'} "
+                             f"entries for {len(batch)} handles", service=SERVICE)
+        # Codeforces answers in the order asked; the entry's own handle may differ in case.
+        for handle, entry in zip(batch, entries):
+            found[handle.lower()] = entry
+
+    await ask(list(handles))
+    return found, missing
+
+
+async def fetch_rating_changes(client: httpx.AsyncClient, settings: Settings, contest_id: int,
+                               before_call: BeforeCall = None) -> list[dict[str, Any]] | None:
+    """`contest.ratingChanges` of one contest; None when Codeforces says it has none (unrated)."""
+    try:
+        fetched = await api_call_async(client, settings, "contest.ratingChanges", {"contestId": contest_id},
+                                       before_call)
+    except PermanentError as exc:
+        if UNRATED in str(exc).lower():
+            return None
+        raise
+    if not isinstance(fetched.result, list):
+        raise ParseError("contest.ratingChanges result is not a list", service=SERVICE)
+    return fetched.result
+
+
+async def fetch_contest_list(client: httpx.AsyncClient, settings: Settings,
+                             before_call: BeforeCall = None) -> list[dict[str, Any]]:
+    """The raw `contest.list?gym=false` result."""
+    fetched = await api_call_async(client, settings, "contest.list", {"gym": "false"}, before_call)
+    if not isinstance(fetched.result, list):
+        raise ParseError("contest.list result is not a list", service=SERVICE)
+    return fetched.result
+
+
+def finished_between(contests: list[Any], since: int, until: int) -> list[dict[str, Any]]:
+    """Contests (id, name, end) whose phase is FINISHED and that ended in (since, until], oldest first."""
+    out = []
+    for item in contests:
+        if not isinstance(item, dict) or item.get("phase") != "FINISHED":
+            continue
+        cid, start, length = item.get("id"), item.get("startTimeSeconds"), item.get("durationSeconds")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (cid, start, length)):
+            continue
+        end = start + length
+        if since < end <= until:
+            out.append({"contestId": cid, "name": item.get("name"), "endSeconds": end})
+    return sorted(out, key=lambda c: (c["endSeconds"], c["contestId"]))
+
+
+def parse_rating_changes(changes: list[Any]) -> dict[str, dict[str, Any]]:
+    """A contest's rating changes by handle (lower case), each as a `contestData` entry."""
+    out = {}
+    for change, entry in zip(changes, parse_user_rating(changes)):
+        handle = change.get("handle") if isinstance(change, dict) else None
+        if isinstance(handle, str) and isinstance(entry.get("newRating"), int):
+            out[handle.lower()] = entry
+    return out

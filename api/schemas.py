@@ -98,8 +98,14 @@ class DeliveriesQuery(_Query):
     limit: Optional[int] = Field(None, ge=1, le=500)
 
 
+class StatsQuery(_Query):
+    days: Optional[Literal["30", "90", "365"]] = None
+
+
 class StudentsQuery(FormatQuery):
-    sort: Optional[Literal["name", "rating"]] = None
+    sort: Optional[Literal["name", "rating", "solved"]] = None
+    minRating: Optional[int] = Field(None, ge=0, le=5000)
+    maxRating: Optional[int] = Field(None, ge=0, le=5000)
     limit: Optional[int] = Field(None, ge=1, le=200)
     cursor: Optional[str] = Field(None, max_length=200)
     inactiveDays: Optional[int] = Field(None, ge=0, le=36500)
@@ -142,6 +148,7 @@ class StudentPatch(BaseModel):
     email: Optional[StrictStr] = Field(None, max_length=254)
     phone: Optional[StrictStr] = Field(None, max_length=20)
     reminders: Optional[StrictBool] = None
+    codeforcesHandle: Optional[StrictStr] = Field(None, max_length=24)
 
 
 class PingIn(BaseModel):

@@ -14,7 +14,9 @@ from api import outcomes
 from api.jobs import trigger
 from api.validation import int_arg, json_object, string_field
 from api.openapi import doc
-from api.schemas import StudentIn, StudentPatch, StudentSyncQuery, StudentsQuery, SubmissionsQuery, WaitQuery
+from api.schemas import StatsQuery, StudentIn, StudentPatch, StudentSyncQuery, StudentsQuery, SubmissionsQuery, WaitQuery
+from store.stats import student_stats
+from store.util import json_safe
 from flask_jwt_extended import get_jwt_identity
 from jobs import service
 from syncs import cache
@@ -29,6 +31,7 @@ PHONE = re.compile(r"^\+?[0-9 ()-]{5,20}$")
 VERDICT = re.compile(r"^[A-Z_]{2,32}$")
 CSV_COLUMNS = ["name", "email", "phone", "codeforcesHandle", "currRating", "maxRating", "rank", "maxRank",
                "lastActiveAt", "lastSyncedAt", "createdAt"]
+STATS_DAYS = ("30", "90", "365")
 
 
 def valid_handle(handle: str) -> str:
@@ -91,28 +94,33 @@ def create_student():
 @admin_required
 @doc(200, admin=True, query=StudentsQuery, tags=("students",))
 def list_students():
-    """Students, `?sort=name|rating&limit=&cursor=&inactiveDays=N`; `?format=csv` (or `Accept:
-    text/csv`) answers every matching student as CSV."""
+    """Students, `?sort=name|rating|solved&limit=&cursor=&inactiveDays=N&minRating=&maxRating=`;
+    `?format=csv` (or `Accept: text/csv`) answers every matching student as CSV."""
     sort = request.args.get("sort", "name")
-    if sort not in ("name", "rating"):
-        raise ApiError(400, "'sort' must be name or rating")
+    if sort not in ("name", "rating", "solved"):
+        raise ApiError(400, "'sort' must be name, rating or solved")
     inactive = int_arg("inactiveDays", -1, 0, 36500)
+    low, high = int_arg("minRating", -1, 0, 5000), int_arg("maxRating", -1, 0, 5000)
+    if low >= 0 and high >= 0 and low > high:
+        raise ApiError(400, "'minRating' must not be above 'maxRating'")
     if wants_csv():
-        return csv_response(CSV_COLUMNS, _every_student(sort, inactive if inactive >= 0 else None), "students.csv")
+        return csv_response(CSV_COLUMNS, _every_student(sort, inactive if inactive >= 0 else None,
+                                                        low if low >= 0 else None, high if high >= 0 else None),
+                            "students.csv")
     try:
         items, next_cursor = students_store.list_students(
             sort, int_arg("limit", 50, 1, 200), request.args.get("cursor") or None,
-            inactive if inactive >= 0 else None)
+            inactive if inactive >= 0 else None, low if low >= 0 else None, high if high >= 0 else None)
     except students_store.BadCursor as exc:
         raise ApiError(400, f"'cursor' is invalid: {exc}") from None
     return jsonify({"students": [public(s) for s in items], "count": len(items), "next_cursor": next_cursor})
 
 
-def _every_student(sort: str, inactive: int | None) -> list[dict]:
+def _every_student(sort: str, inactive: int | None, low: int | None, high: int | None) -> list[dict]:
     """Every student the filters match, read a page at a time (the CSV export has no pages)."""
     rows, cursor = [], None
     while True:
-        items, cursor = students_store.list_students(sort, 200, cursor, inactive)
+        items, cursor = students_store.list_students(sort, 200, cursor, inactive, low, high)
         rows += items
         if cursor is None:
             return rows
@@ -130,13 +138,22 @@ def get_student(handle: str):
 @admin_required
 @doc(200, admin=True, errors=(404,), json=StudentPatch, tags=("students",))
 def patch_student(handle: str):
-    """Change name, email or phone (the handle is the key and does not change)."""
-    _student_or_404(handle)
+    """Change name, email, phone or the Codeforces handle (a renamed account keeps its data)."""
+    student = _student_or_404(handle)
     body = json_object()
-    unknown = set(body) - {"name", "email", "phone", "reminders"}
+    unknown = set(body) - {"name", "email", "phone", "reminders", "codeforcesHandle"}
     if unknown:
-        raise ApiError(400, f"Only name, email, phone and reminders can change; not {', '.join(sorted(unknown))}")
-    return jsonify(public(students_store.update_fields(handle, _validated(body, partial=True))))
+        raise ApiError(400, f"Only name, email, phone, reminders and codeforcesHandle can change; not {', '.join(sorted(unknown))}")
+    fields = _validated(body, partial=True)
+    if "codeforcesHandle" in body:
+        new_handle = valid_handle(string_field(body, "codeforcesHandle", max_length=24))
+        try:
+            students_store.change_handle(student["codeforcesHandle"], new_handle)
+        except students_store.StudentExists:
+            raise ApiError(409, f"A student with Codeforces handle {new_handle} already exists") from None
+        cache.invalidate(student["codeforcesHandle"])
+        handle = new_handle
+    return jsonify(public(students_store.update_fields(handle, fields)))
 
 
 @bp.delete("/api/students/<handle>")
@@ -167,6 +184,18 @@ def submissions(handle: str):
                                                          int(cursor) if cursor else None)
     return jsonify({"submissions": items, "count": len(items),
                     "next_cursor": str(next_cursor) if next_cursor else None})
+
+
+@bp.get("/api/students/<handle>/stats")
+@admin_required
+@doc(200, admin=True, errors=(404,), query=StatsQuery, tags=("students",))
+def stats(handle: str):
+    """A student's statistics over the last `?days=30|90|365` (default 30), from stored submissions."""
+    student = _student_or_404(handle)
+    days = request.args.get("days", "30")
+    if days not in STATS_DAYS:
+        raise ApiError(400, "'days' must be 30, 90 or 365")
+    return jsonify(json_safe(student_stats(student["codeforcesHandle"], int(days), student.get("contestData"))))
 
 
 @bp.post("/api/codeforces/sync/<handle>")

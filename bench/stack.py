@@ -106,7 +106,8 @@ class Stack:
         import celery
 
         with celery.Celery(broker=self.base_env["SYNCQ_REDIS_URL"]).connection_for_write() as conn:
-            conn.default_channel.queue_purge(self.base_env["SYNCQ_QUEUE"])
+            for queue in (self.base_env["SYNCQ_QUEUE"], self.base_env["SYNCQ_QUEUE"] + ".manual"):
+                conn.default_channel.queue_purge(queue)
 
     def sim(self, path: str, body: dict | None = None) -> dict:
         return self.simctl.post(f"/_sim/{path}", json=body or {}).json()

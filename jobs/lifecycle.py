@@ -13,6 +13,7 @@ An end that cannot be written because MongoDB is down is written later by the wo
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable
 
 from celery import current_task, shared_task, signals
@@ -171,6 +172,10 @@ def _on_retry(sender=None, request=None, reason=None, **_: Any) -> None:
                      else str(reason))
 
 
+PROGRESS_EVERY_S = 0.5
+_last_progress: dict[str, float] = {}
+
+
 @core_signals.progress.connect
 def _on_progress(_sender: Any, done: int = 0, total: int | None = None, current: str | None = None) -> None:
     task = current_task
@@ -180,6 +185,13 @@ def _on_progress(_sender: Any, done: int = 0, total: int | None = None, current:
     if run is None:
         return
     job_id = run[0]
+    # A sync of thousands of students reports each one: the record is written twice a second at most.
+    now = time.monotonic()
+    if done != total and now - _last_progress.get(job_id, 0.0) < PROGRESS_EVERY_S:
+        return
+    _last_progress[job_id] = now
+    if done == total:
+        _last_progress.pop(job_id, None)
     try:
         job = jobs_store.set_progress(job_id, done, total, current)
         if job and job.get("guard"):

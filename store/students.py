@@ -75,9 +75,11 @@ def delete(handle: str) -> bool:
 
 
 def save_sync(handle: str, fields: dict[str, Any]) -> dict[str, Any] | None:
-    """Write a sync's results onto the student; returns the updated document."""
+    """Write a sync's results onto the student (a handle marked not found is found again);
+    returns the updated document."""
     return update_then_read(store.db().students, {"handleLower": handle.lower()},
-                            {"$set": {**fields, "lastSyncedAt": utcnow(), "updatedAt": utcnow()}})
+                            {"$set": {**fields, "lastSyncedAt": utcnow(), "updatedAt": utcnow()},
+                             "$unset": {"handleStatus": "", "handleNotFoundAt": ""}})
 
 
 def upsert_submissions(records: list[dict[str, Any]]) -> int:
@@ -115,14 +117,21 @@ def _decode(cursor: str) -> list[Any]:
 
 
 def list_students(sort: str = "name", limit: int = 50, cursor: str | None = None,
-                  inactive_days: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """Students by name (A-Z) or rating (highest first), a page at a time; `inactive_days`
-    keeps those with no OK submission in that many days (or none at all)."""
+                  inactive_days: int | None = None, min_rating: int | None = None,
+                  max_rating: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Students by name (A-Z), rating or problems solved (highest first), a page at a time;
+    `inactive_days` keeps those with no OK submission in that many days (or none at all), and
+    `min_rating`/`max_rating` those rated within that range (inclusive)."""
     query: dict[str, Any] = {}
     if inactive_days is not None:
         since = datetime.now(timezone.utc) - timedelta(days=inactive_days)
         query["$or"] = [{"lastActiveAt": None}, {"lastActiveAt": {"$lt": since}}]
-    if sort == "rating":
+    if min_rating is not None or max_rating is not None:
+        query["currRating"] = {k: v for k, v in (("$gte", min_rating), ("$lte", max_rating)) if v is not None}
+    if sort == "solved":
+        order = [("solvedKey", DESCENDING), ("_id", ASCENDING)]
+        field = "solvedKey"
+    elif sort == "rating":
         # Unrated students sort last: rating -1 stands in for "none".
         order = [("ratingKey", DESCENDING), ("_id", ASCENDING)]
         field = "ratingKey"
@@ -131,7 +140,8 @@ def list_students(sort: str = "name", limit: int = 50, cursor: str | None = None
         field = "nameKey"
     pipeline: list[dict[str, Any]] = [
         {"$match": query},
-        {"$addFields": {"ratingKey": {"$ifNull": ["$currRating", -1]}, "nameKey": {"$toLower": "$name"}}},
+        {"$addFields": {"ratingKey": {"$ifNull": ["$currRating", -1]}, "nameKey": {"$toLower": "$name"},
+                        "solvedKey": {"$ifNull": ["$submissions.solvedCount", -1]}}},
     ]
     if cursor:
         value, oid = _decode(cursor)
@@ -139,14 +149,14 @@ def list_students(sort: str = "name", limit: int = 50, cursor: str | None = None
             oid = ObjectId(oid)
         except Exception:
             raise BadCursor("cursor is not one this API handed out") from None
-        op = "$lt" if sort == "rating" else "$gt"
+        op = "$lt" if sort in ("rating", "solved") else "$gt"
         pipeline.append({"$match": {"$or": [{field: {op: value}}, {field: value, "_id": {"$gt": oid}}]}})
     pipeline += [{"$sort": dict(order)}, {"$limit": limit + 1}]
     docs = list(store.db().students.aggregate(pipeline))
     next_cursor = _encode([docs[limit - 1][field], docs[limit - 1]["_id"]]) if len(docs) > limit else None
     for doc in docs:
-        doc.pop("ratingKey", None)
-        doc.pop("nameKey", None)
+        for key in ("ratingKey", "nameKey", "solvedKey"):
+            doc.pop(key, None)
     return docs[:limit], next_cursor
 
 
@@ -198,3 +208,76 @@ def end_streaks(since: datetime) -> int:
          "$or": [{"inactiveStreak": {"$nin": [None]}}, {"reminderStreak": {"$nin": [None]}}]},
         {"$set": {"inactiveStreak": None, "reminderStreak": None}})
     return result.modified_count
+# --- the background sync ------------------------------------------------------------------------
+
+BACKGROUND_FIELDS = {"codeforcesHandle": 1, "handleLower": 1, "currRating": 1, "profile": 1, "lastSyncedAt": 1,
+                     "submissions.total": 1, "lastActiveAt": 1, "handleStatus": 1}
+
+
+def background_candidates() -> list[dict[str, Any]]:
+    """Students the background sync checks (all but those whose handle Codeforces does not know),
+    with only the fields it compares."""
+    return list(store.db().students.find({"handleStatus": {"$ne": "not_found"}}, BACKGROUND_FIELDS).sort("_id", 1))
+
+
+def not_found_handles() -> list[str]:
+    """Handles marked not found (skipped by the background sync until a manual sync or a new handle)."""
+    return sorted(d["codeforcesHandle"] for d in store.db().students.find({"handleStatus": "not_found"},
+                                                                           {"codeforcesHandle": 1}))
+
+
+def mark_not_found(handles: list[str], at: datetime) -> int:
+    """Mark students whose handle Codeforces does not know; their data stays."""
+    if not handles:
+        return 0
+    return store.db().students.update_many(
+        {"handleLower": {"$in": [h.lower() for h in handles]}},
+        {"$set": {"handleStatus": "not_found", "handleNotFoundAt": at, "updatedAt": at}}).modified_count
+
+
+def mark_checked(handles: list[str], at: datetime) -> None:
+    """Record that these students were checked against Codeforces at `at` (nothing else changed)."""
+    if handles:
+        store.db().students.update_many({"handleLower": {"$in": [h.lower() for h in handles]}},
+                                        {"$set": {"lastSyncedAt": at}})
+
+
+def save_background(updates: list[tuple[str, dict[str, Any]]], at: datetime) -> None:
+    """Write the background sync's per-student fields in one unordered bulk write."""
+    if updates:
+        ops = [UpdateOne({"handleLower": handle.lower()}, {"$set": {**fields, "lastSyncedAt": at, "updatedAt": at}})
+               for handle, fields in updates]
+        store.db().students.bulk_write(ops, ordered=False)
+
+
+def apply_rating_changes(contest_id: int, changes: dict[str, dict[str, Any]]) -> list[str]:
+    """Append one contest's rating change to every tracked student who took part and does not
+    have it yet (so applying a contest twice changes nothing); returns the handles changed."""
+    if not changes:
+        return []
+    tracked = [d["handleLower"] for d in store.db().students.find(
+        {"handleLower": {"$in": list(changes)}, "contestData.contestId": {"$ne": contest_id}}, {"handleLower": 1})]
+    ops = [UpdateOne({"handleLower": h, "contestData.contestId": {"$ne": contest_id}},
+                     {"$push": {"contestData": changes[h]}, "$set": {"currRating": changes[h]["newRating"]}})
+           for h in tracked]
+    if ops:
+        store.db().students.bulk_write(ops, ordered=False)
+    return tracked
+
+
+def change_handle(handle: str, new_handle: str) -> dict[str, Any] | None:
+    """Give a student a new Codeforces handle (a renamed account): its submissions follow, and a
+    `not_found` mark is cleared. StudentExists when another student has that handle."""
+    now = utcnow()
+    try:
+        result = store.db().students.update_one(
+            {"handleLower": handle.lower()},
+            {"$set": {"codeforcesHandle": new_handle, "handleLower": new_handle.lower(), "updatedAt": now},
+             "$unset": {"handleStatus": "", "handleNotFoundAt": ""}})
+    except DuplicateKeyError:
+        raise StudentExists(new_handle) from None
+    if result.matched_count == 0:
+        return None
+    if new_handle.lower() != handle.lower():
+        store.db().submissions.update_many({"handle": handle.lower()}, {"$set": {"handle": new_handle.lower()}})
+    return get(new_handle)

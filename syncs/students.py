@@ -13,17 +13,15 @@ import logging
 import time
 from typing import Any
 
-import store
 import store.students as students_store
 from adapters import codeforces_users as cfu
 from adapters.errors import SyncError
 from adapters.http import make_async_client
 from core.settings import get_settings
-from core.signals import report_progress
 from store.util import json_safe
-from syncs import cache, health, reminders
+from syncs import cache, health, reminders, students_background
 from syncs.errors import SyncFailed
-from syncs.ratelimit import codeforces_limiter
+from adapters.ratelimit import codeforces_limiter
 
 log = logging.getLogger(__name__)
 
@@ -111,29 +109,10 @@ def public(student: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def sync_all() -> dict[str, Any]:
-    """The background sync of every student, one after another, reading through the cache.
-
-    One student's failure is listed in the result and never stops the others; only the store
-    being down raises.
-    """
+    """The background sync of every student (syncs.students_background: batched, only what
+    changed), then the source's health and the inactivity reminders."""
     started = time.monotonic()
-    handles = students_store.all_handles()
-    failed = []
-    for done, handle in enumerate(handles):
-        report_progress(done, len(handles), handle)
-        try:
-            sync_one(handle, use_cache=True, full=False)
-        except store.UNAVAILABLE:
-            raise
-        except (SyncFailed, SyncError) as exc:
-            failed.append({"handle": handle, "error": str(exc)[:300]})
-        except Exception as exc:  # one student's surprise must not stop the others
-            log.exception("sync of student %s failed", handle)
-            failed.append({"handle": handle, "error": f"unexpected error: {type(exc).__name__}: {exc}"[:300]})
-    total = len(handles)
-    report_progress(total, total, None)
-    result = {"message": f"Synced {total - len(failed)} of {total} students" if total else "No students to sync",
-              "total": total, "synced": total - len(failed), "failed": failed}
+    result = students_background.sync_all_students()
     _record_health(result, time.monotonic() - started)
     result["reminders"] = reminders.after_background_sync()
     return result

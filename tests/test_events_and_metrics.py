@@ -124,7 +124,7 @@ def test_rate_limit_waits_and_task_retries_are_counted(client, admin_headers):
     from celery.signals import task_retry
 
     from workers.contests import sync_platform
-    from syncs.ratelimit import RateLimiter
+    from adapters.ratelimit import RateLimiter
 
     key = f"syncq:test:ratelimit:{uuid.uuid4().hex[:8]}"
     before = scrape(client, admin_headers)

@@ -13,13 +13,13 @@ import pytest
 import redis
 
 from syncq.embedded import free_port
-from syncs.ratelimit import JITTER_MARGIN, RateLimiter
+from adapters.ratelimit import JITTER_MARGIN, RateLimiter
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = """
 import json, sys
 import redis
-from syncs.ratelimit import RateLimiter
+from adapters.ratelimit import RateLimiter
 url, key, rate, burst, n = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 limiter = RateLimiter(key, rate, burst, client=redis.Redis.from_url(url))
 print(json.dumps([limiter.acquire(timeout=60) for _ in range(n)]))

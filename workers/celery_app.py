@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from celery import Celery
 from celery.signals import beat_init, worker_process_init
+from kombu import Queue
 
 import schedules
 from core.settings import Settings, get_settings
@@ -24,6 +25,10 @@ def configure(app: Celery, settings: Settings) -> None:
         # An unacknowledged task goes back to the queue only after this many seconds: longer
         # than any task's time limit, or a slow task would run twice.
         transport["visibility_timeout"] = settings.visibility_timeout
+        # Queues are read in the order listed (not kombu's default round robin): a worker takes
+        # the manual queue's tasks before any queued background work.
+        transport["queue_order_strategy"] = "priority"
+    manual = f"{settings.queue}.manual"
     app.conf.update(
         broker_url=broker,
         # No result backend: a job's state and result live in its MongoDB record (jobs.lifecycle).
@@ -32,6 +37,10 @@ def configure(app: Celery, settings: Settings) -> None:
         task_serializer="json",
         accept_content=["json"],
         task_default_queue=settings.queue,
+        # An operator's one-student sync goes ahead of queued background work (a worker started
+        # without -Q consumes both, the manual queue first).
+        task_queues=[Queue(manual), Queue(settings.queue)],
+        task_routes={"syncq.students.sync_student": {"queue": manual}},
         # At-least-once delivery: ack after the task ran, and hand the task to another
         # worker if this one dies mid-run. Every task's writes are idempotent upserts.
         task_acks_late=True,

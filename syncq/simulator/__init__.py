@@ -1,8 +1,9 @@
 """The platform simulator: one local HTTP server imitating every outside service syncq uses.
 
 Services, each under a path prefix on one port (the adapters' real paths follow):
-`/codeforces` (contest.list, user.info, user.rating, user.status), `/leetcode` (POST /graphql),
-`/codechef` (/api/list/contests/all and /past), `/atcoder` (/contests/), `/kenkoooo`
+`/codeforces` (contest.list, contest.ratingChanges, user.info with many `handles=a;b`, user.rating,
+user.status), `/leetcode` (POST /graphql), `/codechef` (/api/list/contests/all and /past),
+`/atcoder` (/contests/), `/kenkoooo`
 (/atcoder/resources/contests.json) and `/raida0` .. `/raida24` (/service/echo, users,
 qmail_servers, raida_servers). The 25 RAIDA also answer the network's binary echo over UDP and
 TCP on local ports of their own (`syncq.simulator.echo`), which the simulated `raida_servers`
@@ -17,6 +18,10 @@ Controls (JSON, at run time; the same as the `Simulator` methods):
 - `POST /_sim/codeforces/limit {"calls_per_second": N}` (answers FAILED Call limit exceeded above it)
 - `POST /_sim/leetcode/all_contests {"gone": true}`: `allContests` answers a GraphQL error (the
   adapter then falls back to `topTwoContests` and `pastContests`)
+- `POST /_sim/codeforces/round {"fraction", "submissions"?, "rated_contest"?, "prefix"?, "count"?, "handles"?}`:
+  a day between syncs: that fraction of students is online with new submissions; with `rated_contest`
+  a contest finishes and half of the active ones in the population (`prefix`+0000.., `handles`) take part
+- `POST /_sim/codeforces/missing {"handles": [...]}`: these handles answer "not found" (renamed accounts)
 - `POST /_sim/students/<handle>/submissions {"count": N}`; `POST /_sim/contests/codeforces/<id> {...}`
 - `POST /_sim/barrier {"parties": N, "timeout"?}`: hold each request until N are inside at once
   (proves a client's fan-out by a condition; `{"parties": null}` clears it)
@@ -105,6 +110,14 @@ class Simulator:
     def add_submissions(self, handle: str, n: int) -> None:
         with self.state.lock:
             self.state.extra_submissions[handle.lower()] = self.state.extra_submissions.get(handle.lower(), 0) + n
+
+    def codeforces_round(self, fraction: float, submissions: int = 3, rated_contest: bool = False,
+                         population: list[str] | None = None) -> dict[str, Any]:
+        return self.state.cf_rounds.advance(fraction, submissions, rated_contest, population)
+
+    def set_missing(self, handles) -> None:
+        with self.state.cf_rounds.lock:
+            self.state.cf_rounds.missing = {h.lower() for h in handles}
 
     def log(self) -> list[dict[str, Any]]:
         with self.state.lock:

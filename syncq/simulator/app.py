@@ -143,7 +143,23 @@ def create_app(state: SimState, data: Data) -> Flask:
 
     def total_for(handle: str) -> int | None:
         base = student_samples.submission_count(handle)
-        return None if base is None else base + state.extra_submissions.get(handle.lower(), 0)
+        if base is None or handle.lower() in state.cf_rounds.missing:
+            return None
+        return base + state.extra_submissions.get(handle.lower(), 0) + state.cf_rounds.extra_submissions(handle)
+
+    def rating_changes(handle: str) -> list[dict[str, Any]]:
+        changes = student_samples.user_rating(handle, data.now)
+        return changes + state.cf_rounds.changes(handle, changes[-1]["newRating"] if changes else 1500)
+
+    def user_info(handle: str) -> dict[str, Any]:
+        info, changes = student_samples.user_info(handle, data.now), rating_changes(handle)
+        online = state.cf_rounds.last_online(handle)
+        if online is not None:
+            info["lastOnlineTimeSeconds"] = max(online, info["lastOnlineTimeSeconds"])
+        if changes:
+            info["rating"], info["maxRating"] = changes[-1]["newRating"], max(c["newRating"] for c in changes)
+            info["rank"], info["maxRank"] = student_samples.rank_of(info["rating"]), student_samples.rank_of(info["maxRating"])
+        return info
 
     # --- Codeforces ------------------------------------------------------------------------
     @app.get("/codeforces/api/contest.list")
@@ -152,11 +168,12 @@ def create_app(state: SimState, data: Data) -> Flask:
             if request.args.get("gym") == "true":
                 return Response(b'{"status":"OK","result":' + data.encoded("codeforces_gym") + b"}",
                                 mimetype="application/json")
-            if not state.contest_edits:
+            rounds = state.cf_rounds.contests()
+            if not state.contest_edits and not rounds:
                 return Response(b'{"status":"OK","result":' + data.encoded("codeforces") + b"}",
                                 mimetype="application/json")
             items = [{**c, **state.contest_edits.get(str(c["id"]), {})} for c in data.codeforces]
-            return cf_ok(items)
+            return cf_ok(rounds + items)
         return serve("codeforces", build)
 
     @app.get("/codeforces/api/user.info")
@@ -166,7 +183,7 @@ def create_app(state: SimState, data: Data) -> Flask:
             missing = [h for h in handles if total_for(h) is None]
             if not handles or missing:
                 return cf_not_found(missing[0] if missing else "", "handles")
-            return cf_ok([student_samples.user_info(h, data.now) for h in handles])
+            return cf_ok([user_info(h) for h in handles])
         return serve("codeforces", build)
 
     @app.get("/codeforces/api/user.rating")
@@ -175,7 +192,22 @@ def create_app(state: SimState, data: Data) -> Flask:
             handle = request.args.get("handle", "")
             if total_for(handle) is None:
                 return cf_not_found(handle)
-            return cf_ok(student_samples.user_rating(handle, data.now))
+            return cf_ok(rating_changes(handle))
+        return serve("codeforces", build)
+
+    @app.get("/codeforces/api/contest.ratingChanges")
+    def cf_rating_changes():
+        def build():
+            raw = request.args.get("contestId", "")
+            if not raw.isdigit():
+                return jsonify({"status": "FAILED", "comment": "contestId: Field should contain long integer value"}), 400
+            cid = int(raw)
+            r = state.cf_rounds.round_of(cid)
+            if r is not None:
+                return cf_ok([c for h in r.population for c in rating_changes(h) if c["contestId"] == cid])
+            if any(c["id"] == cid for c in data.codeforces):
+                return cf_ok([])  # a sample contest: nobody simulated took part
+            return jsonify({"status": "FAILED", "comment": f"contestId: Contest with id {cid} not found"}), 400
         return serve("codeforces", build)
 
     @app.get("/codeforces/api/user.status")
@@ -190,6 +222,8 @@ def create_app(state: SimState, data: Data) -> Flask:
                 count = max(1, int(request.args.get("count", 100000)))
             except ValueError:
                 return jsonify({"status": "FAILED", "comment": "from: Field should contain long integer value"}), 400
+            if start - 1 + count < total:  # a page: made alone (thousands of students page daily)
+                return cf_ok(student_samples.user_status(handle, total, start, count, now=data.now))
             items = data.submissions(handle.lower(), total)
             return cf_ok(items[start - 1: start - 1 + count])
         return serve("codeforces", build)
@@ -303,6 +337,22 @@ def create_app(state: SimState, data: Data) -> Flask:
     def sim_cf_limit():
         state.cf_calls_per_second = body().get("calls_per_second")
         return jsonify(state.snapshot())
+
+    @app.post("/_sim/codeforces/round")
+    def sim_cf_round():
+        b = body()
+        population = [str(h) for h in b.get("handles") or []]
+        if b.get("prefix"):
+            population += [f"{b['prefix']}{i:04d}" for i in range(int(b.get("count", 1000)))]
+        return jsonify(state.cf_rounds.advance(float(b.get("fraction", 0.1)), int(b.get("submissions", 3)),
+                                               bool(b.get("rated_contest")), population))
+
+    @app.post("/_sim/codeforces/missing")
+    def sim_cf_missing():
+        handles = {str(h).lower() for h in body().get("handles") or []}
+        with state.cf_rounds.lock:
+            state.cf_rounds.missing = handles
+        return jsonify({"missing": sorted(handles)})
 
     @app.post("/_sim/students/<handle>/submissions")
     def sim_add_submissions(handle: str):

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from syncq.simulator.codeforces_rounds import Rounds
+
 SERVICES = ("codeforces", "leetcode", "codechef", "atcoder", "kenkoooo", "raida")
 MODES = ("timeout", "500", "429", "html", "truncated", "wrong_shape", "empty", "absurd", "call_limit", "down")
 
@@ -44,6 +46,7 @@ class SimState:
             self.leetcode_all_contests_gone = False  # allContests answers a GraphQL error (400)
             self.barrier: threading.Barrier | None = None
             self._cf_recent: list[float] = []
+            self.cf_rounds = Rounds()  # Codeforces activity between syncs (syncq.simulator.codeforces_rounds)
 
     @staticmethod
     def key(service: str, index: int | None = None) -> str:

@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 # GCRA with reservations: every call is given a slot on Redis's clock, `1/rate` after the
 # previous one (up to `burst` slots may be "now"). Nobody polls, so no capacity is lost to
 # wake-up latency. Returns {1, seconds until the slot, the slot's Redis time}; floats as strings.
+# A background caller (ARGV[3] = 1) takes only a slot due within ARGV[4] seconds (half a slot) and
+# reserves nothing further ahead: otherwise it gets {0, seconds until then} and asks again, so a
+# manual call, which reserves ahead, finds at most half a slot held by background callers. (The
+# half-slot lead keeps a background sync from losing its wake-up latency on every slot.)
 GCRA_RESERVE = """
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -38,6 +42,9 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local slot = tat - (burst - 1) * interval
 if slot < now then slot = now end
+if ARGV[3] == '1' and slot > now + tonumber(ARGV[4]) then
+  return {0, tostring(slot - now - tonumber(ARGV[4])), '0'}
+end
 local ttl = math.ceil(tat - now + burst * interval) + 60
 redis.call('SET', KEYS[1], tostring(tat + interval), 'EX', ttl)
 return {1, tostring(slot - now), tostring(slot)}
@@ -88,8 +95,11 @@ class LocalBucket:
 class RateLimiter:
     """A shared GCRA limit named `key`; `acquire()` blocks until a call may go out."""
 
-    def __init__(self, key: str, rate: float, burst: int, client: redis.Redis | None = None):
+    def __init__(self, key: str, rate: float, burst: int, client: redis.Redis | None = None, *,
+                 background: bool = False):
         self.key, self.rate, self.burst = key, rate, burst
+        # A background limiter yields every slot to callers that reserve ahead (manual syncs).
+        self.background = background
         # At most `rate` calls (a burst, if larger) really sent within any widened second.
         self.per_window = max(1, int(rate), burst)
         self._sent = 0
@@ -101,9 +111,13 @@ class RateLimiter:
         """Reserve the next slot: (seconds until it, its Redis time); local fallback without Redis."""
         try:
             client = self._client or get_redis()
-            _, wait, slot = script(GCRA_RESERVE)(keys=[self.key], args=[JITTER_MARGIN / self.rate, self.burst],
-                                                 client=client)
-            return float(wait), float(slot)
+            while True:
+                granted, wait, slot = self._reserve_once(client)
+                if granted:
+                    return wait, slot
+                # Not reserved: sleep until the slot would be due and ask again (a manual call
+                # may take it meanwhile). A short floor keeps many waiters from spinning.
+                time.sleep(max(wait, 0.002))
         except UNAVAILABLE:
             if not self._warned:
                 log.warning("Redis unreachable: rate limit %s falls back to this process only", self.key)
@@ -111,6 +125,13 @@ class RateLimiter:
             while (wait := self._local.try_take()) > 0:
                 time.sleep(wait)
             return 0.0, None
+
+    def _reserve_once(self, client: redis.Redis) -> tuple[bool, float, float]:
+        """One try at a slot: (reserved, seconds until it (or until asking again), its Redis time)."""
+        interval = JITTER_MARGIN / self.rate
+        args = [interval, self.burst, 1 if self.background else 0, interval / 2]
+        granted, wait, slot = script(GCRA_RESERVE)(keys=[self.key], args=args, client=client)
+        return int(granted) == 1, float(wait), float(slot)
 
     def claim(self) -> float:
         """Record a call going out now if the last widened second has room: 0, else seconds to wait."""
@@ -149,7 +170,18 @@ class RateLimiter:
         the request is written (None on the local fallback, which already spaced the call)."""
         import asyncio
 
-        wait, slot = await asyncio.to_thread(self.reserve)  # the local fallback sleeps: not on the loop
+        if self.background:
+            # A background caller may ask many times before it is given a slot: it waits on the
+            # loop between tries (one short Redis call each), holding no thread while it waits.
+            try:
+                client = self._client or get_redis()
+                while not (attempt := self._reserve_once(client))[0]:
+                    await asyncio.sleep(max(attempt[1], 0.002))
+                _, wait, slot = attempt
+            except UNAVAILABLE:
+                wait, slot = await asyncio.to_thread(self.reserve)
+        else:
+            wait, slot = await asyncio.to_thread(self.reserve)  # the local fallback sleeps: not on the loop
         metrics.RATE_LIMIT_WAIT.labels(self.key).observe(wait)
         if wait > 0:
             await asyncio.sleep(wait)
@@ -167,7 +199,9 @@ class RateLimiter:
             await asyncio.sleep(delay)
 
 
-def codeforces_limiter() -> RateLimiter:
-    """The Codeforces limit from the settings (SYNCQ_CF_RATE_PER_SECOND, SYNCQ_CF_RATE_BURST)."""
+def codeforces_limiter(background: bool = False) -> RateLimiter:
+    """The Codeforces limit from the settings (SYNCQ_CF_RATE_PER_SECOND, SYNCQ_CF_RATE_BURST);
+    `background` calls take only slots no manual call has reserved."""
     settings = get_settings()
-    return RateLimiter("syncq:ratelimit:codeforces", settings.cf_rate_per_second, settings.cf_rate_burst)
+    return RateLimiter("syncq:ratelimit:codeforces", settings.cf_rate_per_second, settings.cf_rate_burst,
+                       background=background)
