@@ -13,7 +13,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
-@doc(200, tags=("health",))
+@doc(200, own_bodies=(503,), tags=("health",))
 def health():
     """200 `{"status":"ok","redis":"ok","mongodb":"ok","sources":{...}}`, or 503 naming what is down.
 

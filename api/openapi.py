@@ -30,9 +30,30 @@ def _to_api_error(req, resp, req_validation_error, instance, model_adapter=None)
     if request.data and request.get_json(silent=True) is None and request.method in ("POST", "PATCH", "PUT"):
         raise ApiError(400, "Request body is not valid JSON")
     errors = req_validation_error.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "is invalid"}
+    first = errors[0] if errors else {"loc": (), "msg": "is invalid", "type": ""}
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "__root__") or "body"
-    raise ApiError(400, f"'{where}': {first.get('msg')}", field=where)
+    raise ApiError(400, f"'{where}' {_plainly(first)}", field=where)
+
+
+def _plainly(error: dict[str, Any]) -> str:
+    """A pydantic error in the project's words ("must be a string", "is required", ...)."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        return "is required"
+    if kind == "literal_error":
+        return "must be " + str(ctx.get("expected", "one of the listed values")).replace("'", "")
+    if "ge" in ctx or "gt" in ctx:
+        return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
+    if "le" in ctx or "lt" in ctx:
+        return f"must be at most {ctx.get('le', ctx.get('lt'))}"
+    if "max_length" in ctx:
+        return f"is longer than {ctx['max_length']} characters"
+    for prefix, words in (("string", "must be a string"), ("bool", "must be true or false"),
+                          ("int", "must be a whole number"), ("float", "must be a number"),
+                          ("list", "must be a list"), ("dict", "must be an object")):
+        if kind.startswith(prefix):
+            return words
+    return f"is not valid: {error.get('msg')}"
 
 
 spec = SpecTree("flask", title="syncq", version=__version__, path="apidoc", mode="strict", page_templates={},
@@ -42,12 +63,13 @@ spec = SpecTree("flask", title="syncq", version=__version__, path="apidoc", mode
 
 
 def doc(*ok: int, errors: tuple[int, ...] = (), admin: bool = False, job: bool = False,
-        query=None, json=None, tags: tuple[str, ...] = ()) -> Callable:
+        query=None, json=None, tags: tuple[str, ...] = (), own_bodies: tuple[int, ...] = ()) -> Callable:
     """Declare a route to the OpenAPI document and validate its query and body.
 
     `ok`: its success statuses; `errors`: the error statuses it may answer beyond the common
     ones; `admin`: it needs an admin token; `job`: a trigger (200 with the job's body, or 202
-    with the envelope; a failed job answers its kind's documented error).
+    with the envelope; a failed job answers its kind's documented error); `own_bodies`: statuses
+    answered with a body of the route's own rather than the error shape.
     """
     codes: dict[str, Any] = {f"HTTP_{code}": None for code in ok}
     if job:
@@ -57,6 +79,8 @@ def doc(*ok: int, errors: tuple[int, ...] = (), admin: bool = False, job: bool =
         options_headers = None
     for code in (*COMMON_ERRORS, *errors, *(ADMIN_ERRORS if admin else ())):
         codes[f"HTTP_{code}"] = RaidaFailure if code == 502 else Error  # 502: only RAIDA's failure answers it
+    for code in own_bodies:  # statuses whose body is the route's own (GET /health's 503)
+        codes[f"HTTP_{code}"] = None
     if json is not None:
         codes["HTTP_413"] = Error
     options: dict[str, Any] = {"resp": Response(**codes), "tags": list(tags)}

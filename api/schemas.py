@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, model_validator, StrictBool, StrictFloat, StrictInt, StrictStr
 
 class _Query(BaseModel):
     # Unknown query parameters are ignored, as browsers and proxies add their own.
     model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_absent(cls, values: Any) -> Any:
+        # `?cursor=` or `?limit=` with nothing after it means the default, as it always has.
+        if isinstance(values, dict):
+            return {key: value for key, value in values.items() if value not in ("", [""])}
+        return values
 
 
 class Error(BaseModel):

@@ -78,7 +78,7 @@ def test_the_stats_route_answers_the_window_and_refuses_other_windows(client, ad
     assert body["days"] == 90 and body["solved"] == 1 and body["hardest"]["rating"] == 1200
     assert body["to"].endswith("Z") and body["hardest"]["solvedAt"].endswith("Z")
     bad = client.get("/api/students/stat_user/stats?days=7", headers=admin_headers)
-    assert bad.status_code == 400 and bad.get_json() == {"statusCode": 400, "message": "'days' must be 30, 90 or 365"}
+    assert bad.status_code == 400 and bad.get_json()["message"] == "'days' must be 30, 90 or 365"
     assert client.get("/api/students/ghost_user/stats", headers=admin_headers).status_code == 404
     assert client.get("/api/students/stat_user/stats").status_code == 401
 
