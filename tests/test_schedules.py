@@ -15,18 +15,9 @@ from redbeat.schedulers import RedBeatSchedulerEntry, ensure_conf, get_redis
 
 import schedules
 import store.jobs as jobs_store
+from tests.procs import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture()
