@@ -18,8 +18,9 @@ from bench.stack import ROOT, Stack
 
 # The job-overhead cases go first, on a store not yet holding the data-heavy cases' documents:
 # SecantusDB's CPU per call grows several-fold once it does (docs/benchmarks-notes.md).
-CASES = [task_overhead, throughput, cases.sync_all, cases.student, cases.raida, cases.unchanged_contests,
-         cases.bulk_vs_single, cases.heavy_student, cases.rate_limited_fan_out, *students.CASES]
+CASES = [task_overhead, throughput, cases.sync_all, cases.seed_default_sync_all, cases.student, cases.raida,
+         cases.unchanged_contests, cases.bulk_vs_single, cases.heavy_student, cases.rate_limited_fan_out,
+         *students.CASES]
 
 
 def fmt(value) -> str:

@@ -28,6 +28,15 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.02):
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -56,7 +65,9 @@ class Proc:
 class Stack:
     """Secantus, the simulator, a worker and the API (gunicorn, 2 workers) on a queue of their own."""
 
-    def __init__(self, redis_url: str = "redis://127.0.0.1:6379/12"):
+    def __init__(self, redis_url: str | None = None):
+        # A Redis database of its own (guards and rate-limit keys are not per queue).
+        redis_url = redis_url or os.environ.get("SYNCQ_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
         self.mongo = start_secantus(":memory:")
         self.sim_port = free_port()
         self.base_env = {**os.environ, "PYTHONPATH": str(ROOT), "SYNCQ_REDIS_URL": redis_url,
