@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from bson import ObjectId
 from pymongo import ASCENDING, InsertOne, UpdateOne
@@ -251,12 +251,17 @@ CANCELLED = "CANCELLED"  # the phase of a contest its platform stopped listing b
 MISSES_TO_CANCEL = 2
 
 
-def count_missing_upcoming(platform: str, listed: set[str], *, misses: int = MISSES_TO_CANCEL) -> list[str]:
+def count_missing_upcoming(platform: str, listed: set[str], *, misses: int = MISSES_TO_CANCEL,
+                           stored: Mapping[str, dict[str, Any]] | None = None) -> list[str]:
     """Count one more miss for every stored upcoming contest of `platform` not in `listed` (the
     platform's complete list, from a successful sync that looked right); mark those missed `misses`
-    times in a row CANCELLED (kept, never deleted). Returns the ids cancelled now."""
+    times in a row CANCELLED (kept, never deleted). Returns the ids cancelled now.
+
+    `stored`: the platform's contests as `watched` read them before this sync wrote (a sync
+    leaves unlisted contests as they were), which spares reading them all again."""
     contests = store.db().contests
-    upcoming = contests.find({"platform": platform, "phase": "UPCOMING"}, {"platformId": 1, "missingSyncs": 1})
+    upcoming = contests.find({"platform": platform, "phase": "UPCOMING"}, {"platformId": 1, "missingSyncs": 1}) \
+        if stored is None else (doc for doc in stored.values() if doc.get("phase") == "UPCOMING")
     missing = [doc for doc in upcoming if doc["platformId"] not in listed]
     cancel = [doc["platformId"] for doc in missing if (doc.get("missingSyncs") or 0) + 1 >= misses]
     count = [doc["platformId"] for doc in missing if (doc.get("missingSyncs") or 0) + 1 < misses]
@@ -272,13 +277,16 @@ def count_missing_upcoming(platform: str, listed: set[str], *, misses: int = MIS
     return cancel
 
 
-def clear_missing(platform: str, listed: set[str]) -> list[str]:
+def clear_missing(platform: str, listed: set[str], stored: Mapping[str, dict[str, Any]] | None = None) -> list[str]:
     """Forget the misses and the cancellation of every contest `platform` lists again (after the
-    sync wrote them back); returns the ids that were CANCELLED and are listed again."""
+    sync wrote them back); returns the ids that were CANCELLED and are listed again.
+
+    `stored`: as for `count_missing_upcoming` (a sync's write leaves both marks as they were)."""
     contests = store.db().contests
     marked = contests.find({"platform": platform, "$or": [{"missingSyncs": {"$exists": True}},
                                                           {"cancelledAt": {"$exists": True}}]},
-                           {"platformId": 1, "cancelledAt": 1})
+                           {"platformId": 1, "cancelledAt": 1}) if stored is None else \
+        (doc for doc in stored.values() if "missingSyncs" in doc or "cancelledAt" in doc)
     back = [doc for doc in marked if doc["platformId"] in listed]
     if back:
         contests.update_many({"platform": platform, "platformId": {"$in": [doc["platformId"] for doc in back]}},
