@@ -1,4 +1,4 @@
-"""The benchmark cases of issue 7; each returns rows `{case, figure, value, goal, met, note}`."""
+"""The benchmark cases of issues 7 and 15; each returns rows `{case, figure, value, goal, met, note}`."""
 
 from __future__ import annotations
 
