@@ -116,24 +116,30 @@ async def send_tcp(host: str, port: int, request: bytes, timeout: float) -> byte
 
 def _why(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return f"timed out after {timeout:g} s"
+        return f"timed out after {timeout:.1f} s"
     if isinstance(exc, asyncio.IncompleteReadError):
         return f"closed after {len(exc.partial)} bytes"
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
 async def echo(index: int, host: str, port: int, timeout: float) -> dict[str, Any]:
-    """Echo one RAIDA over UDP, then over TCP if UDP got no answer; never raises for the server."""
+    """Echo one RAIDA over UDP, then over TCP if UDP got no answer, both within `timeout`; never
+    raises for the server.
+
+    UDP has half the time: a server that is down costs one timeout in all, not one per transport
+    (the 25 echoes run together, so a sync waits as long as its slowest echo)."""
     request = build_request(index)
     started = time.perf_counter()
+    deadline = started + timeout
     answer, transport, errors = None, None, []
-    for name, send in (("udp", send_udp), ("tcp", send_tcp)):
+    for name, send, share in (("udp", send_udp, 0.5), ("tcp", send_tcp, 1.0)):
+        budget = max(0.01, (deadline - time.perf_counter()) * share if name == "tcp" else timeout * share)
         try:
-            answer = await send(host, port, request, timeout)
+            answer = await send(host, port, request, budget)
             transport = name
             break
         except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
-            errors.append(f"{name.upper()} {_why(exc, timeout)}")
+            errors.append(f"{name.upper()} {_why(exc, budget)}")
     latency = (time.perf_counter() - started) * 1000
     if answer is None:
         status, error = None, "no answer: " + "; ".join(errors)
