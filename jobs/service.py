@@ -70,15 +70,11 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
             holder = guards.take(key, job_id)
         except REDIS_UNAVAILABLE as exc:
             raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
-        job = jobs_store.get(holder) if holder else None
-        if holder and job is None:
-            # A guard whose job has no record (its database was reset, or its creation failed
-            # halfway) guards nothing: take it over.
-            guards.release(key, holder)
-            holder = guards.take(key, job_id)
-            job = jobs_store.get(holder) if holder else None
         if holder:
-            return Enqueued(job or {"_id": holder, "kind": kind.name, "state": "PENDING"}, deduplicated=True)
+            # The holder's record may not be written yet (it is inserted right after its guard is
+            # taken): answer its id all the same, as PENDING.
+            job = jobs_store.get(holder) or {"_id": holder, "kind": kind.name, "state": "PENDING"}
+            return Enqueued(job, deduplicated=True)
     steps = kind.steps(params) if kind.steps else None
     try:
         job = jobs_store.create(job_id, kind.name, params, trigger, user=user,
