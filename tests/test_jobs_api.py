@@ -145,12 +145,11 @@ def test_cli_trigger_header_is_recorded(client, admin_headers, store_db):
 
 def test_a_task_run_without_a_job_records_one_with_trigger_flower(worker, store_db):
     from jobs.service import wait_for
+    from tests.procs import wait_until
     from workers.system import ping
 
     result = ping.apply_async(kwargs={"echo": "from flower"})
-    deadline = time.monotonic() + 15
-    while jobs_store.get(result.id) is None and time.monotonic() < deadline:
-        time.sleep(0.02)  # the worker records the job when it starts the task
+    wait_until(lambda: jobs_store.get(result.id), 15, "the worker to record the run as a job")
     doc = wait_for(result.id, 15)
     assert doc["trigger"] == "flower" and doc["kind"] == "ping" and doc["state"] == "SUCCESS"
     assert doc["result"]["echo"] == "from flower"
