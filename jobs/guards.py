@@ -2,7 +2,8 @@
 
 A trigger that finds the guard held answers the job that holds it; the job's end releases
 it (only its own: an expired guard taken over by another job is left alone); a guard whose
-worker died expires by itself after `SYNCQ_JOB_LOCK_TTL`.
+worker died expires by itself after `SYNCQ_JOB_LOCK_TTL`, and one whose job was never recorded
+is released by `jobs.service` (see `ORPHAN_AFTER` there).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ def take(key: str, job_id: str) -> str | None:
 def holder(key: str) -> str | None:
     """The id of the job holding guard `key`, if any."""
     return get_redis().get(_lock(key).name)
+
+
+def age(key: str) -> float | None:
+    """Seconds since guard `key` was taken or last extended; None when it is not held."""
+    left = get_redis().pttl(_lock(key).name)
+    return None if left < 0 else max(0.0, get_settings().job_lock_ttl - left / 1000)
 
 
 def release(key: str, job_id: str) -> bool:

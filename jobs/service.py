@@ -22,6 +22,9 @@ from jobs import guards, kinds
 from workers.celery_app import app
 
 FINISHED = jobs_store.FINISHED
+# A job's record is written right after its guard is taken; a holder still unrecorded this
+# many seconds later never will be.
+ORPHAN_AFTER = 10.0
 
 
 class BrokerUnavailable(Exception):
@@ -68,12 +71,15 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
     if key:
         try:
             holder = guards.take(key, job_id)
+            job = jobs_store.get(holder) if holder else None
+            if holder and job is None and _orphaned(key, holder):
+                holder = guards.take(key, job_id)
         except REDIS_UNAVAILABLE as exc:
             raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
         if holder:
             # The holder's record may not be written yet (it is inserted right after its guard is
             # taken): answer its id all the same, as PENDING.
-            job = jobs_store.get(holder) or {"_id": holder, "kind": kind.name, "state": "PENDING"}
+            job = job or jobs_store.get(holder) or {"_id": holder, "kind": kind.name, "state": "PENDING"}
             return Enqueued(job, deduplicated=True)
     steps = kind.steps(params) if kind.steps else None
     try:
@@ -94,6 +100,14 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
             guards.release(key, job_id)
         raise BrokerUnavailable(f"the broker ({broker}) is unavailable: {exc}") from exc
     return Enqueued(job)
+
+
+def _orphaned(key: str, holder: str) -> bool:
+    """Release guard `key` if `holder`, which has no record, took it over `ORPHAN_AFTER` s ago
+    (its trigger died between taking the guard and writing the record, or the store was
+    emptied); True if it was released."""
+    taken = guards.age(key)
+    return taken is not None and taken > ORPHAN_AFTER and guards.release(key, holder)
 
 
 def is_finished(job: dict[str, Any] | None) -> bool:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import time
 import uuid
+import warnings
 
 # Settings are read from the environment once: set the test values before syncq is imported.
 _SESSION = uuid.uuid4().hex[:8]
@@ -60,9 +62,15 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         pytest.exit(f"Redis is needed at {_REDIS_URL} ({exc}); start one: redis-server --daemonize yes "
                     "--bind 127.0.0.1 --port 6379 --save '' --appendonly no", returncode=3)
-    for key in [*client.scan_iter("syncq:guard:*"), *client.scan_iter("syncq:running:*")]:  # an interrupted session's locks
-        client.delete(key)
+    _clear_run_keys(client)  # an interrupted session's locks
     return _REDIS_URL
+
+
+def _clear_run_keys(client: redis.Redis) -> None:
+    """Drop every "one run at a time" guard and running mark: each test starts with none, so a
+    trigger is never answered with a job of an earlier test's database."""
+    for key in [*client.scan_iter("syncq:guard:*"), *client.scan_iter("syncq:running:*")]:
+        client.delete(key)
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +97,7 @@ def store_db(mongo_uri, redis_url):
     yield database
     if "workers.celery_app" in sys.modules:  # jobs a test enqueued must not run in the next test
         sys.modules["workers.celery_app"].app.control.purge()
+    _clear_run_keys(redis.Redis.from_url(redis_url))
     try:
         store.client().drop_database(name)
     except Exception:  # a test that stopped the store must not fail the teardown
@@ -176,6 +185,24 @@ def worker(_session_worker, store_db, celery_app_under_test):
     purged afterwards so it cannot run in a later test's database."""
     yield _session_worker
     celery_app_under_test.control.purge()
+    _settle(celery_app_under_test, _session_worker.hostname)
+
+
+def _settle(app, hostname: str, timeout: float = 60.0) -> None:
+    """Let the session's worker finish what a test left running, and drop what it holds for later
+    (prefetched tasks, retries waiting for their countdown): the store moves to the next test's
+    database, and a job of this test must neither run there nor hold a guard there."""
+    inspect = app.control.inspect(destination=[hostname], timeout=2.0, limit=1)
+    later = [entry["request"]["id"] for entry in (inspect.scheduled() or {}).get(hostname, [])]
+    later += [request["id"] for request in (inspect.reserved() or {}).get(hostname, [])]
+    if later:
+        app.control.revoke(later, destination=[hostname])
+    deadline = time.monotonic() + timeout
+    while (inspect.active() or {}).get(hostname):
+        if time.monotonic() > deadline:
+            warnings.warn(f"the worker still runs a job {timeout:.0f} s after its test ended", stacklevel=1)
+            return
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

@@ -254,6 +254,25 @@ def test_a_guard_is_a_lock_owned_by_its_job_and_released_only_by_it(store_db):
     guards.release("test-guard", "job-c")
 
 
+def test_a_guard_whose_job_was_never_recorded_is_taken_over_once_it_is_old(client, admin_headers, store_db):
+    from core.redisconn import get_redis
+    from core.settings import get_settings
+    from jobs import guards, service
+
+    assert guards.take("raida.sync", "died-before-its-record") is None
+    r = client.post("/api/admin/sync", headers={**admin_headers, **ASYNC})
+    assert r.status_code == 202 and r.get_json()["job_id"] == "died-before-its-record"  # young: may be written yet
+    ttl = get_settings().job_lock_ttl
+    get_redis().pexpire("syncq:guard:raida.sync", int((ttl - service.ORPHAN_AFTER - 1) * 1000))
+    r = client.post("/api/admin/sync", headers={**admin_headers, **ASYNC})
+    job_id = r.get_json()["job_id"]
+    assert r.status_code == 202 and job_id != "died-before-its-record" and not r.get_json().get("deduplicated")
+    assert guards.holder("raida.sync") == job_id and jobs_store.get(job_id)["state"] == "PENDING"
+    get_redis().pexpire("syncq:guard:raida.sync", int((ttl - service.ORPHAN_AFTER - 1) * 1000))
+    recorded = client.post("/api/admin/sync", headers={**admin_headers, **ASYNC}).get_json()
+    assert recorded["job_id"] == job_id and recorded["deduplicated"]  # a recorded holder is never taken over
+
+
 def test_a_deduplicated_trigger_waits_on_the_running_job(seed_wait, client, admin_headers, store_db):
     from jobs import guards, lifecycle
 
