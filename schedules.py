@@ -76,6 +76,9 @@ def entries(settings: Settings) -> list[dict[str, Any]]:
                   else f"0 */{max(1, settings.raida_schedule_minutes // 60)} * * *")},
         # Not a job: a light scan each minute (contest.starting_soon, lost webhook deliveries).
         {"name": "webhooks-scan", "kind": None, "task": "syncq.webhooks.scan", "enabled": True, "cron": "* * * * *"},
+        # Not a job either: once a day, forget history older than SYNCQ_HISTORY_DAYS.
+        {"name": "prune-history", "kind": None, "task": "syncq.maintenance.prune",
+         "enabled": settings.history_days > 0, "cron": "17 4 * * *"},
     ]
 
 

@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     webhook_backoff_max: float = Field(3600.0, ge=0)
     webhook_retry_window: float = Field(86400.0, ge=0)  # seconds a message is retried before it is given up
     webhook_disable_after: float = Field(86400.0, ge=0)  # seconds an endpoint may fail before it is disabled
+    # Days the job history, the events and the webhook delivery log are kept (0: for ever).
+    history_days: int = Field(90, ge=0)
     inactive_days: int = Field(7, ge=1)  # days without an OK submission before a student is reminded
     smtp_url: str = ""  # smtp://user:pass@host:587?starttls=true (smtps:// for TLS); empty: no emails
     smtp_from: str = "syncq <syncq@localhost>"

@@ -28,6 +28,11 @@ def record(type_: str, data: dict[str, Any], at: datetime | None = None) -> str:
     return str(store.db().events.insert_one(doc).inserted_id)
 
 
+def prune(before: datetime) -> int:
+    """Forget the events recorded before `before` (by their ids' time, which the index holds)."""
+    return store.db().events.delete_many({"_id": {"$lt": ObjectId.from_datetime(before)}}).deleted_count
+
+
 def find(*, type_: str | None = None, limit: int = 50,
          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Events newest first (by id), optionally of one type, a page at a time; (items, next cursor)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import DESCENDING
@@ -54,6 +55,11 @@ def ensure(job_id: str, kind: str, params: dict[str, Any], trigger: str) -> None
 def get(job_id: str) -> dict[str, Any] | None:
     """The job document, or None."""
     return store.db().jobs.find_one({"_id": job_id})
+
+
+def prune(before: datetime) -> int:
+    """Forget the finished jobs created before `before`; how many were removed."""
+    return store.db().jobs.delete_many({"created_at": {"$lt": before}, "state": {"$in": list(FINISHED)}}).deleted_count
 
 
 def recent(kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:

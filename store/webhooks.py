@@ -171,6 +171,15 @@ def overdue(before: datetime, limit: int = 500) -> list[dict[str, Any]]:
 
 # --- sent-once marks -----------------------------------------------------------------------
 
+def prune(before: datetime) -> int:
+    """Forget the deliveries (delivered or given up, never pending ones) and the sent marks made
+    before `before`; how many deliveries were removed."""
+    database = store.db()
+    database.webhook_marks.delete_many({"at": {"$lt": before}})
+    return database.webhook_deliveries.delete_many(
+        {"createdAt": {"$lt": before}, "status": {"$ne": "pending"}}).deleted_count
+
+
 def mark_once(key: str, endpoint_id: str) -> bool:
     """Remember `key` for an endpoint: True the first time, False when it was already marked."""
     try:

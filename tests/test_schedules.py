@@ -47,7 +47,8 @@ def test_every_beat_entry_is_listed_with_its_schedule(client, admin_headers, bea
     r = client.get("/api/schedules", headers=admin_headers)
     assert r.status_code == 200
     entries = {e["name"]: e for e in r.get_json()["schedules"]}
-    assert set(entries) == {"sync-all-contests", "sync-all-students", "sync-raida", "webhooks-scan"}
+    assert set(entries) == {"sync-all-contests", "sync-all-students", "sync-raida", "webhooks-scan",
+                            "prune-history"}
     contests = entries["sync-all-contests"]
     assert contests["task"] == "syncq.jobs.launch" and contests["kind"] == "contests.sync_all"
     assert contests["cron"] == "0 */6 * * *" and contests["timezone"] == "UTC" and contests["interval"] is None

@@ -13,7 +13,8 @@ from kombu import Queue
 import schedules
 from core.settings import Settings, get_settings
 
-TASK_MODULES = ["workers.system", "workers.contests", "workers.students", "workers.raida", "workers.webhooks"]
+TASK_MODULES = ["workers.system", "workers.contests", "workers.students", "workers.raida", "workers.webhooks",
+                "workers.maintenance"]
 JOB_MODULES = ["jobs.lifecycle", "jobs.launch"]
 
 
