@@ -13,7 +13,8 @@ what it runs.
 A cron in UTC runs as Celery's `crontab`. A cron in another time zone runs as RedBeat's `rrule`
 (Celery's crontab follows the app's one time zone, and RedBeat stores no zone with a crontab);
 RedBeat stores an rrule's start as a UTC offset, so `seed` re-saves such an entry when its zone's
-offset has changed (daylight saving): at each beat start and each listing.
+offset has changed (daylight saving): at each beat start, each listing, and every 10 minutes (the
+`refresh-schedules` entry).
 """
 
 from __future__ import annotations
@@ -76,9 +77,12 @@ def entries(settings: Settings) -> list[dict[str, Any]]:
                   else f"0 */{max(1, settings.raida_schedule_minutes // 60)} * * *")},
         # Not a job: a light scan each minute (contest.starting_soon, lost webhook deliveries).
         {"name": "webhooks-scan", "kind": None, "task": "syncq.webhooks.scan", "enabled": True, "cron": "* * * * *"},
-        # Not a job either: once a day, forget history older than SYNCQ_HISTORY_DAYS.
+        # Not jobs either: once a day, forget history older than SYNCQ_HISTORY_DAYS; every 10 minutes,
+        # move zoned crons to their zone's new UTC offset (RedBeat stores an rrule with a fixed one).
         {"name": "prune-history", "kind": None, "task": "syncq.maintenance.prune",
          "enabled": settings.history_days > 0, "cron": "17 4 * * *"},
+        {"name": "refresh-schedules", "kind": None, "task": "syncq.maintenance.schedules", "enabled": True,
+         "cron": "*/10 * * * *"},
     ]
 
 

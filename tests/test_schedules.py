@@ -48,7 +48,7 @@ def test_every_beat_entry_is_listed_with_its_schedule(client, admin_headers, bea
     assert r.status_code == 200
     entries = {e["name"]: e for e in r.get_json()["schedules"]}
     assert set(entries) == {"sync-all-contests", "sync-all-students", "sync-raida", "webhooks-scan",
-                            "prune-history"}
+                            "prune-history", "refresh-schedules"}
     contests = entries["sync-all-contests"]
     assert contests["task"] == "syncq.jobs.launch" and contests["kind"] == "contests.sync_all"
     assert contests["cron"] == "0 */6 * * *" and contests["timezone"] == "UTC" and contests["interval"] is None
@@ -202,3 +202,33 @@ def test_a_beat_fires_a_cron_set_in_another_time_zone(client, admin_headers, wor
         beat.stop()
     assert run["kind"] == "students.sync_all"
     assert _entry(client, admin_headers, "sync-all-students")["runCount"] >= 1
+
+
+def test_a_zoned_cron_follows_its_zone_s_new_offset_after_a_daylight_saving_change(client, admin_headers,
+                                                                                 beat_app):
+    from datetime import timedelta
+
+    from redbeat.schedules import rrule
+
+    from workers import maintenance
+
+    assert _patch(client, admin_headers, "sync-all-students",
+                  {"cron": "30 2 * * *", "timezone": "Europe/Paris"}).status_code == 200
+    key = RedBeatSchedulerEntry.generate_key(beat_app, "sync-all-students")
+    saved = RedBeatSchedulerEntry.from_key(key, app=beat_app)
+    paris = datetime.now(ZoneInfo("Europe/Paris")).utcoffset()
+    assert saved.schedule.dtstart.utcoffset() == paris
+    # As stored before the clocks changed: the same rule at the zone's other offset.
+    other = paris + timedelta(hours=1) if paris == timedelta(hours=1) else paris - timedelta(hours=1)
+    stale = rrule("MINUTELY", dtstart=datetime.now(timezone(other)).replace(second=0, microsecond=0),
+                  byminute=[30], byhour=[2], app=beat_app)
+    RedBeatSchedulerEntry("sync-all-students", saved.task, stale, kwargs=saved.kwargs, enabled=True,
+                          app=beat_app, last_run_at=saved.last_run_at).save()
+
+    assert maintenance.refresh_schedules() == ["sync-all-students"]
+    refreshed = RedBeatSchedulerEntry.from_key(key, app=beat_app)
+    assert refreshed.schedule.dtstart.utcoffset() == paris
+    assert (refreshed.schedule.byhour, refreshed.schedule.byminute) == ([2], [30])
+    assert maintenance.refresh_schedules() == []  # nothing more to move
+    entry = _entry(client, admin_headers, "sync-all-students")
+    assert entry["cron"] == "30 2 * * *" and entry["timezone"] == "Europe/Paris" and entry["enabled"]

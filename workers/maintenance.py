@@ -1,9 +1,11 @@
-"""Maintenance tasks run by beat: the daily history pruning."""
+"""Maintenance tasks run by beat: the daily history pruning, and keeping zoned crons on their
+zone's current UTC offset."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import schedules
 import store
 from syncs import history
 from workers.celery_app import app
@@ -14,3 +16,10 @@ from workers.celery_app import app
 def prune() -> dict[str, Any]:
     """Forget jobs, events and webhook deliveries older than `SYNCQ_HISTORY_DAYS`."""
     return history.prune()
+
+
+@app.task(name="syncq.maintenance.schedules", ignore_result=True, soft_time_limit=60, time_limit=90)
+def refresh_schedules() -> list[str]:
+    """Re-save the beat entries whose time zone changed its UTC offset (daylight saving), so a running
+    beat follows the change within one run of this task; the names re-saved."""
+    return schedules.seed(app)
