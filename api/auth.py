@@ -18,7 +18,7 @@ from flask_limiter.util import get_remote_address
 
 import store.users as users
 from api.errors import ApiError, error_response
-from api.validation import json_object, string_field
+from api.validation import json_body
 from api.openapi import doc
 from api.schemas import Login
 from core.settings import Settings
@@ -115,10 +115,8 @@ def _failed(response) -> bool:
 @doc(200, errors=(401, 429), json=Login, tags=("auth",))
 def login():
     """Exchange a username and password for a Bearer access token."""
-    body = json_object()
-    username = string_field(body, "username", max_length=64)
-    password = string_field(body, "password", max_length=1024)
-    user = users.authenticate(username, password)
+    body = json_body(Login)
+    user = users.authenticate(body.username, body.password)
     if user is None:
         raise ApiError(401, "Invalid username or password")
     settings = current_app.config["SYNCQ_SETTINGS"]

@@ -14,7 +14,6 @@ from api.auth import admin_required
 from api.csvout import csv_response, wants_csv
 from api.errors import ApiError
 from api.jobs import trigger
-from api.validation import int_arg
 from api.openapi import doc
 from api.schemas import ContestsListQuery, WaitQuery
 from syncs import health
@@ -36,8 +35,7 @@ def _platform_or_404(platform: str) -> str:
     return platform
 
 
-def _time_arg(name: str) -> datetime | None:
-    raw = request.args.get(name)
+def _time_arg(name: str, raw: str | None) -> datetime | None:
     if not raw:
         return None
     try:
@@ -71,24 +69,24 @@ def sync_one(platform: str):
 def list_contests():
     """Contests by start time: `?platform=&phase=&from=&to=&limit=&cursor=`; `?format=csv` (or
     `Accept: text/csv`) answers every matching contest as CSV."""
-    platform = request.args.get("platform") or None
+    query = request.context.query
+    platform = query.platform
     if platform is not None:
         _platform_or_404(platform)
-    phase = request.args.get("phase") or None
+    phase = query.phase
     if phase is not None:
         phase = phase.upper()
         if phase not in (*PHASES, contests_store.CANCELLED):
             raise ApiError(400, f"'phase' must be one of {', '.join((*PHASES, contests_store.CANCELLED))}")
-    start_from, start_to = _time_arg("from"), _time_arg("to")
+    start_from, start_to = _time_arg("from", query.from_), _time_arg("to", query.to)
     if start_from and start_to and start_from >= start_to:
         raise ApiError(400, "'from' must be earlier than 'to'")
     if wants_csv():
         return csv_response(CSV_COLUMNS, _every_contest(platform, phase, start_from, start_to), "contests.csv")
-    limit = int_arg("limit", 50, 1, 500)
     try:
         items, next_cursor = contests_store.find_contests(
             platform=platform, phase=phase, start_from=start_from, start_to=start_to,
-            limit=limit, cursor=request.args.get("cursor") or None)
+            limit=query.limit or 50, cursor=query.cursor)
     except contests_store.BadCursor as exc:
         raise ApiError(400, f"'cursor' is invalid: {exc}") from None
     for item in items:

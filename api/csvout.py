@@ -14,7 +14,6 @@ from typing import Any, Callable, Iterable
 
 from flask import Response, request
 
-from api.errors import ApiError
 from store.util import iso
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -23,10 +22,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def wants_csv() -> bool:
     """True for `?format=csv`, or for no `format` and an Accept header preferring text/csv;
     400 for any other `format` than csv or json."""
-    fmt = (request.args.get("format") or "").strip().lower()
+    fmt = request.context.query.format  # the route's query schema allows csv or json only
     if fmt:
-        if fmt not in ("csv", "json"):
-            raise ApiError(400, "'format' must be csv or json")
         return fmt == "csv"
     # JSON stays the answer to `*/*` and to a tie: only a client that prefers CSV gets it.
     return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"

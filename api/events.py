@@ -10,7 +10,6 @@ import store.events as events_store
 import syncs.events  # noqa: F401  (connects the event log in the API process)
 from api.auth import admin_required
 from api.errors import ApiError
-from api.validation import int_arg
 from api.openapi import doc
 from api.schemas import EventsQuery
 
@@ -24,12 +23,12 @@ _TYPE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 @doc(200, admin=True, query=EventsQuery, tags=("health",))
 def list_events():
     """Events newest first: `?type=source.health_changed&limit=&cursor=`."""
-    type_ = request.args.get("type") or None
+    query = request.context.query
+    type_ = query.type
     if type_ is not None and not _TYPE.match(type_):
         raise ApiError(400, "'type' must be an event type such as source.health_changed")
-    limit = int_arg("limit", 50, 1, 500)
     try:
-        docs, next_cursor = events_store.find(type_=type_, limit=limit, cursor=request.args.get("cursor") or None)
+        docs, next_cursor = events_store.find(type_=type_, limit=query.limit or 50, cursor=query.cursor)
     except events_store.BadCursor as exc:
         raise ApiError(400, f"'cursor' is invalid: {exc}") from None
     items = [{"id": str(doc["_id"]), "type": doc["type"], "at": doc["at"], "data": doc.get("data")} for doc in docs]

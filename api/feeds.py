@@ -33,7 +33,7 @@ PRODID = "-//syncq//contest calendar//EN"
 
 
 def _platforms_arg() -> list[str] | None:
-    raw = request.args.get("platform") or ""
+    raw = request.context.query.platform or ""
     names = [part.strip() for part in raw.split(",") if part.strip()]
     if not names:
         return None
@@ -47,7 +47,7 @@ def _platforms_arg() -> list[str] | None:
 
 
 def _phase_arg() -> str | None:
-    phase = (request.args.get("phase") or "").strip().upper() or None
+    phase = (request.context.query.phase or "").strip().upper() or None
     if phase is not None and phase not in FEED_PHASES:
         raise ApiError(400, f"'phase' must be one of {', '.join(FEED_PHASES)}")
     return phase

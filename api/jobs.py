@@ -17,7 +17,7 @@ import store.jobs as jobs_store
 from api import outcomes
 from api.auth import admin_required
 from api.errors import ApiError
-from api.validation import int_arg, json_object, wait_arg
+from api.validation import json_body
 from api.openapi import doc
 from api.schemas import JobsQuery, PingIn, WaitQuery
 from jobs import service
@@ -54,8 +54,8 @@ def chosen_wait(default: float) -> tuple[float, str | None]:
             raise ApiError(400, "Prefer: wait=N takes a number of seconds") from None
         wait = min(asked, max(limit, 60.0))
         return wait, f"wait={wait:g}"
-    if request.args.get("wait") not in (None, ""):
-        return wait_arg(), None
+    if request.context.query.wait is not None:  # every trigger's query schema has `wait`
+        return request.context.query.wait, None
     if "respond-async" in prefer:
         return 0.0, "respond-async"
     return default, None
@@ -107,11 +107,8 @@ def _job_or_404(job_id: str) -> dict[str, Any]:
 @doc(200, admin=True, query=JobsQuery, tags=("jobs",))
 def list_jobs():
     """Recent jobs, newest first: `?kind=` filters, `?limit=` 1 to 100 (default 20)."""
-    kind = request.args.get("kind") or None
-    if kind is not None and not re.fullmatch(r"[a-z_.]{1,64}", kind):
-        raise ApiError(400, "'kind' must be a job kind such as contests.sync_all")
-    limit = int_arg("limit", 20, 1, 100)
-    items = [outcomes.envelope(job) for job in jobs_store.recent(kind, limit)]
+    query = request.context.query
+    items = [outcomes.envelope(job) for job in jobs_store.recent(query.kind, query.limit or 20)]
     return jsonify({"jobs": items, "count": len(items)})
 
 
@@ -144,15 +141,12 @@ def ping_job():
     Optional JSON body: `{"echo": <any JSON>, "delay": <seconds, 0 to 30>}`.
     """
     params: dict[str, Any] = {}
-    if request.data:
-        body = json_object()
-        if "echo" in body:
-            params["echo"] = body["echo"]
-        delay = body.get("delay", 0)
-        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 30:
-            raise ApiError(400, "'delay' must be a number of seconds from 0 to 30")
-        if delay:
-            params["delay"] = delay
+    body = json_body(PingIn, optional=True)
+    if body is not None:
+        if "echo" in body.model_fields_set:
+            params["echo"] = body.echo
+        if body.delay:
+            params["delay"] = body.delay
     return trigger("ping", params)
 
 

@@ -10,24 +10,13 @@ import store.raida as raida_store
 from api.auth import admin_required
 from api.errors import ApiError
 from api.jobs import trigger
-from api.validation import int_arg, json_object, string_field
+from api.validation import json_body
 from api.openapi import doc
 from api.schemas import ParityIn, ServersQuery, UsersQuery, WaitQuery
 
 bp = Blueprint("raida", __name__)
 
 _SERVER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-
-
-def _bool_arg(name: str, default: bool) -> bool:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise ApiError(400, f"'{name}' must be true or false")
 
 
 @bp.post("/api/admin/sync")
@@ -42,7 +31,7 @@ def sync():
 @doc(200, query=ServersQuery, tags=("raida",))
 def servers():
     """QMail servers after the last sync; `?include_unavailable=true` adds the unavailable ones."""
-    include = _bool_arg("include_unavailable", False)
+    include = (request.context.query.include_unavailable or "false").lower() in ("true", "1", "yes")
     items = raida_store.qmail_servers(include)
     return jsonify({"servers": items, "count": len(items), "include_unavailable": include})
 
@@ -59,14 +48,10 @@ def raida():
 @doc(200, query=UsersQuery, tags=("raida",))
 def users():
     """Search the directory: `?q=` matches name, description or address; `?cursor=&limit=`."""
-    q = request.args.get("q") or None
-    if q is not None and len(q) > 100:
-        raise ApiError(400, "'q' is longer than 100 characters")
-    cursor = request.args.get("cursor") or None
-    if cursor is not None and not re.fullmatch(r"[0-9A-Z]{1,64}", cursor):
+    query = request.context.query
+    if query.cursor is not None and not re.fullmatch(r"[0-9A-Z]{1,64}", query.cursor):
         raise ApiError(400, "'cursor' is invalid")
-    limit = int_arg("limit", 50, 1, 500)
-    items, next_cursor = raida_store.search_users(q, cursor, limit)
+    items, next_cursor = raida_store.search_users(query.q, query.cursor, query.limit or 50)
     return jsonify({"users": items, "count": len(items), "next_cursor": next_cursor})
 
 
@@ -89,8 +74,7 @@ def get_parity():
 @doc(200, admin=True, errors=(404,), json=ParityIn, tags=("raida",))
 def set_parity():
     """Make a known QMail server the parity server: 400 without `server_id`, 404 when unknown."""
-    body = json_object()
-    server_id = string_field(body, "server_id", max_length=128)
+    server_id = json_body(ParityIn).server_id
     if not _SERVER_ID.match(server_id) or raida_store.qmail_server(server_id) is None:
         raise ApiError(404, f"No server with server_id {server_id[:64]!r}")
     raida_store.set_parity(server_id)

@@ -15,7 +15,7 @@ import schedules
 from api.auth import admin_required
 from api.errors import ApiError
 from api.jobs import trigger
-from api.validation import json_object
+from api.validation import json_body
 from api.openapi import doc
 from api.schemas import ScheduleChange, WaitQuery
 from workers.celery_app import app as celery_app
@@ -58,9 +58,10 @@ def get_schedule(name: str):
 def change_schedule(name: str):
     """Change an entry's cron or interval (seconds), its time zone (IANA name) or its enabled flag."""
     _entry_or_404(name)
-    body = json_object()
+    # exclude_unset: the fields as sent, other (refused) fields too
+    changes = json_body(ScheduleChange).model_dump(exclude_unset=True)
     try:
-        return jsonify(schedules.change(celery_app, name, body))
+        return jsonify(schedules.change(celery_app, name, changes))
     except schedules.ScheduleError as exc:
         extra = {"field": exc.field} if exc.field else {}
         raise ApiError(400, str(exc), **extra) from None

@@ -6,21 +6,92 @@ the field (api/openapi.py turns spectree's validation error into that).
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+import re
+from typing import Annotated, Any, Callable, ClassVar, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator, StrictBool,
+                      StrictFloat, StrictInt, StrictStr)
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
+
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+PHONE = re.compile(r"^\+?[0-9 ()-]{5,20}$")
+
+
+def refused(message: str) -> PydanticCustomError:
+    """A validation error already in the project's words: answered as `'<field>' <message>`."""
+    return PydanticCustomError("syncq", "{message}", {"message": message})
+
+
+def _stripped(value: str) -> str:
+    return value.strip()
+
+
+def _filled(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise refused("must not be empty")
+    return value
+
+
+def _text(max_length: int, *checks: Callable[[str], Any]) -> Any:
+    """A JSON string of at most `max_length` characters as sent, then passed through `checks`
+    (which trim it, and may refuse it or change it)."""
+    return Annotated[(StrictStr, Field(max_length=max_length), *(AfterValidator(check) for check in checks))]
+
+
+def _not_null(message: str):
+    """A before-validator refusing an explicit `null` with `message` (absent stays allowed)."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            raise refused(message)
+        return value
+
+    return check
+
+
+def _not_empty(message: str):
+    """A before-validator refusing an empty query value with `message` (see `empty_is_refused`)."""
+
+    def check(cls, value: Any) -> Any:
+        if value == "":
+            raise refused(message)
+        return value
+
+    return classmethod(check)
+
 
 class _Query(BaseModel):
     # Unknown query parameters are ignored, as browsers and proxies add their own.
     model_config = ConfigDict(extra="ignore")
+    # Parameters whose empty value is refused rather than meaning the default.
+    empty_is_refused: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="before")
     @classmethod
     def _empty_is_absent(cls, values: Any) -> Any:
         # `?cursor=` or `?limit=` with nothing after it means the default, as it always has.
         if isinstance(values, dict):
-            return {key: value for key, value in values.items() if value not in ("", [""])}
+            return {key: value for key, value in values.items()
+                    if value not in ("", [""]) or key in cls.empty_is_refused}
         return values
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _whole_numbers(cls, value: Any, handler, info) -> Any:
+        # pydantic reads "5.0" as 5; a whole-number parameter has always refused it.
+        parsed = handler(value)
+        if isinstance(parsed, int) and isinstance(value, str):
+            try:
+                int(value)
+            except ValueError:
+                metadata = cls.model_fields[info.field_name].metadata
+                low = next(getattr(m, "ge") for m in metadata if hasattr(m, "ge"))
+                high = next(getattr(m, "le") for m in metadata if hasattr(m, "le"))
+                raise refused(f"must be a whole number from {low} to {high}") from None
+        return parsed
 
 
 class Error(BaseModel):
@@ -65,7 +136,10 @@ class WaitQuery(_Query):
 
 
 class StudentSyncQuery(WaitQuery):
+    empty_is_refused: ClassVar[tuple[str, ...]] = ("full",)
     full: Optional[Literal["true", "false", "1", "0", "True", "False", "TRUE", "FALSE"]] = None
+
+    _full_is_not_empty = field_validator("full", mode="before")(_not_empty("must be true or false"))
 
 
 class JobsQuery(_Query):
@@ -107,11 +181,15 @@ class DeliveriesQuery(_Query):
 
 
 class StatsQuery(_Query):
+    empty_is_refused: ClassVar[tuple[str, ...]] = ("days",)
     days: Optional[Literal["30", "90", "365"]] = None
+    _days_is_not_empty = field_validator("days", mode="before")(_not_empty("must be 30, 90 or 365"))
 
 
 class StudentsQuery(FormatQuery):
+    empty_is_refused: ClassVar[tuple[str, ...]] = ("sort",)
     sort: Optional[Literal["name", "rating", "solved"]] = None
+    _sort_is_not_empty = field_validator("sort", mode="before")(_not_empty("must be name, rating or solved"))
     minRating: Optional[int] = Field(None, ge=0, le=5000)
     maxRating: Optional[int] = Field(None, ge=0, le=5000)
     limit: Optional[int] = Field(None, ge=1, le=200)
@@ -135,39 +213,71 @@ class ServersQuery(_Query):
     include_unavailable: Optional[Literal["true", "false", "1", "0", "yes", "no", "True", "False"]] = None
 
 
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise refused("is not a valid email address")
+    return value.lower()
+
+
+def _phone(value: str) -> str | None:
+    value = value.strip()
+    if value and not PHONE.match(value):
+        raise refused("may hold digits, spaces, '+', '-', '(' and ')' only")
+    return value or None
+
+
+def _url(value: str) -> str:
+    value = _filled(value)
+    if len(value) > 2000:  # trimmed; the 2048 of the field bounds the string as sent
+        raise refused("is longer than 2000 characters")
+    return value
+
+
+# A field that may be left out but, once given, must not be null.
+GivenBool = Annotated[Optional[StrictBool], BeforeValidator(_not_null("must be true or false"))]
+
+
+def _given(text: Any) -> Any:
+    """`text` that may be left out but, once given, must not be null."""
+    return Annotated[Optional[text], BeforeValidator(_not_null("is required"))]
+
+
 class Login(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    username: StrictStr = Field(max_length=64)
-    password: StrictStr = Field(max_length=1024)
+    username: _text(64, _filled)
+    password: _text(1024, _filled)
 
 
 class StudentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    name: StrictStr = Field(max_length=100)
-    email: StrictStr = Field(max_length=254)
-    phone: Optional[StrictStr] = Field(None, max_length=20)
-    codeforcesHandle: StrictStr = Field(max_length=24)
+    name: _text(100, _filled)
+    email: _text(254, _filled, _email)
+    phone: Optional[_text(20, _phone)] = None  # "" or whitespace clears it
+    # Not documented and not stored on create (a new student gets reminders), but checked as PATCH checks it.
+    reminders: SkipJsonSchema[GivenBool] = None
+    codeforcesHandle: _text(24, _filled)
 
 
 class StudentPatch(BaseModel):
     # Other fields are refused by the route, naming them.
     model_config = ConfigDict(extra="allow")
-    name: Optional[StrictStr] = Field(None, max_length=100)
-    email: Optional[StrictStr] = Field(None, max_length=254)
-    phone: Optional[StrictStr] = Field(None, max_length=20)
-    reminders: Optional[StrictBool] = None
-    codeforcesHandle: Optional[StrictStr] = Field(None, max_length=24)
+    name: Optional[_text(100, _stripped)] = None  # may be emptied; null changes nothing
+    email: Optional[_text(254, _stripped, _email)] = None
+    phone: Optional[_text(20, _phone)] = None  # "" or whitespace clears it
+    reminders: GivenBool = None
+    codeforcesHandle: _given(_text(24, _filled)) = None
 
 
 class PingIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     echo: Any = None
-    delay: Optional[StrictInt | StrictFloat] = Field(None, ge=0, le=30)
+    delay: Annotated[Optional[StrictInt | StrictFloat],
+                     BeforeValidator(_not_null("must be a number of seconds from 0 to 30"))] = Field(None, ge=0, le=30)
 
 
 class ParityIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    server_id: StrictStr = Field(max_length=128)
+    server_id: _text(128, _filled)
 
 
 class ScheduleChange(BaseModel):
@@ -180,18 +290,20 @@ class ScheduleChange(BaseModel):
 
 
 class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    url: StrictStr = Field(max_length=2048)
+    # Other fields are refused by the route, naming them.
+    model_config = ConfigDict(extra="allow")
+    url: _text(2048, _url)
     events: list[StrictStr]
     leadMinutes: Optional[list[StrictInt]] = None
-    description: Optional[StrictStr] = Field(None, max_length=500)
-    secret: Optional[StrictStr] = Field(None, max_length=200)
+    description: Optional[_text(500, _stripped)] = None
+    secret: _given(_text(200, _filled)) = None
 
 
 class WebhookPatch(BaseModel):
     model_config = ConfigDict(extra="allow")
-    url: Optional[StrictStr] = Field(None, max_length=2048)
+    url: _given(_text(2048, _url)) = None
     events: Optional[list[StrictStr]] = None
     leadMinutes: Optional[list[StrictInt]] = None
-    description: Optional[StrictStr] = Field(None, max_length=500)
-    enabled: Optional[StrictBool] = None
+    description: Optional[_text(500, _stripped)] = None
+    secret: _given(_text(200, _filled)) = None
+    enabled: GivenBool = None

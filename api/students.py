@@ -12,7 +12,7 @@ from api.csvout import csv_response, wants_csv
 from api.errors import ApiError
 from api import outcomes
 from api.jobs import trigger
-from api.validation import int_arg, json_object, string_field
+from api.validation import json_body
 from api.openapi import doc
 from api.schemas import StatsQuery, StudentIn, StudentPatch, StudentSyncQuery, StudentsQuery, SubmissionsQuery, WaitQuery
 from store.stats import student_stats
@@ -25,13 +25,8 @@ from syncs.students import public
 bp = Blueprint("students", __name__)
 
 HANDLE = re.compile(r"^[A-Za-z0-9_.-]{3,24}$")
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-PHONE = re.compile(r"^\+?[0-9 ()-]{5,20}$")
-VERDICT = re.compile(r"^[A-Z_]{2,32}$")
 CSV_COLUMNS = ["name", "email", "phone", "codeforcesHandle", "currRating", "maxRating", "rank", "maxRank",
                "lastActiveAt", "lastSyncedAt", "createdAt"]
-STATS_DAYS = ("30", "90", "365")
 
 
 def valid_handle(handle: str) -> str:
@@ -48,38 +43,15 @@ def _student_or_404(handle: str) -> dict:
     return student
 
 
-def _validated(body: dict, partial: bool) -> dict:
-    fields = {}
-    name = string_field(body, "name", required=not partial, max_length=100)
-    if name is not None:
-        fields["name"] = name
-    email = string_field(body, "email", required=not partial, max_length=254)
-    if email is not None:
-        if not EMAIL.match(email):
-            raise ApiError(400, "'email' is not a valid email address")
-        fields["email"] = email.lower()
-    if "phone" in body:
-        phone = string_field(body, "phone", required=False, max_length=20)
-        if phone and not PHONE.match(phone):
-            raise ApiError(400, "'phone' may hold digits, spaces, '+', '-', '(' and ')' only")
-        fields["phone"] = phone or None
-    if "reminders" in body:  # inactivity reminder emails (syncs.reminders): opted in unless false
-        if not isinstance(body["reminders"], bool):
-            raise ApiError(400, "'reminders' must be true or false")
-        fields["reminders"] = body["reminders"]
-    return fields
-
-
 @bp.post("/api/students")
 @admin_required
 @doc(201, admin=True, errors=(409,), json=StudentIn, tags=("students",))
 def create_student():
     """Create a student and enqueue its first sync: 201 with the student and the job."""
-    body = json_object()
-    fields = _validated(body, partial=False)
-    handle = valid_handle(string_field(body, "codeforcesHandle", max_length=24))
+    body = json_body(StudentIn)
+    handle = valid_handle(body.codeforcesHandle)
     try:
-        students_store.create(fields["name"], fields["email"], handle, fields.get("phone"))
+        students_store.create(body.name, body.email, handle, body.phone)
     except students_store.StudentExists:
         raise ApiError(409, f"A student with Codeforces handle {handle} already exists") from None
     queued = service.enqueue("students.sync", {"handle": handle}, trigger="api", user=get_jwt_identity())
@@ -96,21 +68,14 @@ def create_student():
 def list_students():
     """Students, `?sort=name|rating|solved&limit=&cursor=&inactiveDays=N&minRating=&maxRating=`;
     `?format=csv` (or `Accept: text/csv`) answers every matching student as CSV."""
-    sort = request.args.get("sort", "name")
-    if sort not in ("name", "rating", "solved"):
-        raise ApiError(400, "'sort' must be name, rating or solved")
-    inactive = int_arg("inactiveDays", -1, 0, 36500)
-    low, high = int_arg("minRating", -1, 0, 5000), int_arg("maxRating", -1, 0, 5000)
-    if low >= 0 and high >= 0 and low > high:
+    query = request.context.query
+    sort, inactive, low, high = query.sort or "name", query.inactiveDays, query.minRating, query.maxRating
+    if low is not None and high is not None and low > high:
         raise ApiError(400, "'minRating' must not be above 'maxRating'")
     if wants_csv():
-        return csv_response(CSV_COLUMNS, _every_student(sort, inactive if inactive >= 0 else None,
-                                                        low if low >= 0 else None, high if high >= 0 else None),
-                            "students.csv")
+        return csv_response(CSV_COLUMNS, _every_student(sort, inactive, low, high), "students.csv")
     try:
-        items, next_cursor = students_store.list_students(
-            sort, int_arg("limit", 50, 1, 200), request.args.get("cursor") or None,
-            inactive if inactive >= 0 else None, low if low >= 0 else None, high if high >= 0 else None)
+        items, next_cursor = students_store.list_students(sort, query.limit or 50, query.cursor, inactive, low, high)
     except students_store.BadCursor as exc:
         raise ApiError(400, f"'cursor' is invalid: {exc}") from None
     return jsonify({"students": [public(s) for s in items], "count": len(items), "next_cursor": next_cursor})
@@ -140,13 +105,17 @@ def get_student(handle: str):
 def patch_student(handle: str):
     """Change name, email, phone or the Codeforces handle (a renamed account keeps its data)."""
     student = _student_or_404(handle)
-    body = json_object()
-    unknown = set(body) - {"name", "email", "phone", "reminders", "codeforcesHandle"}
+    body = json_body(StudentPatch)
+    unknown = set(body.model_extra or ())
     if unknown:
         raise ApiError(400, f"Only name, email, phone, reminders and codeforcesHandle can change; not {', '.join(sorted(unknown))}")
-    fields = _validated(body, partial=True)
-    if "codeforcesHandle" in body:
-        new_handle = valid_handle(string_field(body, "codeforcesHandle", max_length=24))
+    # null name or email changes nothing; a null phone clears it; reminders (inactivity reminder
+    # emails, syncs.reminders) are opted in unless false
+    fields = {key: value for key, value in body.model_dump(exclude_unset=True, include={"name", "email"}).items()
+              if value is not None}
+    fields.update(body.model_dump(exclude_unset=True, include={"phone", "reminders"}))
+    if body.codeforcesHandle is not None:
+        new_handle = valid_handle(body.codeforcesHandle)
         try:
             students_store.change_handle(student["codeforcesHandle"], new_handle)
         except students_store.StudentExists:
@@ -173,15 +142,10 @@ def delete_student(handle: str):
 def submissions(handle: str):
     """A student's submissions, newest first: `?verdict=&limit=&cursor=`."""
     student = _student_or_404(handle)
-    verdict = request.args.get("verdict") or None
-    if verdict is not None and not VERDICT.match(verdict):
-        raise ApiError(400, "'verdict' is a Codeforces verdict such as OK or WRONG_ANSWER")
-    cursor = request.args.get("cursor") or None
-    if cursor is not None and not cursor.isdigit():
-        raise ApiError(400, "'cursor' is invalid")
-    items, next_cursor = students_store.list_submissions(student["codeforcesHandle"], verdict,
-                                                         int_arg("limit", 100, 1, 1000),
-                                                         int(cursor) if cursor else None)
+    query = request.context.query  # verdict and cursor: patterns of the schema
+    items, next_cursor = students_store.list_submissions(student["codeforcesHandle"], query.verdict,
+                                                         query.limit or 100,
+                                                         int(query.cursor) if query.cursor else None)
     return jsonify({"submissions": items, "count": len(items),
                     "next_cursor": str(next_cursor) if next_cursor else None})
 
@@ -192,9 +156,7 @@ def submissions(handle: str):
 def stats(handle: str):
     """A student's statistics over the last `?days=30|90|365` (default 30), from stored submissions."""
     student = _student_or_404(handle)
-    days = request.args.get("days", "30")
-    if days not in STATS_DAYS:
-        raise ApiError(400, "'days' must be 30, 90 or 365")
+    days = request.context.query.days or "30"
     return jsonify(json_safe(student_stats(student["codeforcesHandle"], int(days), student.get("contestData"))))
 
 
@@ -204,9 +166,7 @@ def stats(handle: str):
 def sync_student(handle: str):
     """Refresh one student from Codeforces, bypassing the cache (404 before any call if unknown)."""
     student = _student_or_404(handle)
-    full = request.args.get("full", "false").lower()
-    if full not in ("true", "false", "1", "0"):
-        raise ApiError(400, "'full' must be true or false")
+    full = (request.context.query.full or "false").lower()
     return trigger("students.sync", {"handle": student["codeforcesHandle"], "full": full in ("true", "1")})
 
 

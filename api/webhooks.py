@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 import store.webhooks as webhooks_store
 from api.auth import admin_required
 from api.errors import ApiError
-from api.validation import int_arg, json_object, string_field
+from api.validation import json_body
 from api.openapi import doc
 from api.schemas import DeliveriesQuery, WebhookIn, WebhookPatch
 from syncs import webhooks
@@ -21,8 +21,7 @@ FIELDS = {"url", "events", "leadMinutes", "description", "secret", "enabled"}
 MAX_LEAD_MINUTES = 7 * 24 * 60
 
 
-def _url(body: dict[str, Any]) -> str:
-    url = string_field(body, "url", max_length=2000)
+def _url(url: str) -> str:
     try:
         webhooks.check_url(url)
     except webhooks.TargetRefused as exc:
@@ -30,9 +29,8 @@ def _url(body: dict[str, Any]) -> str:
     return url
 
 
-def _events(body: dict[str, Any]) -> list[str]:
-    events = body.get("events")
-    if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+def _events(events: list[str] | None) -> list[str]:
+    if not events:
         raise ApiError(400, f"'events' must be a non-empty list of: {', '.join(webhooks.EVENTS)}")
     unknown = sorted(set(events) - set(webhooks.EVENTS))
     if unknown:
@@ -40,43 +38,40 @@ def _events(body: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(events))
 
 
-def _lead_minutes(body: dict[str, Any]) -> list[int]:
-    leads = body.get("leadMinutes")
-    if (not isinstance(leads, list) or not 1 <= len(leads) <= 5
-            or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_LEAD_MINUTES for n in leads)):
+def _lead_minutes(leads: list[int] | None) -> list[int]:
+    if leads is None or not 1 <= len(leads) <= 5 or not all(1 <= n <= MAX_LEAD_MINUTES for n in leads):
         raise ApiError(400, f"'leadMinutes' must be a list of 1 to 5 whole minutes from 1 to {MAX_LEAD_MINUTES}")
     return sorted(set(leads), reverse=True)
 
 
-def _validated(body: dict[str, Any], partial: bool) -> dict[str, Any]:
-    unknown = set(body) - FIELDS
+def _validated(body: WebhookIn | WebhookPatch, partial: bool) -> dict[str, Any]:
+    given = body.model_fields_set  # with the fields the schema does not know (model_extra)
+    unknown = given - FIELDS
     if unknown:
         raise ApiError(400, f"Unknown fields {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(FIELDS))}")
     fields: dict[str, Any] = {}
-    if not partial or "url" in body:
-        fields["url"] = _url(body)
-    if not partial or "events" in body:
-        fields["events"] = _events(body)
-    if "leadMinutes" in body:
-        fields["leadMinutes"] = _lead_minutes(body)
+    if not partial or "url" in given:
+        fields["url"] = _url(body.url)
+    if not partial or "events" in given:
+        fields["events"] = _events(body.events)
+    if "leadMinutes" in given:
+        fields["leadMinutes"] = _lead_minutes(body.leadMinutes)
     elif not partial:
         fields["leadMinutes"] = list(webhooks.DEFAULT_LEAD_MINUTES)
-    if "description" in body or not partial:
-        fields["description"] = string_field(body, "description", required=False, max_length=500, default="")
-    if "secret" in body:
-        secret = string_field(body, "secret", max_length=200)
+    if "description" in given or not partial:
+        fields["description"] = body.description or ""
+    if "secret" in given:
+        secret = body.secret
         problem = webhooks.secret_problem(secret)
         if problem:
             raise ApiError(400, f"'secret' is invalid: {problem}")
         fields["secret"] = secret
     elif not partial:
         fields["secret"] = webhooks.new_secret()
-    if "enabled" in body:
-        if not partial:
+    if "enabled" in given:
+        if not partial:  # not a field of WebhookIn: a create's `enabled` arrives as an extra
             raise ApiError(400, "'enabled' is set with PATCH")
-        if not isinstance(body["enabled"], bool):
-            raise ApiError(400, "'enabled' must be true or false")
-        fields["enabled"] = body["enabled"]
+        fields["enabled"] = body.enabled
     return fields
 
 
@@ -92,7 +87,7 @@ def _endpoint_or_404(endpoint_id: str) -> dict[str, Any]:
 @doc(201, admin=True, json=WebhookIn, tags=("webhooks",))
 def create_endpoint():
     """Add an endpoint: 201 with it and its signing secret (`whsec_...`, made unless given)."""
-    endpoint = webhooks_store.create_endpoint(_validated(json_object(), partial=False))
+    endpoint = webhooks_store.create_endpoint(_validated(json_body(WebhookIn), partial=False))
     response = jsonify(webhooks.public(endpoint, with_secret=True))
     response.status_code = 201
     response.headers["Location"] = f"/api/webhooks/{endpoint['_id']}"
@@ -122,7 +117,7 @@ def get_endpoint(endpoint_id: str):
 def patch_endpoint(endpoint_id: str):
     """Change url, events, leadMinutes, description or secret; `enabled: true` re-enables it."""
     _endpoint_or_404(endpoint_id)
-    fields = _validated(json_object(), partial=True)
+    fields = _validated(json_body(WebhookPatch), partial=True)
     return jsonify(webhooks.public(webhooks_store.update_endpoint(endpoint_id, fields), with_secret=True))
 
 
@@ -142,10 +137,8 @@ def delete_endpoint(endpoint_id: str):
 def deliveries(endpoint_id: str):
     """The endpoint's deliveries, newest first: `?status=pending|delivered|failed&limit=`."""
     _endpoint_or_404(endpoint_id)
-    status = request.args.get("status") or None
-    if status not in (None, "pending", "delivered", "failed"):
-        raise ApiError(400, "'status' must be pending, delivered or failed")
-    items = webhooks_store.deliveries(endpoint_id, status, int_arg("limit", 50, 1, 500))
+    query = request.context.query
+    items = webhooks_store.deliveries(endpoint_id, query.status, query.limit or 50)
     return jsonify({"deliveries": [webhooks.public_delivery(d) for d in items], "count": len(items)})
 
 
