@@ -169,8 +169,6 @@ def overdue(before: datetime, limit: int = 500) -> list[dict[str, Any]]:
         {"status": "pending", "nextAttemptAt": {"$lt": before}}, {"_id": 1, "attempts": 1}).limit(limit))
 
 
-# --- sent-once marks -----------------------------------------------------------------------
-
 def prune(before: datetime) -> int:
     """Forget the deliveries (delivered or given up, never pending ones) and the sent marks made
     before `before`; how many deliveries were removed."""
@@ -179,6 +177,8 @@ def prune(before: datetime) -> int:
     return database.webhook_deliveries.delete_many(
         {"createdAt": {"$lt": before}, "status": {"$ne": "pending"}}).deleted_count
 
+
+# --- sent-once marks -----------------------------------------------------------------------
 
 def mark_once(key: str, endpoint_id: str) -> bool:
     """Remember `key` for an endpoint: True the first time, False when it was already marked."""

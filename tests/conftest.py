@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import time
 import uuid
 import warnings
 
@@ -35,6 +34,7 @@ import redis  # noqa: E402
 import store  # noqa: E402
 from core.settings import reload_settings  # noqa: E402
 from syncq.embedded import start_secantus  # noqa: E402
+from tests.procs import wait_until  # noqa: E402
 
 reload_settings()
 
@@ -197,12 +197,10 @@ def _settle(app, hostname: str, timeout: float = 60.0) -> None:
     later += [request["id"] for request in (inspect.reserved() or {}).get(hostname, [])]
     if later:
         app.control.revoke(later, destination=[hostname])
-    deadline = time.monotonic() + timeout
-    while (inspect.active() or {}).get(hostname):
-        if time.monotonic() > deadline:
-            warnings.warn(f"the worker still runs a job {timeout:.0f} s after its test ended", stacklevel=1)
-            return
-        time.sleep(0.1)
+    try:
+        wait_until(lambda: not (inspect.active() or {}).get(hostname), timeout, "the worker to finish the test's jobs")
+    except AssertionError as exc:  # a stuck job must not fail the next test's setup: say so instead
+        warnings.warn(str(exc), stacklevel=1)
 
 
 @pytest.fixture(scope="session")
