@@ -187,16 +187,22 @@ class Child:
         return self.process.poll() is None
 
     def last_lines(self, count: int = 2) -> str:
-        """Why it failed, from its output: the error a Python traceback ended with (if any) and
-        the last line, else the last `count` lines; joined into one line."""
+        """Why it failed, from its output: the errors its last two Python tracebacks ended with (if
+        any) and the last line, else the last `count` lines; joined into one line."""
         self._pump_thread.join(0.5)  # the last lines of a process that just exited
         lines = [line.rstrip() for line in self.tail if line.strip() and not line.startswith("--- started")]
         if not lines:
             return "(it printed nothing)"
         tracebacks = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
-        if tracebacks:  # the error is the first unindented line after the frames
-            error = next((line for line in lines[tracebacks[-1] + 1:] if not line[:1].isspace()), lines[-1])
-            picked = [error] if error == lines[-1] else [error, lines[-1]]
+        if tracebacks:  # a traceback's error is the first unindented line after its frames
+            errors: list[str] = []
+            for start in tracebacks:
+                error = next((line for line in lines[start + 1:] if not line[:1].isspace()), None)
+                if error and error not in errors:
+                    errors.append(error)
+            # Two, not one: a server whose worker failed prints the worker's error (the cause) and
+            # then its own (gunicorn's HaltServer, when it halts while still starting).
+            picked = errors[-2:] + ([lines[-1]] if lines[-1] not in errors[-2:] else [])
         else:
             picked = lines[-count:]
         return " | ".join(_short(line.strip()) for line in picked)

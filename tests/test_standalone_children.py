@@ -129,3 +129,28 @@ def test_a_second_launcher_is_told_in_one_line_who_runs_and_how_to_stop_it(tmp_p
     assert err.count("\n") == 1 and f"pid {os.getpid()}" in err
     assert "http://127.0.0.1:8123" in err and "http://127.0.0.1:5566" in err
     assert f"-m syncq.cli standalone --stop --data-dir {tmp_path}" in err  # as it was started here
+
+
+# What gunicorn prints when its worker fails while the arbiter still starts: the worker's
+# traceback (the cause), then the arbiter's own, ending in HaltServer.
+TWO_TRACEBACKS = r'''
+import sys
+print("[INFO] Booting worker with pid: 12")
+print("Traceback (most recent call last):")
+print('  File "api/__init__.py", line 44, in create_app')
+print("core.settings.ConfigError: SYNCQ_JWT_SECRET is 5 bytes; it must be at least 32 bytes")
+print("[INFO] Worker exiting (pid: 12)")
+print("Traceback (most recent call last):")
+print('  File "gunicorn/arbiter.py", line 609, in spawn_worker')
+print("gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>")
+print("[INFO] Shutting down: Master")
+sys.exit(1)
+'''
+
+
+def test_a_child_s_failure_names_the_cause_and_the_error_that_ended_it(tmp_path):
+    child = Child("api", [sys.executable, "-c", TWO_TRACEBACKS], ENV, tmp_path, echo=False)
+    child.process.wait(30)
+    assert child.last_lines() == (
+        "core.settings.ConfigError: SYNCQ_JWT_SECRET is 5 bytes; it must be at least 32 bytes | "
+        "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3> | [INFO] Shutting down: Master")
