@@ -173,7 +173,15 @@ def _on_retry(sender=None, request=None, reason=None, **_: Any) -> None:
 
 
 PROGRESS_EVERY_S = 0.5
-_last_progress: dict[str, float] = {}
+_last_progress: dict[str, float] = {}  # job id -> when its progress was last written (this process)
+
+
+@signals.task_postrun.connect
+def _on_postrun(sender=None, task_id=None, kwargs=None, **_: Any) -> None:
+    # However the run ended (success, failure, retry), its throttle entry goes with it.
+    run = _job_of(sender.name, task_id, kwargs)
+    if run is not None:
+        _last_progress.pop(run[0], None)
 
 
 @core_signals.progress.connect
@@ -190,8 +198,6 @@ def _on_progress(_sender: Any, done: int = 0, total: int | None = None, current:
     if done != total and now - _last_progress.get(job_id, 0.0) < PROGRESS_EVERY_S:
         return
     _last_progress[job_id] = now
-    if done == total:
-        _last_progress.pop(job_id, None)
     try:
         job = jobs_store.set_progress(job_id, done, total, current)
         if job and job.get("guard"):
