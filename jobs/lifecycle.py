@@ -25,9 +25,13 @@ from core import signals as core_signals
 from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from core.redisconn import get_redis
 from jobs import guards, kinds
-from jobs.service import done_channel
 
 log = logging.getLogger(__name__)
+
+
+def done_channel(job_id: str) -> str:
+    """The Redis channel on which a job's end is announced (waiters: `jobs.service.wait_for`)."""
+    return f"syncq:job-done:{job_id}"
 
 
 def error_message(exc: BaseException) -> str:

@@ -18,7 +18,8 @@ from kombu.exceptions import OperationalError
 import store.jobs as jobs_store
 from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from core.redisconn import get_redis
-from jobs import guards, kinds
+from jobs import guards, kinds, lifecycle
+from jobs.lifecycle import done_channel
 from workers.celery_app import app
 
 FINISHED = jobs_store.FINISHED
@@ -39,11 +40,6 @@ class Enqueued:
     deduplicated: bool = False
 
 
-def done_channel(job_id: str) -> str:
-    """The Redis channel on which a job's end is announced (jobs.lifecycle publishes)."""
-    return f"syncq:job-done:{job_id}"
-
-
 def _signature(kind: kinds.Kind, params: dict[str, Any], job_id: str):
     if kind.steps is None:
         return app.signature(kind.task, kwargs={**kind.arguments(params), "job_id": job_id},
@@ -56,6 +52,21 @@ def _signature(kind: kinds.Kind, params: dict[str, Any], job_id: str):
 def dispatch(signature) -> None:
     """Hand a job's signature to the broker (one seam, so tests can record jobs without running them)."""
     signature.apply_async()
+
+
+def _broker() -> str:
+    return "RabbitMQ" if app.conf.broker_url.startswith("amqp") else "Redis"
+
+
+def send_task(name: str, args: tuple = ()) -> str:
+    """Send a task that is not a job (the webhook scan, one delivery) by name; its task id.
+
+    Raises BrokerUnavailable when the broker does not take it.
+    """
+    try:
+        return app.send_task(name, args=args).id
+    except (OperationalError, *REDIS_UNAVAILABLE) as exc:
+        raise BrokerUnavailable(f"the broker ({_broker()}) is unavailable: {exc}") from exc
 
 
 def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: str = "api",
@@ -72,8 +83,8 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
         try:
             holder = guards.take(key, job_id)
             job = jobs_store.get(holder) if holder else None
-            if holder and job is None and _orphaned(key, holder):
-                holder = guards.take(key, job_id)
+            if holder and _stale(key, holder, job):
+                holder, job = guards.take(key, job_id), None
         except REDIS_UNAVAILABLE as exc:
             raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
         if holder:
@@ -93,19 +104,22 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
     try:
         dispatch(_signature(kind, params, job_id))
     except (OperationalError, *REDIS_UNAVAILABLE) as exc:
-        broker = "RabbitMQ" if app.conf.broker_url.startswith("amqp") else "Redis"
-        jobs_store.fail(job_id, f"could not enqueue: the broker ({broker}) is unavailable: {exc}",
-                        code="broker_unavailable")
-        if key:
-            guards.release(key, job_id)
+        broker = _broker()
+        lifecycle.fail(job_id, f"could not enqueue: the broker ({broker}) is unavailable: {exc}",
+                       code="broker_unavailable")  # which releases its guard
         raise BrokerUnavailable(f"the broker ({broker}) is unavailable: {exc}") from exc
     return Enqueued(job)
 
 
-def _orphaned(key: str, holder: str) -> bool:
-    """Release guard `key` if `holder`, which has no record, took it over `ORPHAN_AFTER` s ago
-    (its trigger died between taking the guard and writing the record, or the store was
-    emptied); True if it was released."""
+def _stale(key: str, holder: str, job: dict[str, Any] | None) -> bool:
+    """Release guard `key` if `holder` cannot be running any more; True if it was released.
+
+    Either its job has ended (its end could not release the guard: Redis, or MongoDB between the
+    end and the read of the guard's key, was down then), or it has no record `ORPHAN_AFTER` s after
+    taking the guard (its trigger died before writing it, or the store was emptied).
+    """
+    if job is not None:
+        return is_finished(job) and guards.release(key, holder)
     taken = guards.age(key)
     return taken is not None and taken > ORPHAN_AFTER and guards.release(key, holder)
 

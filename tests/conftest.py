@@ -96,7 +96,10 @@ def store_db(mongo_uri, redis_url):
     database = store.db()
     yield database
     if "workers.celery_app" in sys.modules:  # jobs a test enqueued must not run in the next test
-        sys.modules["workers.celery_app"].app.control.purge()
+        celery_app = sys.modules["workers.celery_app"].app
+        celery_app.control.purge()
+        if _started_workers:  # once the session's worker runs, it takes every test's jobs
+            _settle(celery_app, _started_workers[0])
     _clear_run_keys(redis.Redis.from_url(redis_url))
     try:
         store.client().drop_database(name)
@@ -176,16 +179,21 @@ def _session_worker(celery_app_under_test):
     celery_app_under_test.control.purge()
     with start_worker(celery_app_under_test, pool="threads", concurrency=4, perform_ping_check=False,
                       loglevel="WARNING", shutdown_timeout=20) as worker:
+        _started_workers.append(worker.hostname)
         yield worker
+        _started_workers.clear()
+
+
+# The session's worker once started: every test's teardown (store_db's) settles it.
+_started_workers: list[str] = []
 
 
 @pytest.fixture()
-def worker(_session_worker, store_db, celery_app_under_test):
-    """The session's worker, with this test's store configured; what a test left queued is
-    purged afterwards so it cannot run in a later test's database."""
-    yield _session_worker
-    celery_app_under_test.control.purge()
-    _settle(celery_app_under_test, _session_worker.hostname)
+def worker(_session_worker, store_db):
+    """The session's worker, with this test's store configured; what a test left queued or
+    running is purged or finished by store_db's teardown, so it cannot run in a later test's
+    database (tests that do not ask for the worker are settled the same way)."""
+    return _session_worker
 
 
 def _settle(app, hostname: str, timeout: float = 60.0) -> None:

@@ -33,25 +33,23 @@ def test_health_ok(client):
 
 @pytest.fixture()
 def redis_down(monkeypatch, celery_app_under_test):
-    """Point the API and the Celery producer at a port where no Redis listens."""
+    """Point the API's Redis, and the connection jobs are sent over, at a port where no Redis listens."""
     from core.settings import reload_settings
+    from jobs import service
 
     bad = f"redis://127.0.0.1:{free_port()}/0"
     good = celery_app_under_test.conf.broker_url
     monkeypatch.setenv("SYNCQ_REDIS_URL", bad)
     reload_settings()
-    _point_producer_at(celery_app_under_test, bad)
+
+    def dispatch_to_nowhere(signature):
+        with celery_app_under_test.connection_for_write(bad) as connection:
+            signature.apply_async(connection=connection)
+
+    monkeypatch.setattr(service, "dispatch", dispatch_to_nowhere)
     yield
     monkeypatch.setenv("SYNCQ_REDIS_URL", good)
     reload_settings()
-    _point_producer_at(celery_app_under_test, good)
-
-
-def _point_producer_at(app, url):
-    # Celery caches its connection and producer pools: drop them so the next send uses `url`.
-    app.conf.broker_url = url
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def test_enqueue_with_redis_down_is_503_and_the_job_records_why(client, admin_headers, store_db, redis_down):

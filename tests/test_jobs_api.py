@@ -254,10 +254,14 @@ def test_a_guard_is_a_lock_owned_by_its_job_and_released_only_by_it(store_db):
     guards.release("test-guard", "job-c")
 
 
-def test_a_guard_whose_job_was_never_recorded_is_taken_over_once_it_is_old(client, admin_headers, store_db):
+def test_a_guard_whose_job_was_never_recorded_is_taken_over_once_it_is_old(client, admin_headers, store_db,
+                                                                          monkeypatch):
     from core.redisconn import get_redis
     from core.settings import get_settings
     from jobs import guards, service
+
+    # Recorded, never run: a worker left running by an earlier test must not start (or end) them.
+    monkeypatch.setattr(service, "dispatch", lambda signature: None)
 
     assert guards.take("raida.sync", "died-before-its-record") is None
     r = client.post("/api/admin/sync", headers={**admin_headers, **ASYNC})
