@@ -310,3 +310,19 @@ def test_cors_allows_only_listed_origins_with_the_headers_panels_need(store_db):
     assert "Access-Control-Allow-Origin" not in other.headers
     closed = create_app(get_settings()).test_client().get("/health", headers={"Origin": "http://localhost:5173"})
     assert "Access-Control-Allow-Origin" not in closed.headers
+
+
+def test_a_guard_left_by_a_job_that_ended_is_taken_over_by_the_next_trigger(client, admin_headers, store_db,
+                                                                            monkeypatch):
+    from jobs import guards, service
+
+    monkeypatch.setattr(service, "dispatch", lambda signature: None)  # recorded, never run
+    # A job ended while its end could not release the guard (Redis, or MongoDB between the end
+    # and the read of the guard's key, was down): the guard outlives the job.
+    jobs_store.create("ended-holding", "raida.sync", {}, "beat", guard="raida.sync")
+    jobs_store.finish("ended-holding", {"status": "success"})
+    assert guards.take("raida.sync", "ended-holding") is None
+    r = client.post("/api/admin/sync", headers={**admin_headers, **ASYNC})
+    job_id = r.get_json()["job_id"]
+    assert r.status_code == 202 and job_id != "ended-holding" and not r.get_json().get("deduplicated")
+    assert guards.holder("raida.sync") == job_id and jobs_store.get(job_id)["state"] == "PENDING"

@@ -232,3 +232,17 @@ def test_a_zoned_cron_follows_its_zone_s_new_offset_after_a_daylight_saving_chan
     assert maintenance.refresh_schedules() == []  # nothing more to move
     entry = _entry(client, admin_headers, "sync-all-students")
     assert entry["cron"] == "30 2 * * *" and entry["timezone"] == "Europe/Paris" and entry["enabled"]
+
+
+def test_run_now_of_a_task_entry_answers_503_when_the_broker_is_down(client, admin_headers, beat_app, monkeypatch):
+    from celery import Celery
+
+    from jobs import service
+    from syncq.embedded import free_port
+
+    # A Celery app whose broker no one answers: what sending a task meets while Redis is down.
+    monkeypatch.setattr(service, "app", Celery("down", broker=f"redis://127.0.0.1:{free_port()}/0",
+                                               set_as_current=False))
+    r = client.post("/api/schedules/webhooks-scan/run", headers=admin_headers)
+    assert r.status_code == 503, r.get_json()
+    assert r.get_json()["statusCode"] == 503 and "broker (Redis) is unavailable" in r.get_json()["message"]
