@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, current_app, jsonify, request
-from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
+from flask_jwt_extended import JWTManager, create_access_token, get_current_user, verify_jwt_in_request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -31,8 +31,10 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 def unauthorized(*_args: Any):
-    """The one 401 body."""
-    return error_response(401, "Unauthorized")
+    """The one 401 body, naming the scheme that authenticates (RFC 7235, RFC 6750)."""
+    response = error_response(401, "Unauthorized")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="syncq"'
+    return response
 
 
 def forbidden():
@@ -87,7 +89,9 @@ def admin_required(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         verify_jwt_in_request()
-        if get_jwt().get("role") != "admin":
+        # The stored role decides, not the token's claim: a user made non-admin loses admin
+        # routes at once, and a token minted with a role its user lacks gains nothing.
+        if (get_current_user() or {}).get("role") != "admin":
             return forbidden()
         return view(*args, **kwargs)
 

@@ -63,3 +63,8 @@ def set_password(username: str, password: str) -> bool:
         {"username": username},
         {"$set": {"password_hash": generate_password_hash(password, method="scrypt")}})
     return result.matched_count == 1
+
+
+def set_role(username: str, role: str) -> bool:
+    """Change a user's role (their tokens follow it at once); True if the user exists."""
+    return store.db().users.update_one({"username": username}, {"$set": {"role": role}}).matched_count == 1

@@ -72,6 +72,28 @@ def test_valid_token_without_admin_role_is_403(client, user_token):
     assert r.status_code == 403 and _bodies_in_order(r) == FORBIDDEN
 
 
+def test_a_user_made_non_admin_loses_admin_routes_at_once(client, admin_headers):
+    assert client.get(ADMIN_ROUTE, headers=admin_headers).status_code == 200
+    assert users.set_role("admin", "user")  # the token still says role admin: the store decides
+    r = client.get(ADMIN_ROUTE, headers=admin_headers)
+    assert r.status_code == 403 and r.get_json() == FORBIDDEN
+
+
+def test_a_token_claiming_admin_for_a_user_who_is_not_gains_nothing(app, client, user_token):
+    from flask_jwt_extended import create_access_token
+
+    with app.app_context():  # signed with the right key, for the existing non-admin user "viewer"
+        token = create_access_token("viewer", additional_claims={"role": "admin"})
+    r = client.get(ADMIN_ROUTE, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403 and r.get_json() == FORBIDDEN
+
+
+def test_a_401_names_the_bearer_scheme(client):
+    r = client.get(ADMIN_ROUTE)
+    assert r.status_code == 401 and r.get_json() == UNAUTHORIZED
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
 def test_non_admin_cannot_trigger_a_job(client, user_token):
     r = client.post("/jobs/ping", headers={"Authorization": f"Bearer {user_token}"})
     assert r.status_code == 403 and r.get_json() == FORBIDDEN
