@@ -37,6 +37,14 @@ class JSONProvider(DefaultJSONProvider):
             return str(o)
         return DefaultJSONProvider.default(o)
 
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        # A body nested thousands deep fits in the size limit but overflows the parser's stack:
+        # as a ValueError, Flask answers it like any other malformed JSON (a 400), not a 500.
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the API; raises ConfigError (saying why) when SYNCQ_JWT_SECRET is missing or short."""

@@ -89,3 +89,10 @@ def test_api_refuses_a_short_jwt_secret():
 
     with pytest.raises(ConfigError, match="at least 32 bytes"):
         create_app(Settings(jwt_secret="short"))
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/api/students"])
+def test_json_nested_too_deep_for_the_parser_is_a_400_not_a_500(client, admin_headers, path):
+    deep = "[" * 30000 + "]" * 30000  # 60 KB: under the body limit, over the parser's stack
+    r = client.post(path, data=deep, content_type="application/json", headers=admin_headers)
+    assert r.status_code == 400 and r.get_json()["statusCode"] == 400, r.get_data(as_text=True)[:200]
