@@ -42,16 +42,12 @@ def preferences() -> dict[str, str]:
 
 def chosen_wait(default: float) -> tuple[float, str | None]:
     """(seconds to wait, the preference applied): `Prefer: wait=N`, else `?wait=N`, else
-    `Prefer: respond-async` (no wait), else `default`."""
+    `Prefer: respond-async` (no wait), else `default`. A `wait` that is not a number of seconds
+    is ignored, as RFC 7240 asks of a preference the server cannot honour."""
     prefer = preferences()
     limit = current_app.config["SYNCQ_SETTINGS"].sync_wait
-    if "wait" in prefer:
-        try:
-            asked = float(prefer["wait"])
-        except ValueError:
-            raise ApiError(400, "Prefer: wait=N takes a number of seconds") from None
-        if not asked >= 0:
-            raise ApiError(400, "Prefer: wait=N takes a number of seconds") from None
+    asked = _seconds(prefer.get("wait"))
+    if asked is not None:
         wait = min(asked, max(limit, 60.0))
         return wait, f"wait={wait:g}"
     if request.context.query.wait is not None:  # every trigger's query schema has `wait`
@@ -61,14 +57,28 @@ def chosen_wait(default: float) -> tuple[float, str | None]:
     return default, None
 
 
+def _seconds(value: str | None) -> float | None:
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds < float("inf") else None
+
+
+def _preferred(response, applied: str | None):
+    """`response` saying which preference it applied; it varies with `Prefer` (for caches)."""
+    if applied:
+        response.headers["Preference-Applied"] = applied
+    response.vary.add("Prefer")
+    return response
+
+
 def _accepted(job: dict[str, Any], deduplicated: bool, applied: str | None):
     response = jsonify(outcomes.short_envelope(job, deduplicated))
     response.status_code = 202
     response.headers["Location"] = outcomes.status_url(job["_id"])
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
-    if applied:
-        response.headers["Preference-Applied"] = applied
-    return response
+    return _preferred(response, applied)
 
 
 def answer(job_id: str, wait: float, applied: str | None, *, deduplicated: bool = False,
@@ -80,9 +90,7 @@ def answer(job_id: str, wait: float, applied: str | None, *, deduplicated: bool 
         status, body = outcomes.finished(job)
         response = jsonify(body)
         response.status_code = status
-        if applied:
-            response.headers["Preference-Applied"] = applied
-        return response
+        return _preferred(response, applied)
     return _accepted(job or {"_id": job_id}, deduplicated, applied)
 
 
@@ -120,16 +128,14 @@ def get_job(job_id: str):
     job = _job_or_404(job_id)
     wait, applied = chosen_wait(0.0)
     if wait <= 0:
-        return jsonify(outcomes.envelope(job))
+        return _preferred(jsonify(outcomes.envelope(job)), applied)
     job = service.wait_for(job_id, wait) or job
     if service.is_finished(job):
         return answer(job_id, 0, applied, job=job)
     response = jsonify(outcomes.envelope(job))
     response.status_code = 202
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
-    if applied:
-        response.headers["Preference-Applied"] = applied
-    return response
+    return _preferred(response, applied)
 
 
 @bp.post("/jobs/ping")
