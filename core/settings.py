@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # --- API ---------------------------------------------------------------------------
+    # gunicorn (syncq/gunicorn_conf.py): address, processes, threads a process.
+    api_bind: str = "0.0.0.0:8000"
+    api_workers: int = Field(2, ge=1)
+    api_threads: int = Field(16, ge=1)
     jwt_secret: str = ""
     jwt_expires: int = Field(3600, ge=60)
     max_body_bytes: int = Field(64 * 1024, ge=1024)

@@ -1,13 +1,19 @@
 """gunicorn settings for the API (`gunicorn --config python:syncq.gunicorn_conf 'api:create_app()'`).
 
-Threaded workers, because `?wait=N` holds a request open while a job runs.
+Threaded workers, because a trigger (or `?wait=N`) holds its request open while a job runs.
 """
 
-import os
+from core.settings import get_settings
 
-bind = os.environ.get("SYNCQ_API_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("SYNCQ_API_WORKERS", "2"))
+_settings = get_settings()
+bind = _settings.api_bind
+workers = _settings.api_workers
 worker_class = "gthread"
-threads = int(os.environ.get("SYNCQ_API_THREADS", "16"))
-timeout = 90  # above the longest ?wait= (60 s)
+threads = _settings.api_threads
+# A gthread worker tells the arbiter it is alive from its main loop, not from the threads serving
+# requests, so a request waiting up to SYNCQ_SYNC_WAIT on its job never counts against this.
+timeout = 90
 accesslog = "-"
+# No control socket: its default path (~/.gunicorn/gunicorn.ctl) is one per user, so two APIs on one
+# host (or a benchmark's second gunicorn) would share it, and the first to stop would remove it.
+control_socket_disable = True
