@@ -3,10 +3,12 @@
 `/all` lists the present and future contests but only the 20 newest past ones. The older past
 contests are paged from `/past` (`offset`, `mode=all`, the list under `contests`, 20 a page),
 newest first, until a page holds only contests already stored (`known`), a short or empty page,
-or `codechef_max_past_pages` pages (what bounds a first sync). Times carry `+05:30` and are
-converted to UTC. The duration is end minus start: multi-day contests exist whose
-`contest_duration` (minutes as a string, or `"03:00:00"`) disagrees with their own dates;
-it is used only when there is no end.
+or `codechef_max_past_pages` pages (what bounds a first sync). A first sync thus fetches far more
+than the later ones: `parse` counts the contests from `/all` apart (`ParseResult.comparable`),
+which is what source health compares from sync to sync. Times carry `+05:30` and are converted
+to UTC. The duration is end minus start: multi-day contests exist whose `contest_duration`
+(minutes as a string, or `"03:00:00"`) disagrees with their own dates; it is used only when
+there is no end.
 """
 
 from __future__ import annotations
@@ -81,9 +83,9 @@ def fetch(client: httpx.Client, settings: Settings, *, known: Collection[str] | 
         return payload  # `/all`'s page of past contests holds only stored ones: nothing older is new
     older, error = fetch_past(client, settings, known, len(newest))
     seen = _codes(newest)
-    payload["past_contests"] = newest + [c for c in older
-                                         if not isinstance(c, dict) or c.get("contest_code") not in seen]
-    payload["syncq"] = {"pastPaged": len(older), "pagingError": error}
+    paged = [c for c in older if not isinstance(c, dict) or c.get("contest_code") not in seen]
+    payload["past_contests"] = newest + paged
+    payload["syncq"] = {"pastPaged": len(paged), "pagingError": error}
     return payload
 
 
@@ -148,7 +150,8 @@ def parse_contest(item: Any, phase: str, raw_phase: str) -> Contest:
 
 
 def parse(payload: Any, now: datetime | None = None) -> ParseResult:
-    """Contests from the three lists; a contest listed twice is kept once (the first list wins)."""
+    """Contests from the three lists; a contest listed twice is kept once (the first list wins).
+    `comparable` counts those from `/all` (the last `syncq.pastPaged` past items were paged)."""
     if not isinstance(payload, dict):
         raise ParseError(f"answer is {type(payload).__name__}, not an object", service=SERVICE)
     if payload.get("status") != "success":
@@ -156,16 +159,20 @@ def parse(payload: Any, now: datetime | None = None) -> ParseResult:
                              f"{str(payload.get('message') or 'no message')[:200]}", service=SERVICE)
     if not any(isinstance(payload.get(key), list) for key in LISTS):
         raise ParseError("answer has none of present_contests/future_contests/past_contests", service=SERVICE)
-    result, seen = ParseResult(), set()
-    meta = payload.get("syncq")
-    if isinstance(meta, dict) and meta.get("pagingError"):
+    result, seen, from_all = ParseResult(), set(), 0
+    meta = payload.get("syncq") if isinstance(payload.get("syncq"), dict) else {}
+    if meta.get("pagingError"):
         result.skip({"id": "past_contests"}, meta["pagingError"])
+    paged = meta.get("pastPaged") if isinstance(meta.get("pastPaged"), int) else 0
     for key, (phase, raw_phase) in LISTS.items():
         items = payload.get(key) or []
         if not isinstance(items, list):
             result.skip({"id": key}, f"{key} is not a list")
             continue
-        for item in items:
+        # `/all`'s own items come first: how many past ones a sync pages after them depends on
+        # what is stored already, so those are no measure of what CodeChef lists.
+        listed = len(items) - paged if key == "past_contests" else len(items)
+        for index, item in enumerate(items):
             try:
                 contest = parse_contest(item, phase, raw_phase)
             except (ValueError, KeyError) as exc:
@@ -174,6 +181,9 @@ def parse(payload: Any, now: datetime | None = None) -> ParseResult:
             if contest.platformId not in seen:
                 seen.add(contest.platformId)
                 result.records.append(contest)
+                if index < listed:
+                    from_all += 1
+    result.comparable = from_all
     return result
 
 

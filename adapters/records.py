@@ -58,6 +58,10 @@ class ParseResult:
     failed: list[dict[str, Any]] = field(default_factory=list)
     # Items kept but worth a look (a RAIDA user of an unknown class): `{"item", "error"}` like `failed`.
     flagged: list[dict[str, Any]] = field(default_factory=list)
+    # How many of `records` come from the part of the listing every sync fetches whole (None: all
+    # of them). An adapter that pages only until the stored contests fetches less on purpose once
+    # it has them; source health compares this count between syncs, not the records fetched.
+    comparable: int | None = None
 
     def skip(self, item: Any, reason: str) -> None:
         """Count `item` as failed with `reason` (kept short: it ends up in job results)."""

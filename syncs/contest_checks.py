@@ -26,17 +26,20 @@ def failed(platform: str, error: str, started: float) -> dict[str, Any]:
 
 
 def succeeded(platform: str, records: Iterable[Any], failed_items: int, started: float,
-              complete: bool = True, stored: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+              complete: bool = True, stored: Mapping[str, dict[str, Any]] | None = None,
+              comparable: int | None = None) -> dict[str, Any]:
     """Record a successful sync of `platform` that listed `records` (written already) and could not
     parse or store `failed_items`; then settle cancellations. `complete`: False when the list is
     known to be partial (a fallback query), which never counts as a miss. `stored`: the platform's
     contests as read before the sync wrote (`store.contests.watched`), so they are not read again.
+    `comparable`: how many of `records` come from the part of the listing every sync fetches whole
+    (`ParseResult.comparable`; None: all of them), which health compares from sync to sync.
     Returns what to add to the sync's result (`cancelled`, `restored` counts when there are any)."""
     records = list(records)
     listed = {record.platformId for record in records}
     checked = health.record_run(platform, ok=True, items=len(records), failed_items=failed_items,
                                 upcoming=sum(1 for record in records if record.phase == "UPCOMING"),
-                                interval_s=health.schedule_interval(SCHEDULE_KIND),
+                                comparable=comparable, interval_s=health.schedule_interval(SCHEDULE_KIND),
                                 duration_s=time.monotonic() - started)
     restored = contests_store.clear_missing(platform, listed, stored)
     cancelled = contests_store.count_missing_upcoming(platform, listed, stored=stored) \

@@ -75,6 +75,7 @@ def sync_platform(platform: str) -> dict[str, Any]:
         result["failures"] = [{"platformId": None if f.get("item") is None else str(f["item"]),
                                "reason": f.get("error") or "no reason given"} for f in failures[:MAX_FAILURES_SHOWN]]
     result.update(contest_checks.succeeded(platform, parsed.records, len(failures), started,
-                                           complete=getattr(parsed, "complete", True), stored=snapshot))
+                                           complete=getattr(parsed, "complete", True), stored=snapshot,
+                                           comparable=parsed.comparable))
     contests_store.record_attempt(platform, result, success=True)
     return result

@@ -5,7 +5,9 @@ Every sync run ends with one `record_run(...)`. A source's health is
 - `degraded`: its last sync succeeded but looks wrong: the items fell by more than half against
   the last good sync, no upcoming contests where the last good sync had some, or more than 5% of
   the items failed to parse or store (a degraded sync is not a "good" one: the source stays
-  degraded until a sync looks right against the last one that did);
+  degraded until a sync looks right against the last one that did). Only like is compared with
+  like: where a sync fetches less on purpose (a paging adapter stops at the contests already
+  stored), it reports the `comparable` part of its items, the part every sync fetches whole;
 - `failing`: 3 or more failed syncs in a row (one or two failures leave the health as it was);
 - `stale`: no sync succeeded for twice its schedule's interval (checked on every run of any
   source and whenever health is read, so a source whose syncs stopped altogether turns stale too);
@@ -44,16 +46,25 @@ def schedule_interval(kind: str) -> float | None:
     return schedules.interval_seconds(get_settings(), kind)
 
 
-def assess(last_good: dict[str, Any] | None, items: int, failed_items: int, upcoming: int | None) -> list[str]:
-    """Why a successful sync looks wrong against the last good one (empty: it looks right)."""
+def assess(last_good: dict[str, Any] | None, items: int, failed_items: int, upcoming: int | None,
+           comparable: int | None = None) -> list[str]:
+    """Why a successful sync looks wrong against the last good one (empty: it looks right).
+
+    `comparable`: the part of `items` every sync fetches whole (None: all of them); it is what
+    is compared with the last good sync's."""
     reasons = []
     seen = items + failed_items
     if seen and failed_items / seen > FAILED_ABOVE:
         reasons.append(f"{failed_items} of {seen} items ({failed_items / seen:.0%}) failed to parse or store")
     if last_good:
-        before = last_good.get("items") or 0
-        if before and items < before * DROP_BELOW:
-            reasons.append(f"items fell from {before} to {items} (more than half) since the last good sync "
+        # A last good sync kept before syncs reported a comparable part has only its items: the
+        # measure for a source that reports none, no measure for one that does (its items may hold
+        # what a first sync paged).
+        before = last_good.get("comparable", last_good.get("items") if comparable is None else None) or 0
+        count = items if comparable is None else comparable
+        what = "items" if comparable is None else "items every sync fetches"
+        if before and count < before * DROP_BELOW:
+            reasons.append(f"{what} fell from {before} to {count} (more than half) since the last good sync "
                            f"at {iso(last_good['at'])}")
         if upcoming == 0 and (last_good.get("upcoming") or 0) > 0:
             reasons.append(f"no upcoming contests, where the last good sync had {last_good['upcoming']}")
@@ -87,11 +98,12 @@ def _after_run(state: dict[str, Any] | None, run: dict[str, Any], now: datetime)
     new["firstRunAt"] = new["firstRunAt"] or now
     new.update(lastRunAt=now, lastRun=run, intervalS=run["intervalS"])
     if run["ok"]:
-        reasons = assess(old.get("lastGood"), run["items"], run["failedItems"], run["upcoming"])
+        reasons = assess(old.get("lastGood"), run["items"], run["failedItems"], run["upcoming"], run["comparable"])
         new.update(consecutiveFailures=0, lastSuccessAt=now, lastError=None,
                    health=DEGRADED if reasons else OK, reason="; ".join(reasons) or None)
         if not reasons:
-            new["lastGood"] = {"at": now, "items": run["items"], "upcoming": run["upcoming"]}
+            new["lastGood"] = {"at": now, "items": run["items"], "upcoming": run["upcoming"],
+                               "comparable": run["items"] if run["comparable"] is None else run["comparable"]}
     else:
         failures = (old.get("consecutiveFailures") or 0) + 1
         new.update(consecutiveFailures=failures, lastError=run["error"])
@@ -109,16 +121,19 @@ def _announce(source: str, old: str, new: dict[str, Any], now: datetime) -> None
 
 def record_run(source: str, *, ok: bool, items: int = 0, failed_items: int = 0, upcoming: int | None = None,
                error: str | None = None, interval_s: float | None = None,
-               duration_s: float | None = None) -> dict[str, Any]:
+               duration_s: float | None = None, comparable: int | None = None) -> dict[str, Any]:
     """Record one sync run of `source` and update its health; returns the public health.
 
     `items`: what a successful sync fetched and parsed; `failed_items`: what it could not parse or
     store; `upcoming`: upcoming contests in the list (None where that means nothing); `error`: why
-    a failed sync failed; `interval_s`: the schedule's interval (None: not scheduled, never stale).
+    a failed sync failed; `interval_s`: the schedule's interval (None: not scheduled, never stale);
+    `comparable`: the part of `items` every sync fetches whole, where a sync fetches less on
+    purpose once it has the rest (None: all of `items`).
     """
     now = utcnow()
     run = {"source": source, "at": now, "ok": ok, "items": items, "failedItems": failed_items,
-           "upcoming": upcoming, "error": error, "intervalS": interval_s, "durationS": duration_s}
+           "comparable": comparable, "upcoming": upcoming, "error": error, "intervalS": interval_s,
+           "durationS": duration_s}
     changed_from = None
     for _ in range(_SAVE_ATTEMPTS):
         state = health_store.get(source)
