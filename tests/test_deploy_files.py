@@ -47,6 +47,18 @@ def test_rabbitmq_is_the_broker_with_a_volume_and_a_healthcheck():
         assert SERVICES[service]["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
 
 
+def test_rabbitmq_waits_for_an_acknowledgement_longer_than_the_longest_task_or_retry_countdown():
+    from core.settings import Settings
+
+    # A channel closed for a late acknowledgement requeues its task: it would run twice.
+    args = SERVICES["rabbitmq"]["environment"]["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"].split()
+    timeout_s = int(args[args.index("consumer_timeout") + 1]) / 1000
+    default = {name: field.default for name, field in Settings.model_fields.items()}
+    longest = max(default[f"{kind}_time_limit"] for kind in ("contest", "student", "students_all", "raida"))
+    assert timeout_s > longest + 30  # the hard limit: 30 s after the soft one
+    assert timeout_s > default["webhook_backoff_max"]
+
+
 def test_redis_keeps_an_append_only_file_on_a_volume():
     redis = SERVICES["redis"]
     assert "--appendonly" in redis["command"] and redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
