@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 import sys
 from typing import Sequence
 
@@ -25,15 +26,25 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_users_create(args: argparse.Namespace) -> int:
     import store.users as users
 
+    role = "admin" if args.admin else "user"
+    # Checked before the password prompt: the store has no way to change a role, so a promotion
+    # asked with --update is refused rather than answered with a line saying it happened.
+    existing = users.get(args.name) if args.update else None
+    if existing and args.admin and existing.get("role") != "admin":
+        print(f"syncq: user {args.name} has role {existing.get('role')} and --update sets only the password; "
+              f"to make it an admin: syncq users delete {args.name} && "
+              f"syncq users create {args.name} --admin", file=sys.stderr)
+        return 1
     password = _read_password(args)
     try:
-        users.create(args.name, password, "admin" if args.admin else "user")
+        users.create(args.name, password, role)
     except users.UserExists:
         if not args.update:
             print(f"syncq: user {args.name} exists (use --update to set its password)", file=sys.stderr)
             return 1
         users.set_password(args.name, password)
-    print(f"user {args.name} ready ({'admin' if args.admin else 'user'})")
+        role = (existing or users.get(args.name) or {}).get("role", role)  # the role it keeps
+    print(f"user {args.name} ready ({role})")
     return 0
 
 
@@ -48,8 +59,13 @@ def cmd_users_delete(args: argparse.Namespace) -> int:
 
 
 def make_token(sub: str, role: str, expires: int | None = None) -> str:
-    """A JWT for `sub` with claim `role`, signed with SYNCQ_JWT_SECRET like the API's."""
+    """A JWT for `sub` with claim `role`, signed with SYNCQ_JWT_SECRET like the API's; it lives
+    `expires` seconds (a positive number), or SYNCQ_JWT_EXPIRES when None."""
     from datetime import timedelta
+
+    if expires is not None and expires <= 0:
+        # flask-jwt-extended reads a zero lifetime as "never expires".
+        raise ValueError(f"a token's lifetime must be a positive number of seconds, not {expires}")
 
     from api import create_app
     from api.auth import issue_token
@@ -74,6 +90,16 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every `syncq` subcommand."""
     parser = argparse.ArgumentParser(prog="syncq", description="syncq: sync workers for outside data")
@@ -85,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--admin", action="store_true", help="give it role admin")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    create.add_argument("--update", action="store_true", help="set the password if the user exists")
+    create.add_argument("--update", action="store_true",
+                        help="set the password if the user exists (its role is kept)")
     create.set_defaults(func=cmd_users_create)
     delete = users_sub.add_parser("delete", help="delete an account (its tokens stop working)")
     delete.add_argument("name")
@@ -94,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="print a signed access token (operators)")
     token.add_argument("--sub", required=True, help="the user name the token is for")
     token.add_argument("--role", default="admin", choices=["admin", "user"])
-    token.add_argument("--expires", type=int, default=None, help="lifetime in seconds")
+    token.add_argument("--expires", type=_positive_seconds, default=None,
+                       help="lifetime in seconds, more than 0 (default SYNCQ_JWT_EXPIRES)")
     token.add_argument("--no-check", action="store_true", help="do not check that the user exists")
     token.set_defaults(func=cmd_token)
 
@@ -122,16 +150,37 @@ def _load_extensions() -> None:
             _EXTENSIONS.append(module.add_commands)
 
 
+def _redacted(uri: str) -> str:
+    # A URI's password must not reach a terminal or a CI log.
+    return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", uri)
+
+
+def store_error_line(exc: Exception, uri: str, unreachable: bool) -> str:
+    """One line for a MongoDB error: where, why (without pymongo's topology dump), what to set."""
+    reason = re.split(r" \(configured timeouts|, Timeout: |, Topology Description|, full error: ", str(exc))[0]
+    reason = " ".join(reason.split()) or type(exc).__name__
+    if unreachable:
+        return (f"MongoDB is unreachable at {_redacted(uri)}: {reason}; "
+                "set SYNCQ_MONGODB_URI (syncq standalone --status prints it)")
+    return f"MongoDB at {_redacted(uri)} failed: {reason}; check SYNCQ_MONGODB_URI"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `syncq` console script."""
     _load_extensions()
     args = build_parser().parse_args(argv)
+    import store  # its errors: a command that reads accounts says in one line why MongoDB failed
+
     try:
         get_settings()
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"syncq: {exc}", file=sys.stderr)
         return 2
+    except store.PyMongoError as exc:
+        unreachable = isinstance(exc, store.UNAVAILABLE)
+        print(f"syncq: {store_error_line(exc, get_settings().mongodb_uri, unreachable)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -5,6 +5,9 @@
 `GET /jobs/<id>` drawing a live progress bar until it ends, then print a result table, the failed
 items and their reasons under it (`--json` prints the result body instead).
 The API is `SYNCQ_API_URL` (or `--api`), the token `SYNCQ_TOKEN` (or `--token`).
+
+Exit codes of `syncq sync`: 0 the sync ran and nothing failed; 3 it ran but some platform counted
+failed items (the table says which); 1 the job failed, or the API refused or could not be reached.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from typing import Any
 import httpx
 
 from core.settings import get_settings
+from jobs.kinds import KINDS
 
 TERMINAL = ("SUCCESS", "FAILURE")
 REFUSED = (400, 401, 403, 404, 405, 409, 413, 429, 503)
 RESPOND_ASYNC = {"Prefer": "respond-async"}  # a trigger answers 202 with the job at once
 POLL_WAIT = 1  # seconds each poll may wait on the server for the job to end
 ERROR_WIDTH = 70  # a longer platform error is cut in the table and shown whole under it
+EXIT_PARTIAL = 3  # the sync ran, but some platform counted failed items
 
 
 class ClientError(Exception):
@@ -91,14 +96,25 @@ def render_table(rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
+def platform_error(name: str, result: dict[str, Any]) -> str:
+    """A platform's error without its leading `name: ` (the table and the list name it already)."""
+    error = result.get("error") or ""
+    return error.removeprefix(f"{name}: ")
+
+
 def platforms_table(results: dict[str, dict[str, Any]]) -> str:
-    """The per-platform table of a contest sync, then each platform's failed items and why."""
-    rows = [["platform", "synced", "updated", "failed", "error"]]
+    """The per-platform table of a contest sync, then each platform's failed items and why;
+    `unchanged` is a column when a result counts it."""
+    unchanged = any("unchanged" in r for r in results.values())
+    # After `failed`: scripts that read the first three counts by position keep reading them.
+    rows = [["platform", "synced", "updated", "failed", *(["unchanged"] if unchanged else []), "error"]]
     for name, r in results.items():
-        error = r.get("error") or ""
+        error = platform_error(name, r)
         rows.append([name, r.get("synced", 0), r.get("updated", 0), r.get("failed", 0),
+                     *([r.get("unchanged", "-")] if unchanged else []),
                      error if len(error) <= ERROR_WIDTH else error[:ERROR_WIDTH - 15] + "... (see below)"])
-    long = [f"  {name}: {r['error']}" for name, r in results.items() if len(r.get("error") or "") > ERROR_WIDTH]
+    long = [f"  {name}: {platform_error(name, r)}" for name, r in results.items()
+            if len(platform_error(name, r)) > ERROR_WIDTH]
     return render_table(rows) + ("\n\nerrors:\n" + "\n".join(long) if long else "") + failures_text(results)
 
 
@@ -137,6 +153,25 @@ def result_table(kind: str, body: Any) -> str:
     return json.dumps(body, indent=2, default=str)
 
 
+def platform_results(body: Any) -> dict[str, dict[str, Any]]:
+    """A contest sync's per-platform results (a sync-all's, or one platform's); {} for others."""
+    if not isinstance(body, dict):
+        return {}
+    if isinstance(body.get("results"), dict):
+        return {name: r for name, r in body["results"].items() if isinstance(r, dict)}
+    if "platform" in body and "synced" in body:
+        return {body["platform"]: body}
+    return {}
+
+
+def exit_code(status: int, body: Any) -> int:
+    """0 for a clean sync, EXIT_PARTIAL when a platform counted failed items, 1 for a failed job."""
+    if status != 200:
+        return 1
+    failed = any(int(r.get("failed") or 0) > 0 for r in platform_results(body).values())
+    return EXIT_PARTIAL if failed else 0
+
+
 def _trigger(args: argparse.Namespace, path: str, kind: str) -> int:
     api = _api(args)
     # Wait here, with a progress bar, rather than on a server that holds the request open.
@@ -145,9 +180,13 @@ def _trigger(args: argparse.Namespace, path: str, kind: str) -> int:
         status, body = follow(api, body["job_id"], quiet=args.json)
     if args.json:
         print(json.dumps(body, indent=2, default=str))
+    elif status != 200 and isinstance(body, dict) and "statusCode" in body:
+        # A failed job answered the API's error shape: said like every other error, not as JSON.
+        message = " ".join(str(body.get("message") or f"the job failed ({status})").split())
+        raise ClientError(message)
     else:
         print(result_table(kind, body))
-    return 0 if status == 200 else 1
+    return exit_code(status, body)
 
 
 def _api(args: argparse.Namespace) -> Api:
@@ -203,7 +242,9 @@ def _guarded(func):
 
 def add_commands(sub) -> None:
     """Add `syncq sync` and `syncq jobs` to the CLI."""
-    sync = sub.add_parser("sync", help="trigger a sync through the API and follow it")
+    sync = sub.add_parser("sync", help="trigger a sync through the API and follow it",
+                          epilog="exit status: 0 done, 3 done but some items or platforms failed, "
+                                 "1 the job failed or the API refused or could not be reached")
     targets = sync.add_subparsers(dest="target", required=True)
     for name, help_text in (("all", "every contest platform"), ("raida", "the RAIDA network")):
         _common(targets.add_parser(name, help=help_text))
@@ -216,7 +257,8 @@ def add_commands(sub) -> None:
     jobs = sub.add_parser("jobs", help="list or show jobs")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     listing = jobs_sub.add_parser("list")
-    listing.add_argument("--kind")
+    listing.add_argument("--kind", choices=sorted(KINDS), metavar="KIND",
+                         help=f"only jobs of this kind: {', '.join(sorted(KINDS))}")
     listing.add_argument("--limit", type=int, default=20)
     _common(listing)
     show = jobs_sub.add_parser("show")

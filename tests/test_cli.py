@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import jwt as pyjwt
 import pytest
@@ -42,6 +46,66 @@ def test_token_for_an_unknown_user_is_refused(store_db, capsys):
     assert "no user ghost" in capsys.readouterr().err
 
 
+def test_users_create_update_sets_the_password_and_says_the_role_it_keeps(store_db, monkeypatch, capsys):
+    users.create("carol", "the-old-password", "admin")
+    monkeypatch.setattr("sys.stdin", io.StringIO("the-new-password\n"))
+    assert main(["users", "create", "carol", "--password-stdin", "--update"]) == 0
+    assert capsys.readouterr().out.strip() == "user carol ready (admin)"
+    assert users.authenticate("carol", "the-new-password")["role"] == "admin"
+
+
+def test_users_create_update_admin_refuses_a_promotion_it_cannot_make(store_db, monkeypatch, capsys):
+    users.create("dave", "the-old-password", "user")
+    monkeypatch.setattr("sys.stdin", io.StringIO("the-new-password\n"))
+    assert main(["users", "create", "dave", "--admin", "--password-stdin", "--update"]) == 1
+    captured = capsys.readouterr()
+    assert "dave has role user" in captured.err and "syncq users delete dave" in captured.err
+    assert "ready" not in captured.out
+    assert users.authenticate("dave", "the-old-password")["role"] == "user"  # nothing changed
+
+
+@pytest.mark.parametrize("lifetime", ["0", "-5"])
+def test_token_refuses_a_lifetime_that_is_not_positive(lifetime, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["token", "--sub", "ops", "--no-check", "--expires", lifetime])
+    assert exited.value.code == 2
+    assert "--expires: must be a positive number of seconds" in capsys.readouterr().err
+    from syncq.cli import make_token
+
+    with pytest.raises(ValueError, match="positive"):
+        make_token("ops", "admin", int(lifetime))
+
+
+def test_token_with_a_lifetime_expires_then(capsys):
+    assert main(["token", "--sub", "ops", "--no-check", "--expires", "90"]) == 0
+    claims = pyjwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 90
+
+
+def test_a_mongodb_that_refuses_a_command_is_named_in_one_line_without_the_uri_password():
+    from pymongo.errors import OperationFailure
+
+    from syncq.cli import store_error_line
+
+    exc = OperationFailure("Authentication failed.", 18, {"ok": 0, "errmsg": "Authentication failed.", "code": 18})
+    assert store_error_line(exc, "mongodb://ops:s3cret@db.internal:27017/syncq", unreachable=False) == \
+        "MongoDB at mongodb://ops:***@db.internal:27017/syncq failed: Authentication failed.; check SYNCQ_MONGODB_URI"
+
+
+@pytest.mark.parametrize("command", [["token", "--sub", "admin"],
+                                     ["users", "create", "alice", "--admin", "--password-stdin"]])
+def test_account_commands_with_mongodb_down_say_so_in_one_line(command):
+    # A process of its own, as a user runs it: the traceback would reach its stderr.
+    env = {**os.environ, "SYNCQ_MONGODB_URI": "mongodb://ops:s3cret@127.0.0.1:1/syncq",
+           "SYNCQ_STORE_TIMEOUT_MS": "200"}
+    run = subprocess.run([sys.executable, "-m", "syncq.cli", *command], input="a-long-password\n", env=env,
+                         cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert run.stderr.startswith("syncq: MongoDB is unreachable at mongodb://ops:***@127.0.0.1:1/syncq: ")
+    assert run.stderr.count("\n") == 1 and "set SYNCQ_MONGODB_URI" in run.stderr
+    assert "s3cret" not in run.stderr and "Topology" not in run.stderr
+
+
 @pytest.fixture()
 def live_api(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -56,8 +120,9 @@ def test_sync_all_shows_a_table_and_records_trigger_cli(live_api, admin_token, w
     stubs["leetcode"].error = GARBAGE
     code = main(["sync", "all", "--api", live_api, "--token", admin_token])
     out = capsys.readouterr().out
-    assert code == 0
+    assert code == 3  # leetcode failed: the table is printed, and the exit says so
     assert "Sync completed for all platforms" in out and "codechef" in out and "HTML page" in out
+    assert "leetcode: leetcode:" not in out
     import store.jobs as jobs_store
 
     assert jobs_store.recent("contests.sync_all", 1)[0]["trigger"] == "cli"
@@ -74,6 +139,14 @@ def test_sync_unknown_platform_says_why(live_api, admin_token, monkeypatch, caps
     install(monkeypatch)
     assert main(["sync", "platform", "topcoder", "--api", live_api, "--token", admin_token]) == 1
     assert "404" in capsys.readouterr().err
+
+
+def test_jobs_list_refuses_a_kind_that_does_not_exist(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["jobs", "list", "--kind", "bogus", "--api", "http://127.0.0.1:9", "--token", "x"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'bogus'" in err and "contests.sync_all" in err
 
 
 def test_jobs_list_and_show(live_api, admin_token, worker, monkeypatch, capsys):
@@ -117,7 +190,7 @@ def test_a_trigger_asks_to_answer_at_once_and_the_cli_polls_the_job_with_a_bar(c
             httpx.Response(200, json=result),
         ]
         code = main(["sync", "platform", "codeforces", "--api", base, "--token", "t"])
-    assert code == 0
+    assert code == 3  # 25 items failed
     assert trigger.calls.last.request.headers["Prefer"] == "respond-async"
     assert all(call.request.url.params["wait"] == "1" for call in polls.calls) and polls.call_count == 2
     captured = capsys.readouterr()
@@ -137,7 +210,7 @@ def test_a_server_that_answers_the_result_at_once_is_not_polled(capsys):
                                      "failures": [{"platformId": None, "reason": "bad contest_code None"}]}}}
     with respx.mock(base_url=base, assert_all_called=True) as api:
         api.post("/contests/sync/all").respond(200, json=body)
-        assert main(["sync", "all", "--api", base, "--token", "t"]) == 0
+        assert main(["sync", "all", "--api", base, "--token", "t"]) == 3
     out = capsys.readouterr().out
     assert "codechef  66" in out and "(no id): bad contest_code None" in out
 
@@ -150,4 +223,54 @@ def test_a_long_platform_error_is_cut_in_the_table_and_shown_whole_under_it():
                             "atcoder": {"synced": 5, "updated": 0, "failed": 0}})
     table, _, below = text.partition("errors:")
     assert "... (see below)" in table and error not in table
-    assert f"  codechef: {error}" in below and "failed items:" not in text
+    assert f"  {error}" in below and "failed items:" not in text  # the platform named once
+    assert "codechef: codechef" not in text
+
+
+def test_a_re_sync_shows_what_stayed_unchanged():
+    from syncq.cli_client import platforms_table
+
+    lines = platforms_table({"atcoder": {"synced": 0, "updated": 0, "failed": 0, "unchanged": 1805},
+                             "leetcode": {"synced": 0, "updated": 0, "failed": 1,
+                                          "error": "leetcode: LeetCode answered an HTML page"}}).splitlines()
+    assert lines[0].split() == ["platform", "synced", "updated", "failed", "unchanged", "error"]
+    assert lines[2].split() == ["atcoder", "0", "0", "0", "1805"]
+    assert lines[3].split()[:6] == ["leetcode", "0", "0", "1", "-", "LeetCode"]
+
+
+@pytest.mark.parametrize("path,command,body,code", [
+    ("/contests/sync/atcoder", ["platform", "atcoder"],
+     {"message": "Sync completed for atcoder", "platform": "atcoder", "synced": 5, "updated": 0, "failed": 0}, 0),
+    ("/contests/sync/atcoder", ["platform", "atcoder"],
+     {"message": "Sync completed for atcoder", "platform": "atcoder", "synced": 4, "updated": 0, "failed": 1}, 3),
+    ("/contests/sync/all", ["all"],
+     {"message": "Sync completed for all platforms",
+      "results": {"atcoder": {"synced": 5, "updated": 0, "failed": 0},
+                  "leetcode": {"synced": 0, "updated": 0, "failed": 1, "error": "leetcode: down"}}}, 3),
+])
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_sync_whose_platform_failed_exits_3_and_still_prints_its_result(path, command, body, code, json_flag,
+                                                                          capsys):
+    import respx
+
+    base = "http://api.test"
+    with respx.mock(base_url=base, assert_all_called=True) as api:
+        api.post(path).respond(200, json=body)
+        assert main(["sync", *command, *json_flag, "--api", base, "--token", "t"]) == code
+    out = capsys.readouterr().out
+    assert "atcoder" in out
+
+
+def test_a_failed_student_sync_says_why_in_one_line(capsys):
+    import respx
+
+    base = "http://api.test"
+    envelope = {"job_id": "j1", "kind": "students.sync", "state": "PENDING", "status_url": f"{base}/jobs/j1"}
+    failed = {"statusCode": 500, "message": "Sync failed: Codeforces answered\n'handle: User not found'"}
+    with respx.mock(base_url=base, assert_all_called=True) as api:
+        api.post("/api/codeforces/sync/nobody").respond(202, json=envelope)
+        api.get("/jobs/j1").respond(500, json=failed)
+        assert main(["sync", "student", "nobody", "--api", base, "--token", "t"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "syncq: Sync failed: Codeforces answered 'handle: User not found'\n"
