@@ -27,14 +27,6 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     import store.users as users
 
     role = "admin" if args.admin else "user"
-    # Checked before the password prompt: the store has no way to change a role, so a promotion
-    # asked with --update is refused rather than answered with a line saying it happened.
-    existing = users.get(args.name) if args.update else None
-    if existing and args.admin and existing.get("role") != "admin":
-        print(f"syncq: user {args.name} has role {existing.get('role')} and --update sets only the password; "
-              f"to make it an admin: syncq users delete {args.name} && "
-              f"syncq users create {args.name} --admin", file=sys.stderr)
-        return 1
     password = _read_password(args)
     try:
         users.create(args.name, password, role)
@@ -43,8 +35,20 @@ def cmd_users_create(args: argparse.Namespace) -> int:
             print(f"syncq: user {args.name} exists (use --update to set its password)", file=sys.stderr)
             return 1
         users.set_password(args.name, password)
-        role = (existing or users.get(args.name) or {}).get("role", role)  # the role it keeps
+        if args.admin:
+            users.set_role(args.name, "admin")
+        role = (users.get(args.name) or {}).get("role", role)  # without --admin, the role it had
     print(f"user {args.name} ready ({role})")
+    return 0
+
+
+def cmd_users_role(args: argparse.Namespace) -> int:
+    import store.users as users
+
+    if not users.set_role(args.name, args.role):
+        print(f"syncq: no user {args.name}", file=sys.stderr)
+        return 1
+    print(f"user {args.name} now has role {args.role} (its tokens follow at once)")
     return 0
 
 
@@ -112,8 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--admin", action="store_true", help="give it role admin")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     create.add_argument("--update", action="store_true",
-                        help="set the password if the user exists (its role is kept)")
+                        help="set the password if the user exists (its role is kept, or made admin with --admin)")
     create.set_defaults(func=cmd_users_create)
+    role = users_sub.add_parser("role", help="change an account's role (its tokens follow at once)")
+    role.add_argument("name")
+    role.add_argument("role", choices=("admin", "user"))
+    role.set_defaults(func=cmd_users_role)
     delete = users_sub.add_parser("delete", help="delete an account (its tokens stop working)")
     delete.add_argument("name")
     delete.set_defaults(func=cmd_users_delete)

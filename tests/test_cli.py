@@ -54,14 +54,20 @@ def test_users_create_update_sets_the_password_and_says_the_role_it_keeps(store_
     assert users.authenticate("carol", "the-new-password")["role"] == "admin"
 
 
-def test_users_create_update_admin_refuses_a_promotion_it_cannot_make(store_db, monkeypatch, capsys):
+def test_users_create_update_admin_makes_an_existing_user_admin(store_db, monkeypatch, capsys):
     users.create("dave", "the-old-password", "user")
     monkeypatch.setattr("sys.stdin", io.StringIO("the-new-password\n"))
-    assert main(["users", "create", "dave", "--admin", "--password-stdin", "--update"]) == 1
-    captured = capsys.readouterr()
-    assert "dave has role user" in captured.err and "syncq users delete dave" in captured.err
-    assert "ready" not in captured.out
-    assert users.authenticate("dave", "the-old-password")["role"] == "user"  # nothing changed
+    assert main(["users", "create", "dave", "--admin", "--password-stdin", "--update"]) == 0
+    assert capsys.readouterr().out.strip() == "user dave ready (admin)"
+    assert users.authenticate("dave", "the-new-password")["role"] == "admin"
+
+
+def test_users_role_changes_a_role_and_names_an_unknown_user(store_db, capsys):
+    users.create("erin", "a-good-password", "admin")
+    assert main(["users", "role", "erin", "user"]) == 0
+    assert "erin now has role user" in capsys.readouterr().out and users.get("erin")["role"] == "user"
+    assert main(["users", "role", "nobody", "admin"]) == 1
+    assert "no user nobody" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("lifetime", ["0", "-5"])
