@@ -245,11 +245,6 @@ def get_entry(app: Celery, name: str) -> dict[str, Any]:
     return _view(app, name, entry, spec)
 
 
-def kind_of(app: Celery, name: str) -> str:
-    """The job kind the entry enqueues."""
-    return get_entry(app, name)["kind"]
-
-
 def change(app: Celery, name: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Apply `changes` (`cron`, `interval`, `timezone`, `enabled`) to entry `name`, validated; the
     running beat follows from its next tick. UnknownSchedule, or ScheduleError naming the field."""

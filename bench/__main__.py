@@ -9,7 +9,6 @@ import sys
 import time
 import traceback
 from importlib.metadata import version
-from pathlib import Path
 
 from bench import cases, students
 from bench.http import throughput

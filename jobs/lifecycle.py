@@ -56,11 +56,17 @@ def _job_of(task_name: str, task_id: str | None, kwargs: dict[str, Any] | None) 
 # --- the writes; each one that ends something may be retried later by `record` -----------
 
 def started(job_id: str, step: str | None) -> None:
-    """STARTED (a step: PROGRESS, naming the step)."""
+    """STARTED (a step: PROGRESS, naming the step, and the job's guard given its full lifetime
+    again, so a chain of steps longer than one guard's lifetime keeps it)."""
     if step is None:
         jobs_store.mark_started(job_id)
-    else:
-        jobs_store.step_started(job_id, step)
+        return
+    job = jobs_store.step_started(job_id, step)
+    if job and job.get("guard"):
+        try:
+            guards.extend(job["guard"], job_id)
+        except REDIS_UNAVAILABLE:
+            log.warning("job %s: guard not extended at step %s (Redis unavailable)", job_id, step)
 
 
 def finish(job_id: str, result: Any) -> None:

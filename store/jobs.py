@@ -75,11 +75,13 @@ def mark_started(job_id: str) -> None:
                                {"$set": {"state": "STARTED"}, "$min": {"started_at": utcnow()}})
 
 
-def step_started(job_id: str, step: str) -> None:
-    """PROGRESS: `step` of a chained job is running (progress.done counts the steps ended)."""
-    store.db().jobs.update_one({"_id": job_id, "state": _RUNNING},
-                               {"$set": {"state": "PROGRESS", "progress.current": step},
-                                "$min": {"started_at": utcnow()}})
+def step_started(job_id: str, step: str) -> dict[str, Any] | None:
+    """PROGRESS: `step` of a chained job is running (progress.done counts the steps ended);
+    returns the job's guard key (`{"guard": ...}`), None if the job is not running."""
+    return update_then_read(store.db().jobs, {"_id": job_id, "state": _RUNNING},
+                            {"$set": {"state": "PROGRESS", "progress.current": step},
+                             "$min": {"started_at": utcnow()}},
+                            projection={"guard": 1})
 
 
 def set_progress(job_id: str, done: int, total: int | None, current: str | None) -> dict[str, Any] | None:

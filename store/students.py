@@ -98,11 +98,6 @@ def newest_submission_id(handle: str) -> int | None:
     return doc["submissionId"] if doc else None
 
 
-def all_handles() -> list[str]:
-    """Every student's handle as entered."""
-    return [d["codeforcesHandle"] for d in store.db().students.find({}, {"codeforcesHandle": 1}).sort("_id", 1)]
-
-
 def _encode(values: list[Any]) -> str:
     raw = json.dumps([v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, ObjectId) else v
                       for v in values])

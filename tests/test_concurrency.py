@@ -62,3 +62,21 @@ def test_two_workers_never_sync_the_same_platform_at_once(worker, simulator, sto
     runs = [start for start, _end, path in fetches if path.endswith("/all")]  # each run lists /all first
     assert len(runs) == 2
     assert all(end <= runs[1] for start, end, _path in fetches if start < runs[1])  # the first ended before
+
+
+def test_a_platform_still_synced_elsewhere_after_its_last_retry_is_reported_not_raised(store_db, monkeypatch):
+    from core.redisconn import get_redis
+    from workers import contests as contest_tasks
+
+    monkeypatch.setattr(contest_tasks, "MUTEX_WAIT_S", 0.2)
+    key = "syncq:running:contests:codechef"
+    get_redis().set(key, "another-run", px=60_000)  # another worker's run holds the platform
+    try:
+        # The last try (a sync-all's step must end with a result, or the chain stops there).
+        outcome = contest_tasks.sync_platform.apply(args=("codechef",), retries=contest_tasks.sync_platform.max_retries)
+    finally:
+        get_redis().delete(key)
+    assert outcome.successful(), outcome.traceback
+    result = outcome.get()
+    assert result["failed"] == 1 and result["synced"] == 0
+    assert "codechef: still being synced elsewhere" in result["error"]

@@ -96,3 +96,10 @@ def test_json_nested_too_deep_for_the_parser_is_a_400_not_a_500(client, admin_he
     deep = "[" * 30000 + "]" * 30000  # 60 KB: under the body limit, over the parser's stack
     r = client.post(path, data=deep, content_type="application/json", headers=admin_headers)
     assert r.status_code == 400 and r.get_json()["statusCode"] == 400, r.get_data(as_text=True)[:200]
+
+
+def test_an_oversized_body_is_413_even_where_the_route_reads_no_body(client, admin_headers, store_db):
+    r = client.post("/contests/sync/all", data="x" * (200 * 1024), content_type="application/octet-stream",
+                    headers=admin_headers)
+    assert r.status_code == 413 and r.get_json()["statusCode"] == 413
+    assert store_db.jobs.count_documents({}) == 0  # refused before anything was enqueued

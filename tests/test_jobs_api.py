@@ -328,3 +328,16 @@ def test_a_guard_left_by_a_job_that_ended_is_taken_over_by_the_next_trigger(clie
     job_id = r.get_json()["job_id"]
     assert r.status_code == 202 and job_id != "ended-holding" and not r.get_json().get("deduplicated")
     assert guards.holder("raida.sync") == job_id and jobs_store.get(job_id)["state"] == "PENDING"
+
+
+def test_each_step_of_a_chained_job_gives_its_guard_its_full_lifetime_again(store_db):
+    from core.redisconn import get_redis
+    from jobs import guards, lifecycle
+
+    jobs_store.create("chain-long", "contests.sync_all", {}, "beat", total=2, plan=["a", "b"],
+                      guard="contests.sync_all")
+    assert guards.take("contests.sync_all", "chain-long") is None
+    get_redis().pexpire("syncq:guard:contests.sync_all", 5_000)  # nearly lapsed: the chain has run long
+    lifecycle.started("chain-long", "b")
+    assert guards.holder("contests.sync_all") == "chain-long" and guards.age("contests.sync_all") < 5
+    assert jobs_store.get("chain-long")["progress"]["current"] == "b"

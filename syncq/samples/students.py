@@ -67,7 +67,7 @@ def user_info(handle: str, now: datetime = FIXED_NOW) -> dict[str, Any]:
             "contribution": rng.randint(-10, 120), "friendOfCount": rng.randint(0, 5000),
             "lastOnlineTimeSeconds": int(now.timestamp()) - rng.randint(0, 86400),
             "registrationTimeSeconds": int((now - timedelta(days=rng.randint(400, 4000))).timestamp()),
-            "avatar": f"https://userpic.codeforces.org/no-avatar.jpg", "titlePhoto": "https://userpic.codeforces.org/no-title.jpg",
+            "avatar": "https://userpic.codeforces.org/no-avatar.jpg", "titlePhoto": "https://userpic.codeforces.org/no-title.jpg",
             "country": rng.choice(["India", "China", "Russia", "Poland", "Japan", "Brazil"]),
             "organization": rng.choice(["", "MIT", "ITMO", "Tsinghua", "IIT Bombay"])}
 
