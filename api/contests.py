@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timezone
 
 from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
 
 import store.contests as contests_store
 from adapters import registry
@@ -109,6 +110,8 @@ def _every_contest(platform, phase, start_from, start_to) -> list[dict]:
 @doc(200, errors=(404,), tags=("contests",))
 def get_contest(platform: str, platform_id: str):
     """One contest by platform and the platform's own id."""
+    if platform == "sync":  # `/contests/sync/<platform>` with a method other than POST lands here
+        raise MethodNotAllowed(valid_methods=["POST"])
     _platform_or_404(platform)
     contest = contests_store.get_contest(platform, platform_id) if _PLATFORM_ID.match(platform_id) else None
     if contest is None:

@@ -230,3 +230,8 @@ def test_path_traversal_and_injection_in_platform_names_are_404(client, admin_he
 def test_operator_and_traversal_ids_never_reach_a_query(client, monkeypatch, path, store_db):
     install(monkeypatch)
     assert client.get(path).status_code == 404
+
+
+def test_a_sync_route_asked_with_get_is_405_allowing_post(client):
+    r = client.get("/contests/sync/all")
+    assert r.status_code == 405 and r.headers["Allow"] == "POST" and r.get_json()["statusCode"] == 405
