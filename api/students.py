@@ -54,9 +54,16 @@ def create_student():
         students_store.create(body.name, body.email, handle, body.phone)
     except students_store.StudentExists:
         raise ApiError(409, f"A student with Codeforces handle {handle} already exists") from None
-    queued = service.enqueue("students.sync", {"handle": handle}, trigger="api", user=get_jwt_identity())
-    job = outcomes.short_envelope(queued.job, queued.deduplicated)
-    response = jsonify({"student": public(students_store.get(handle)), "job": job})
+    try:
+        queued = service.enqueue("students.sync", {"handle": handle}, trigger="api", user=get_jwt_identity())
+        job: dict | None = outcomes.short_envelope(queued.job, queued.deduplicated)
+        extra = {}
+    except service.BrokerUnavailable as exc:
+        # The student is saved either way: a 503 would have a client retry into a 409. Say why its
+        # first sync waits (the nightly background sync, or POST /api/codeforces/sync/<handle>).
+        job, extra = None, {"warning": f"created, but its first sync could not be queued: {exc}; "
+                                       f"POST /api/codeforces/sync/{handle} once the queue is back"}
+    response = jsonify({"student": public(students_store.get(handle)), "job": job, **extra})
     response.status_code = 201
     response.headers["Location"] = f"/api/students/{handle}"
     return response

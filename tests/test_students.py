@@ -247,3 +247,24 @@ def test_students_api_requires_admin(client, user_token):
     headers = {"Authorization": f"Bearer {user_token}"}
     assert client.get("/api/students", headers=headers).status_code == 403
     assert client.post("/api/codeforces/sync/tourist", headers=headers).status_code == 403
+
+
+def test_a_student_created_while_the_queue_is_down_is_201_saying_its_sync_waits(client, admin_headers, store_db,
+                                                                               monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from jobs import service
+
+    def broker_down(signature):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(service, "dispatch", broker_down)
+    r = client.post("/api/students", headers=admin_headers,
+                    json={"name": "Q", "email": "q@example.com", "codeforcesHandle": "queue_down"})
+    body = r.get_json()
+    # Saved either way: a 503 would send a retrying client into a 409.
+    assert r.status_code == 201 and body["student"]["codeforcesHandle"] == "queue_down" and body["job"] is None
+    assert "first sync could not be queued" in body["warning"] and "/api/codeforces/sync/queue_down" in body["warning"]
+    again = client.post("/api/students", headers=admin_headers,
+                        json={"name": "Q", "email": "q@example.com", "codeforcesHandle": "queue_down"})
+    assert again.status_code == 409

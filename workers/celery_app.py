@@ -38,8 +38,10 @@ def configure(app: Celery, settings: Settings) -> None:
         task_serializer="json",
         accept_content=["json"],
         task_default_queue=settings.queue,
-        # An operator's one-student sync goes ahead of queued background work (a worker started
-        # without -Q consumes both, the manual queue first).
+        # An operator's one-student sync goes ahead of queued background work: a worker started
+        # without -Q consumes both, and with Redis reads the manual queue first (the priority order
+        # above). RabbitMQ has no such order: there the manual queue is consumed beside the other,
+        # so a manual sync waits at most for the tasks the worker already holds (prefetch 1).
         task_queues=[Queue(manual), Queue(settings.queue)],
         task_routes={"syncq.students.sync_student": {"queue": manual}},
         # At-least-once delivery: ack after the task ran, and hand the task to another
