@@ -16,7 +16,7 @@ from api.csvout import csv_response, wants_csv
 from api.errors import ApiError
 from api.jobs import trigger
 from api.openapi import doc
-from api.schemas import ContestsListQuery, WaitQuery
+from api.schemas import ContestsListQuery, PlatformResult, SyncAllResult, WaitQuery
 from syncs import health
 
 bp = Blueprint("contests", __name__)
@@ -51,17 +51,19 @@ def _time_arg(name: str, raw: str | None) -> datetime | None:
 
 @bp.post("/contests/sync/all")
 @admin_required
-@doc(200, admin=True, job=True, query=WaitQuery, tags=("contests",))
+@doc(200, admin=True, job=True, answers=SyncAllResult, query=WaitQuery, tags=("contests",))
 def sync_all():
-    """Sync every registered platform, one after another (a job; `?wait=` for the result)."""
+    """Sync every registered platform, one after another: `{message, results}`, each platform's
+    `{synced, updated, failed}` (a platform that fails has `error` and never stops the others)."""
     return trigger("contests.sync_all")
 
 
 @bp.post("/contests/sync/<platform>")
 @admin_required
-@doc(200, admin=True, job=True, errors=(404,), query=WaitQuery, tags=("contests",))
+@doc(200, admin=True, job=True, answers=PlatformResult, errors=(404,), query=WaitQuery, tags=("contests",))
 def sync_one(platform: str):
-    """Sync one platform (a job); 404 listing the registered platforms for an unknown one."""
+    """Sync one platform: `{message, platform, synced, updated, failed}`; 404 listing the registered
+    platforms for an unknown one."""
     return trigger("contests.platform", {"platform": _platform_or_404(platform)})
 
 

@@ -122,7 +122,7 @@ def list_jobs():
 
 @bp.get("/jobs/<job_id>")
 @admin_required
-@doc(200, 202, errors=(404, 502), query=WaitQuery, admin=True, tags=("jobs",))
+@doc(200, 202, errors=(404, 502), prefer=True, query=WaitQuery, admin=True, tags=("jobs",))
 def get_job(job_id: str):
     """One job; with `?wait=N` or `Prefer: wait=N`, its own result body once finished (202 before)."""
     job = _job_or_404(job_id)

@@ -6,6 +6,7 @@ Served at `GET /openapi.json` (spectree also serves it at `/apidoc/openapi.json`
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, jsonify, request
@@ -73,21 +74,23 @@ spec = SpecTree("flask", title="syncq", version=__version__, path="apidoc", mode
                     type=SecureType.HTTP, scheme="bearer", bearer_format="JWT"))])
 
 
-def doc(*ok: int, errors: tuple[int, ...] = (), admin: bool = False, job: bool = False,
-        query=None, json=None, tags: tuple[str, ...] = (), own_bodies: tuple[int, ...] = ()) -> Callable:
+def doc(*ok: int, errors: tuple[int, ...] = (), admin: bool = False, job: bool = False, answers=None,
+        prefer: bool = False, query=None, json=None, tags: tuple[str, ...] = (),
+        own_bodies: tuple[int, ...] = ()) -> Callable:
     """Declare a route to the OpenAPI document and validate its query and body.
 
     `ok`: its success statuses; `errors`: the error statuses it may answer beyond the common
-    ones; `admin`: it needs an admin token; `job`: a trigger (200 with the job's body, or 202
-    with the envelope; a failed job answers its kind's documented error); `own_bodies`: statuses
+    ones; `admin`: it needs an admin token; `job`: a trigger (200 with the job's body, the model
+    `answers` where the kind has one, or 202 with the envelope; a failed job answers its kind's
+    documented error); `prefer`: it takes `Prefer` (every trigger does); `own_bodies`: statuses
     answered with a body of the route's own rather than the error shape.
     """
     codes: dict[str, Any] = {f"HTTP_{code}": None for code in ok}
+    if answers is not None:
+        codes["HTTP_200"] = answers
     if job:
         codes["HTTP_202"] = Envelope
-        options_headers = PreferHeader
-    else:
-        options_headers = None
+    options_headers = PreferHeader if job or prefer else None
     for code in (*COMMON_ERRORS, *errors, *(ADMIN_ERRORS if admin else ())):
         codes[f"HTTP_{code}"] = RaidaFailure if code == 502 else Error  # 502: only RAIDA's failure answers it
     for code in own_bodies:  # statuses whose body is the route's own (GET /health's 503)
@@ -111,12 +114,49 @@ def init_app(app: Flask) -> None:
     spec.register(app)
 
 
+# How a route that takes `Prefer` answers; added to each such operation of the document.
+MODES = """**How it answers** (RFC 7240 `Prefer`):
+- no preference (a trigger): waits for its job up to `SYNCQ_SYNC_WAIT` (60 s) and answers the job's own body \
+with its own status (200, or the kind's documented error: a student's 500, RAIDA's 502); a job still running \
+then answers 202 with the envelope;
+- `Prefer: respond-async`: 202 at once, with the envelope, `Location` and `Retry-After`;
+- `Prefer: wait=N`: waits up to N s (at most `max(SYNCQ_SYNC_WAIT, 60)`), then as above; with `respond-async` \
+too, 202 after N s; a `wait` that is not a number of seconds is ignored;
+- `?wait=N` (0 to 60): as `Prefer: wait=N`.
+
+`Preference-Applied` names the preference applied; the answer varies with `Prefer`. A trigger that finds \
+the same sync queued or running answers that job the same way (`"deduplicated": true`)."""
+
+HEADERS = {
+    "Location": "where to poll the job: `GET /jobs/<id>`",
+    "Retry-After": "seconds to wait before polling",
+    "Preference-Applied": "the `Prefer` preference applied (`respond-async` or `wait=N`)",
+}
+
+
 def document(app: Flask | None = None) -> dict[str, Any]:
-    """The whole OpenAPI document of `app` (default: the current one)."""
+    """The whole OpenAPI document of `app` (default: the current one), with the answer modes
+    and headers of every route that takes `Prefer`."""
     if app is None:
-        return spec.spec
+        return _with_modes(spec.spec)
     with app.app_context():
-        return spec.spec
+        return _with_modes(spec.spec)
+
+
+def _with_modes(generated: dict[str, Any]) -> dict[str, Any]:
+    # spectree documents request models; the response headers and the modes are the API's own.
+    document = copy.deepcopy(generated)
+    for operations in document.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not any(p.get("in") == "header" and p.get("name") == "prefer" for p in operation.get("parameters", [])):
+                continue
+            operation["description"] = "\n\n".join(filter(None, [operation.get("description"), MODES]))
+            for status, names in (("200", ("Preference-Applied",)),
+                                  ("202", ("Location", "Retry-After", "Preference-Applied")[method == "get":])):
+                if status in operation.get("responses", {}):
+                    operation["responses"][status]["headers"] = {
+                        name: {"description": HEADERS[name], "schema": {"type": "string"}} for name in names}
+    return document
 
 
 @bp.get("/openapi.json")

@@ -12,7 +12,7 @@ from api.errors import ApiError
 from api.jobs import trigger
 from api.validation import json_body
 from api.openapi import doc
-from api.schemas import ParityIn, ServersQuery, UsersQuery, WaitQuery
+from api.schemas import ParityIn, RaidaResult, ServersQuery, UsersQuery, WaitQuery
 
 bp = Blueprint("raida", __name__)
 
@@ -21,9 +21,10 @@ _SERVER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 @bp.post("/api/admin/sync")
 @admin_required
-@doc(200, admin=True, job=True, errors=(502,), query=WaitQuery, tags=("raida",))
+@doc(200, admin=True, job=True, answers=RaidaResult, errors=(502,), query=WaitQuery, tags=("raida",))
 def sync():
-    """Pull users, QMail servers and RAIDA status from the network (a job; `?wait=` for the body)."""
+    """Pull users, QMail servers and RAIDA status from the network: `{status: "success", users_synced,
+    servers_synced, timestamp, ...}`, or 502 with `{status: "error", ..., message}`."""
     return trigger("raida.sync")
 
 

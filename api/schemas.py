@@ -112,6 +112,48 @@ class RaidaFailure(BaseModel):
     message: str
 
 
+class PlatformCounts(BaseModel):
+    """One platform's part of a contest sync: contests new, changed and failed (and why)."""
+
+    model_config = ConfigDict(extra="allow")
+    synced: int
+    updated: int
+    failed: int
+    error: Optional[str] = None
+
+
+class SyncAllResult(BaseModel):
+    """A finished sync-all (200), as its seed document shows it."""
+
+    model_config = ConfigDict(extra="allow")
+    message: str
+    results: dict[str, PlatformCounts]
+
+
+class PlatformResult(PlatformCounts):
+    """A finished one-platform sync (200)."""
+
+    message: str
+    platform: str
+
+
+class StudentDocument(BaseModel):
+    """A synced student (200), as its seed document shows it: profile, `contestData`, sync marks."""
+
+    model_config = ConfigDict(extra="allow")
+    codeforcesHandle: str
+
+
+class RaidaResult(BaseModel):
+    """A finished RAIDA sync (200), as its seed document shows it."""
+
+    model_config = ConfigDict(extra="allow")
+    status: Literal["success"]
+    users_synced: int
+    servers_synced: int
+    timestamp: str
+
+
 class Envelope(BaseModel):
     """A job still running (202): where to poll it."""
 

@@ -14,7 +14,8 @@ from api import outcomes
 from api.jobs import trigger
 from api.validation import json_body
 from api.openapi import doc
-from api.schemas import StatsQuery, StudentIn, StudentPatch, StudentSyncQuery, StudentsQuery, SubmissionsQuery, WaitQuery
+from api.schemas import (StatsQuery, StudentDocument, StudentIn, StudentPatch, StudentSyncQuery, StudentsQuery,
+                         SubmissionsQuery, WaitQuery)
 from store.stats import student_stats
 from store.util import json_safe
 from flask_jwt_extended import get_jwt_identity
@@ -169,9 +170,10 @@ def stats(handle: str):
 
 @bp.post("/api/codeforces/sync/<handle>")
 @admin_required
-@doc(200, admin=True, job=True, errors=(404,), query=StudentSyncQuery, tags=("students",))
+@doc(200, admin=True, job=True, answers=StudentDocument, errors=(404,), query=StudentSyncQuery, tags=("students",))
 def sync_student(handle: str):
-    """Refresh one student from Codeforces, bypassing the cache (404 before any call if unknown)."""
+    """Refresh one student's profile, rating history and submissions from Codeforces, bypassing the
+    cache: the updated student document, or 500 `Sync failed: ...`; 404 before any call if unknown."""
     student = _student_or_404(handle)
     full = (request.context.query.full or "false").lower()
     return trigger("students.sync", {"handle": student["codeforcesHandle"], "full": full in ("true", "1")})

@@ -57,6 +57,26 @@ def _bounds(schema: dict) -> dict:
     return {}
 
 
+@pytest.mark.parametrize("path, answer", [("/contests/sync/all", "SyncAllResult"),
+                                          ("/contests/sync/{platform}", "PlatformResult"),
+                                          ("/api/codeforces/sync/{handle}", "StudentDocument"),
+                                          ("/api/admin/sync", "RaidaResult")])
+def test_each_trigger_documents_its_body_its_answer_modes_and_their_headers(app, path, answer):
+    operation = document(app)["paths"][path]["post"]
+    assert any(p["in"] == "header" and p["name"] == "prefer" for p in operation["parameters"])
+    assert all(mode in operation["description"] for mode in ("respond-async", "wait=N", "SYNCQ_SYNC_WAIT"))
+    ok, accepted = operation["responses"]["200"], operation["responses"]["202"]
+    assert ok["content"]["application/json"]["schema"]["$ref"].startswith(f"#/components/schemas/{answer}")
+    assert set(accepted["headers"]) == {"Location", "Retry-After", "Preference-Applied"}
+    assert "Preference-Applied" in ok["headers"]
+
+
+def test_polling_a_job_documents_prefer_wait(app):
+    operation = document(app)["paths"]["/jobs/{job_id}"]["get"]
+    assert any(p["in"] == "header" and p["name"] == "prefer" for p in operation["parameters"])
+    assert set(operation["responses"]["202"]["headers"]) == {"Retry-After", "Preference-Applied"}
+
+
 def test_openapi_json_is_served(client):
     body = client.get("/openapi.json").get_json()
     assert body["openapi"].startswith("3.") and "/contests/sync/all" in body["paths"]
