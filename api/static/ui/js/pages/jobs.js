@@ -1,8 +1,8 @@
 // Jobs: history with kind, trigger, state, progress, duration and error; retry; a link to Flower.
 import { call } from "../api.js";
-import { announce, badge, duration, h, mount, when } from "../dom.js";
+import { announce, duration, h, mount, when } from "../dom.js";
+import { isPartial, itemFailures, jobErrors, stateBadge } from "../outcome.js";
 
-const STATE = { SUCCESS: "ok", FAILURE: "bad", RETRY: "warn", PROGRESS: "info", STARTED: "info", PENDING: "muted" };
 const KINDS = ["contests.sync_all", "contests.platform", "students.sync", "students.sync_all", "raida.sync", "ping"];
 let flowerUrl; // from /ui/config.json, once
 
@@ -54,17 +54,22 @@ export async function render(root, { signal }) {
         } }) : null, " ",
       flowerUrl ? h("a", { href: `${flowerUrl.replace(/\/$/, "")}/task/${encodeURIComponent(job.job_id)}`, target: "_blank", rel: "noopener",
         text: "Flower", "aria-label": `Job ${job.job_id} in Flower` }) : null);
+    const errors = jobErrors(job);
+    const items = itemFailures(job);
     const details = h("details", {}, h("summary", { text: job.job_id.slice(0, 8), "aria-label": `Details of job ${job.job_id}` }),
+      errors.length ? h("ul", { class: "job-errors error" }, errors.map((e) => h("li", { text: e }))) : null,
+      items.length ? h("ul", { class: "job-errors muted", "aria-label": "Items that failed" },
+        items.slice(0, 20).map((e) => h("li", { text: e })), items.length > 20 ? h("li", { text: `… ${items.length - 20} more` }) : null) : null,
       h("pre", { class: "json", text: JSON.stringify({ params: job.params, result: job.result, retry_of: job.retry_of }, null, 2).slice(0, 4000) }));
-    return h("tr", { "data-job": job.job_id, "data-state": job.state },
+    return h("tr", { "data-job": job.job_id, "data-state": job.state, "data-outcome": isPartial(job) ? "partial" : null },
       h("td", {}, when(job.created_at), details),
       h("td", {}, h("code", { text: job.kind }), summary(job) ? h("div", { class: "muted", text: summary(job) }) : null,
         job.retry_of ? h("div", { class: "muted", text: `retry of ${job.retry_of.slice(0, 8)}` }) : null),
       h("td", { class: "hide-narrow", text: job.trigger || "" }),
-      h("td", {}, badge(job.state.toLowerCase(), STATE[job.state] || "muted")),
+      h("td", { "data-field": "state" }, stateBadge(job)),
       h("td", { text: progressText(job) }),
       h("td", { class: "hide-narrow", text: duration(seconds(job)) }),
-      h("td", { class: "error", text: job.error || "" }),
+      h("td", { class: "error", "data-field": "error" }, errors.map((e, i) => [i ? h("br") : null, e])),
       actions);
   }
 

@@ -1,6 +1,7 @@
 // Overview: a card per source (platforms, RAIDA, students) and "Sync all platforms" with live progress.
 import { ApiError, call, followJob, hasRoute, isFinished, runJob } from "../api.js";
 import { ago, announce, badge, h, mount, when } from "../dom.js";
+import { failedUnderThreshold, failuresInARow, lastFailure, stateBadge } from "../outcome.js";
 import { counts, jobProgress } from "../progress.js";
 
 const HEALTH = { ok: "ok", degraded: "warn", stale: "warn", failing: "bad" };
@@ -12,19 +13,26 @@ function healthBadge(source) {
   return failedLast ? badge("last sync failed", "bad") : badge("last sync ok", "ok");
 }
 
-function platformCard(p, onSync) {
+/** Next to a health that is not `failing` (yet), a failed last sync gets its own badge. */
+function failedBadge(health, error) {
+  return failedUnderThreshold(health, error) ? [" ", badge("last sync failed", "bad")] : null;
+}
+
+function platformCard(p, onSync, inARow) {
   const r = p.lastResult || {};
   const error = p.lastError || r.error;
   const button = h("button", { type: "button", class: "secondary small", text: "Sync",
     "aria-label": `Sync ${p.platform}`, onclick: () => onSync(p.platform, button, status) });
   const status = h("div", { class: "card-status" });
   return h("section", { class: "card", "data-source": p.platform, "aria-labelledby": `src-${p.platform}` },
-    h("div", { class: "card-head" }, h("h3", { id: `src-${p.platform}`, text: p.platform }), healthBadge(p)),
+    h("div", { class: "card-head" }, h("h3", { id: `src-${p.platform}`, text: p.platform }),
+      h("span", { class: "badges" }, healthBadge(p), failedBadge(p.health, error))),
     p.reason || p.healthReason ? h("p", { class: "muted reason", text: p.reason || p.healthReason }) : null,
+    lastFailure(p.health, error, p.consecutiveFailures ?? inARow),
     h("dl", {},
       h("dt", { text: "Last success" }), h("dd", {}, when(p.lastSyncedAt), p.lastSyncedAt ? ` (${ago(p.lastSyncedAt)})` : ""),
       h("dt", { text: "Last result" }), h("dd", { text: p.lastResult ? counts(r) : "—" }),
-      error ? [h("dt", { text: "Error" }), h("dd", { class: "error", text: error })] : null),
+      error && !failedUnderThreshold(p.health, error) ? [h("dt", { text: "Error" }), h("dd", { class: "error", text: error })] : null),
     h("div", { class: "actions" }, button), status);
 }
 
@@ -38,9 +46,16 @@ async function sourceHealth() {
   return Object.fromEntries(list.map((x) => [x.name || x.source || x.platform, x]));
 }
 
-function healthOf(source, fallback) {
+function healthOf(source, fallback, error = null) {
   if (!source || !source.health) return fallback;
-  return [badge(source.health, HEALTH[source.health] || "muted", `health: ${source.health}`)];
+  return h("span", { class: "badges" }, badge(source.health, HEALTH[source.health] || "muted", `health: ${source.health}`),
+    failedBadge(source.health, error));
+}
+
+/** The error of a finished job that failed (null when it did not). */
+function failedJobError(job) {
+  if (!job || job.state !== "FAILURE") return job && job.result && job.result.status === "error" ? job.result.message || "failed" : null;
+  return job.error || "failed";
 }
 
 /** Recent events (`GET /events`, where the server has it): newest first. */
@@ -58,36 +73,45 @@ async function eventsBox() {
     })) : h("p", { class: "muted", text: "No events yet." }));
 }
 
-async function raidaCard(health) {
+async function raidaCard(health, inARow) {
   const [data, jobs] = await Promise.all([call("/api/data/raida"), call("/jobs?kind=raida.sync&limit=1")]);
   const last = jobs.jobs[0];
   const quorum = Math.ceil((data.count || 25) / 2 + 0.5);
   const kind = !data.count ? "muted" : data.ready >= quorum ? "ok" : "bad";
+  const source = health.raida;
+  const error = failedJobError(last);
+  const box = lastFailure(source && source.health, error, source && (source.consecutiveFailures ?? inARow));
   return h("section", { class: "card", "data-source": "raida", "aria-labelledby": "src-raida" },
     h("div", { class: "card-head" }, h("h3", { id: "src-raida", text: "RAIDA network" }),
-      healthOf(health.raida, badge(data.count ? `${data.ready} of ${data.count} ready` : "never synced", kind))),
-    health.raida && health.raida.reason ? h("p", { class: "muted reason", text: health.raida.reason }) : null,
+      healthOf(source, badge(data.count ? `${data.ready} of ${data.count} ready` : "never synced", kind), error)),
+    source && source.reason ? h("p", { class: "muted reason", text: source.reason }) : null,
+    box,
     h("dl", {},
       h("dt", { text: "Last sync" }), h("dd", {}, last ? when(last.finished_at || last.created_at) : "never"),
-      h("dt", { text: "State" }), h("dd", { text: last ? last.state.toLowerCase() : "—" }),
-      last && last.error ? [h("dt", { text: "Error" }), h("dd", { class: "error", text: last.error })] : null),
+      h("dt", { text: "State" }), h("dd", { "data-field": "state" }, last ? stateBadge(last) : "—"),
+      last && last.error && !box ? [h("dt", { text: "Error" }), h("dd", { class: "error", text: last.error })] : null),
     h("div", { class: "actions" }, h("a", { href: "#/raida", class: "button secondary small", text: "Open RAIDA" })));
 }
 
-async function studentsCard(health) {
+async function studentsCard(health, inARow) {
   const [list, jobs] = await Promise.all([call("/api/students?limit=200"), call("/jobs?kind=students.sync_all&limit=1")]);
   const last = jobs.jobs[0];
   const week = Date.now() - 7 * 86400e3;
   const inactive = list.students.filter((s) => !s.lastActiveAt || new Date(s.lastActiveAt) < week).length;
   const total = `${list.count}${list.next_cursor ? "+" : ""}`;
+  const source = health.students;
+  const error = failedJobError(last);
+  const box = lastFailure(source && source.health, error, source && (source.consecutiveFailures ?? inARow));
   return h("section", { class: "card", "data-source": "students", "aria-labelledby": "src-students" },
     h("div", { class: "card-head" }, h("h3", { id: "src-students", text: "Students" }),
-      healthOf(health.students, badge(`${total} tracked`, "info"))),
-    health.students && health.students.reason ? h("p", { class: "muted reason", text: health.students.reason }) : null,
+      healthOf(source, badge(`${total} tracked`, "info"), error)),
+    source && source.reason ? h("p", { class: "muted reason", text: source.reason }) : null,
+    box,
     h("dl", {},
       h("dt", { text: "Inactive 7 days" }), h("dd", { text: String(inactive) }),
       h("dt", { text: "Last background sync" }), h("dd", {}, last ? when(last.finished_at || last.created_at) : "never"),
-      last && last.error ? [h("dt", { text: "Error" }), h("dd", { class: "error", text: last.error })] : null),
+      last ? [h("dt", { text: "State" }), h("dd", { "data-field": "state" }, stateBadge(last))] : null,
+      last && last.error && !box ? [h("dt", { text: "Error" }), h("dd", { class: "error", text: last.error })] : null),
     h("div", { class: "actions" }, h("a", { href: "#/students", class: "button secondary small", text: "Open students" })));
 }
 
@@ -95,7 +119,7 @@ function resultTable(results) {
   // "unchanged" (stored contests that did not change) is shown where the server counts it.
   const unchanged = Object.values(results).some((r) => r.unchanged !== undefined);
   const rows = Object.entries(results).map(([platform, r]) => {
-    const error = r.error || (r.failures && r.failures.length ? r.failures.map((f) => f.error).join("; ") : "");
+    const error = r.error || (r.failures && r.failures.length ? r.failures.map((f) => f.error || f.reason).join("; ") : "");
     return h("tr", { "data-platform": platform, class: r.error ? "failed" : null },
       h("th", { scope: "row", text: platform }),
       h("td", { class: "num", "data-field": "synced", text: String(r.synced ?? 0) }),
@@ -123,12 +147,11 @@ export async function render(root, { signal }) {
     live, result, h("h2", { text: "Sources" }), cards, eventsHolder);
 
   async function refreshCards() {
-    const platforms = await call("/platforms");
-    const health = await sourceHealth();
-    const extra = await Promise.allSettled([raidaCard(health), studentsCard(health), eventsBox()]);
+    const [platforms, health, inARow] = await Promise.all([call("/platforms"), sourceHealth(), failuresInARow()]);
+    const extra = await Promise.allSettled([raidaCard(health, inARow.raida), studentsCard(health, inARow.students), eventsBox()]);
     if (signal.aborted) return platforms;
     const [raida, students, events] = extra.map((x) => (x.status === "fulfilled" ? x.value : h("p", { class: "error", text: x.reason.message })));
-    mount(cards, platforms.platforms.map((p) => platformCard(p, syncOne)), raida, students);
+    mount(cards, platforms.platforms.map((p) => platformCard(p, syncOne, inARow[p.platform])), raida, students);
     mount(eventsHolder, events);
     return platforms;
   }

@@ -9,12 +9,13 @@ import { editStudent, isInactive } from "./students.js";
 
 const MAX_PAGES = 10; // 10,000 submissions at most, the heaviest simulated student's whole history
 
-async function allSubmissions(handle, signal) {
+async function allSubmissions(handle, signal, onPage = () => {}) {
   const items = [];
   let cursor = null;
   for (let page = 0; page < MAX_PAGES && !signal.aborted; page++) {
     const data = await call(`/api/students/${encodeURIComponent(handle)}/submissions?limit=1000${cursor ? `&cursor=${cursor}` : ""}`);
     items.push(...data.submissions);
+    onPage(items.length);
     cursor = data.next_cursor;
     if (!cursor) return { items, complete: true };
   }
@@ -95,10 +96,12 @@ export async function render(root, { args, signal }) {
   const header = h("div");
   const run = h("div", { id: "student-run" });
   const charts = h("div", { class: "charts" });
-  const statsBox = h("section", { class: "card", "aria-labelledby": "stats-title" });
+  const statsBox = h("section", { class: "card", "aria-labelledby": "stats-title", hidden: true }); // shown once filled
   const recent = h("section", { "aria-labelledby": "recent-title" });
+  // Loading the submissions (up to MAX_PAGES pages) takes a while: say so, and say why it failed.
+  const activityStatus = h("div", { id: "activity-status" });
   mount(root, h("p", {}, h("a", { href: "#/students", text: "← Students" })), header, run,
-    h("h2", { text: "Activity" }), statsBox, charts, recent);
+    h("h2", { text: "Activity" }), activityStatus, statsBox, charts, recent);
 
   function drawHeader() {
     const syncButton = h("button", { type: "button", id: "student-sync", text: "Sync now", onclick: sync });
@@ -143,8 +146,24 @@ export async function render(root, { args, signal }) {
   }
 
   async function drawActivity() {
-    const { items, complete } = await allSubmissions(student.codeforcesHandle, signal);
+    const loading = h("p", { class: "muted loading", role: "status", text: "Loading submissions…" });
+    mount(activityStatus, loading);
+    for (const box of [statsBox, charts, recent]) box.setAttribute("aria-busy", "true");
+    let loaded;
+    try {
+      loaded = await allSubmissions(student.codeforcesHandle, signal, (n) => { loading.textContent = `Loading submissions… (${n} so far)`; });
+    } catch (exc) {
+      if (signal.aborted) return;
+      mount(activityStatus, h("p", { class: "error", role: "alert", text: `Submissions could not be loaded: ${exc.message}` }),
+        h("button", { type: "button", class: "secondary small", text: "Try again", onclick: () => drawActivity() }));
+      return;
+    } finally {
+      for (const box of [statsBox, charts, recent]) box.removeAttribute("aria-busy");
+    }
     if (signal.aborted) return;
+    mount(activityStatus);
+    statsBox.hidden = false;
+    const { items, complete } = loaded;
     const days = perDay(items);
     const newest = items.length ? new Date(items[0].creationTimeSeconds * 1000) : new Date();
     const end = newest > new Date() ? newest : (Date.now() - newest.getTime() < 365 * 86400e3 ? new Date() : newest);
