@@ -135,5 +135,6 @@ def platforms():
         items.append({"platform": name, "lastSyncedAt": state.get("lastSyncedAt"),
                       "lastAttemptAt": state.get("lastAttemptAt"), "lastResult": state.get("lastResult"),
                       "lastError": state.get("lastError"), "health": source["health"],
-                      "healthReason": source["reason"], "healthSince": source["since"]})
+                      "healthReason": source["reason"], "healthSince": source["since"],
+                      "consecutiveFailures": source["consecutiveFailures"]})
     return jsonify({"platforms": items, "count": len(items)})

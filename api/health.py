@@ -45,7 +45,7 @@ def health():
 def _sources() -> dict:
     try:
         return {name: {"health": state["health"], "reason": state["reason"], "since": state["since"],
-                       "lastSuccessAt": state["lastSuccessAt"]}
+                       "lastSuccessAt": state["lastSuccessAt"], "consecutiveFailures": state["consecutiveFailures"]}
                 for name, state in source_health.all_sources().items()}
     except Exception as exc:  # source health is information here, never a reason to fail the check
         return {"error": f"unavailable: {type(exc).__name__}"}

@@ -191,3 +191,13 @@ def test_a_cron_schedules_interval_is_its_longest_gap(cron, seconds):
     assert schedules.interval_seconds(Settings(students_schedule_cron=cron), "students.sync_all") == seconds
     assert schedules.interval_seconds(Settings(students_schedule_cron=cron, students_schedule_enabled=False),
                                       "students.sync_all") is None
+
+
+def test_platforms_and_health_say_how_many_syncs_in_a_row_failed(client, store_db):
+    from syncs import health
+
+    health.record_run("leetcode", ok=False, error="leetcode: answered an HTML page")
+    health.record_run("leetcode", ok=False, error="leetcode: answered an HTML page")
+    platform = next(p for p in client.get("/platforms").get_json()["platforms"] if p["platform"] == "leetcode")
+    assert platform["consecutiveFailures"] == 2
+    assert client.get("/health").get_json()["sources"]["leetcode"]["consecutiveFailures"] == 2

@@ -7,7 +7,6 @@
 //
 // A source's health turns `failing` only after FAILING_AFTER failed syncs in a row (one or two
 // leave it as it was), so a card whose last sync failed says so next to the health, with a hint.
-import { call, hasRoute } from "./api.js";
 import { badge, h } from "./dom.js";
 
 export const FAILING_AFTER = 3; // syncs/health.py: failed syncs in a row before a source is `failing`
@@ -77,23 +76,6 @@ export function jobErrors(job) {
   return job.state === "SUCCESS" ? resultFailures(job.result).errors : [];
 }
 
-/** Failed syncs in a row per source: from the source's own field where the API gives one, else
- *  from `GET /metrics` (`syncq_source_consecutive_failures`), else unknown ({}). */
-export async function failuresInARow() {
-  if (!(await hasRoute("/metrics"))) return {};
-  try {
-    const response = await call("/metrics", { raw: true, headers: { Accept: "text/plain" } });
-    if (!response.ok) return {};
-    const counts = {};
-    const line = /^syncq_source_consecutive_failures\{([^}]*)\}\s+(\S+)/gm;
-    for (const [, labels, value] of (await response.text()).matchAll(line)) {
-      const source = /(?:^|,)source="((?:[^"\\]|\\.)*)"/.exec(labels);
-      if (source) counts[source[1]] = Number(value);
-    }
-    return counts;
-  } catch { return {}; }
-}
-
 /** Whether a card shows its last sync's failure apart from its health: the health is known and
  *  not `failing` (a failing source's reason already gives the last error). */
 export const failedUnderThreshold = (health, error) => Boolean(error && health && health !== "failing");
@@ -107,7 +89,9 @@ export const failedUnderThreshold = (health, error) => Boolean(error && health &
 export function lastFailure(health, error, inARow) {
   if (!failedUnderThreshold(health, error)) return null;
   const known = Number.isFinite(inARow) && inARow > 0;
-  const hint = `Health stays ${health} until ${FAILING_AFTER} failed syncs in a row${known ? ` (${inARow} so far)` : ""}.`;
+  const count = `${FAILING_AFTER} failed syncs in a row${known ? ` (${inARow} so far)` : ""}`;
+  // A source never synced has no health to keep: say when it turns failing instead.
+  const hint = health === "unknown" ? `Health turns failing after ${count}.` : `Health stays ${health} until ${count}.`;
   return h("div", { class: "last-failure", "data-field": "last-failure" },
     h("p", { class: "error", text: error }),
     h("p", { class: "muted hint", "data-field": "health-hint", text: hint }));

@@ -1,7 +1,7 @@
 // Overview: a card per source (platforms, RAIDA, students) and "Sync all platforms" with live progress.
 import { ApiError, call, followJob, hasRoute, isFinished, runJob } from "../api.js";
 import { ago, announce, badge, h, mount, when } from "../dom.js";
-import { failedUnderThreshold, failuresInARow, lastFailure, stateBadge } from "../outcome.js";
+import { failedUnderThreshold, lastFailure, stateBadge } from "../outcome.js";
 import { counts, jobProgress } from "../progress.js";
 
 const HEALTH = { ok: "ok", degraded: "warn", stale: "warn", failing: "bad" };
@@ -18,7 +18,7 @@ function failedBadge(health, error) {
   return failedUnderThreshold(health, error) ? [" ", badge("last sync failed", "bad")] : null;
 }
 
-function platformCard(p, onSync, inARow) {
+function platformCard(p, onSync) {
   const r = p.lastResult || {};
   const error = p.lastError || r.error;
   const button = h("button", { type: "button", class: "secondary small", text: "Sync",
@@ -28,7 +28,7 @@ function platformCard(p, onSync, inARow) {
     h("div", { class: "card-head" }, h("h3", { id: `src-${p.platform}`, text: p.platform }),
       h("span", { class: "badges" }, healthBadge(p), failedBadge(p.health, error))),
     p.reason || p.healthReason ? h("p", { class: "muted reason", text: p.reason || p.healthReason }) : null,
-    lastFailure(p.health, error, p.consecutiveFailures ?? inARow),
+    lastFailure(p.health, error, p.consecutiveFailures),
     h("dl", {},
       h("dt", { text: "Last success" }), h("dd", {}, when(p.lastSyncedAt), p.lastSyncedAt ? ` (${ago(p.lastSyncedAt)})` : ""),
       h("dt", { text: "Last result" }), h("dd", { text: p.lastResult ? counts(r) : "—" }),
@@ -73,14 +73,14 @@ async function eventsBox() {
     })) : h("p", { class: "muted", text: "No events yet." }));
 }
 
-async function raidaCard(health, inARow) {
+async function raidaCard(health) {
   const [data, jobs] = await Promise.all([call("/api/data/raida"), call("/jobs?kind=raida.sync&limit=1")]);
   const last = jobs.jobs[0];
   const quorum = Math.ceil((data.count || 25) / 2 + 0.5);
   const kind = !data.count ? "muted" : data.ready >= quorum ? "ok" : "bad";
   const source = health.raida;
   const error = failedJobError(last);
-  const box = lastFailure(source && source.health, error, source && (source.consecutiveFailures ?? inARow));
+  const box = lastFailure(source && source.health, error, source && source.consecutiveFailures);
   return h("section", { class: "card", "data-source": "raida", "aria-labelledby": "src-raida" },
     h("div", { class: "card-head" }, h("h3", { id: "src-raida", text: "RAIDA network" }),
       healthOf(source, badge(data.count ? `${data.ready} of ${data.count} ready` : "never synced", kind), error)),
@@ -93,7 +93,7 @@ async function raidaCard(health, inARow) {
     h("div", { class: "actions" }, h("a", { href: "#/raida", class: "button secondary small", text: "Open RAIDA" })));
 }
 
-async function studentsCard(health, inARow) {
+async function studentsCard(health) {
   const [list, jobs] = await Promise.all([call("/api/students?limit=200"), call("/jobs?kind=students.sync_all&limit=1")]);
   const last = jobs.jobs[0];
   const week = Date.now() - 7 * 86400e3;
@@ -101,7 +101,7 @@ async function studentsCard(health, inARow) {
   const total = `${list.count}${list.next_cursor ? "+" : ""}`;
   const source = health.students;
   const error = failedJobError(last);
-  const box = lastFailure(source && source.health, error, source && (source.consecutiveFailures ?? inARow));
+  const box = lastFailure(source && source.health, error, source && source.consecutiveFailures);
   return h("section", { class: "card", "data-source": "students", "aria-labelledby": "src-students" },
     h("div", { class: "card-head" }, h("h3", { id: "src-students", text: "Students" }),
       healthOf(source, badge(`${total} tracked`, "info"), error)),
@@ -147,11 +147,11 @@ export async function render(root, { signal }) {
     live, result, h("h2", { text: "Sources" }), cards, eventsHolder);
 
   async function refreshCards() {
-    const [platforms, health, inARow] = await Promise.all([call("/platforms"), sourceHealth(), failuresInARow()]);
-    const extra = await Promise.allSettled([raidaCard(health, inARow.raida), studentsCard(health, inARow.students), eventsBox()]);
+    const [platforms, health] = await Promise.all([call("/platforms"), sourceHealth()]);
+    const extra = await Promise.allSettled([raidaCard(health), studentsCard(health), eventsBox()]);
     if (signal.aborted) return platforms;
     const [raida, students, events] = extra.map((x) => (x.status === "fulfilled" ? x.value : h("p", { class: "error", text: x.reason.message })));
-    mount(cards, platforms.platforms.map((p) => platformCard(p, syncOne, inARow[p.platform])), raida, students);
+    mount(cards, platforms.platforms.map((p) => platformCard(p, syncOne)), raida, students);
     mount(eventsHolder, events);
     return platforms;
   }
