@@ -7,6 +7,7 @@ job's own body, as the seed documents promise; RFC 7240's `Prefer: respond-async
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -58,11 +59,12 @@ def chosen_wait(default: float) -> tuple[float, str | None]:
 
 
 def _seconds(value: str | None) -> float | None:
+    """`value` as a number of seconds (finite, not negative); None for anything else."""
     try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
+        seconds = float(value)
+    except (TypeError, ValueError):  # absent, or not a number
         return None
-    return seconds if seconds is not None and 0 <= seconds < float("inf") else None
+    return seconds if 0 <= seconds < math.inf else None
 
 
 def _preferred(response, applied: str | None):

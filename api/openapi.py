@@ -151,8 +151,9 @@ def _with_modes(generated: dict[str, Any]) -> dict[str, Any]:
             if not any(p.get("in") == "header" and p.get("name") == "prefer" for p in operation.get("parameters", [])):
                 continue
             operation["description"] = "\n\n".join(filter(None, [operation.get("description"), MODES]))
-            for status, names in (("200", ("Preference-Applied",)),
-                                  ("202", ("Location", "Retry-After", "Preference-Applied")[method == "get":])):
+            # A trigger's 202 says where to poll; polling's own 202 (GET /jobs/<id>) is that place.
+            accepted = ("Retry-After", "Preference-Applied") if method == "get" else tuple(HEADERS)
+            for status, names in (("200", ("Preference-Applied",)), ("202", accepted)):
                 if status in operation.get("responses", {}):
                     operation["responses"][status]["headers"] = {
                         name: {"description": HEADERS[name], "schema": {"type": "string"}} for name in names}

@@ -77,7 +77,7 @@ def run_schedule(name: str):
     entry = _entry_or_404(name)
     if entry["kind"]:
         return trigger(entry["kind"])
-    sent = service.send_task(entry["task"])  # BrokerUnavailable: 503, as for a job
-    response = jsonify({"job_id": sent, "kind": None, "state": "PENDING", "task": entry["task"]})
+    task_id = service.send_task(entry["task"])  # BrokerUnavailable: 503, as for a job
+    response = jsonify({"job_id": task_id, "kind": None, "state": "PENDING", "task": entry["task"]})
     response.status_code = 202
     return response

@@ -61,12 +61,16 @@ def started(job_id: str, step: str | None) -> None:
     if step is None:
         jobs_store.mark_started(job_id)
         return
-    job = jobs_store.step_started(job_id, step)
+    try:
+        _keep_guard(jobs_store.step_started(job_id, step), job_id)
+    except REDIS_UNAVAILABLE:
+        log.warning("job %s: guard not extended at step %s (Redis unavailable)", job_id, step)
+
+
+def _keep_guard(job: dict[str, Any] | None, job_id: str) -> None:
+    # A long run keeps its guard while it moves (a step starts, progress is written).
     if job and job.get("guard"):
-        try:
-            guards.extend(job["guard"], job_id)
-        except REDIS_UNAVAILABLE:
-            log.warning("job %s: guard not extended at step %s (Redis unavailable)", job_id, step)
+        guards.extend(job["guard"], job_id)
 
 
 def finish(job_id: str, result: Any) -> None:
@@ -209,8 +213,6 @@ def _on_progress(_sender: Any, done: int = 0, total: int | None = None, current:
         return
     _last_progress[job_id] = now
     try:
-        job = jobs_store.set_progress(job_id, done, total, current)
-        if job and job.get("guard"):
-            guards.extend(job["guard"], job_id)  # a long run keeps its guard while it moves
+        _keep_guard(jobs_store.set_progress(job_id, done, total, current), job_id)
     except (*store.UNAVAILABLE, *REDIS_UNAVAILABLE):
         log.warning("job %s: progress not recorded (store or Redis unavailable)", job_id)

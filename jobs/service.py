@@ -54,8 +54,9 @@ def dispatch(signature) -> None:
     signature.apply_async()
 
 
-def _broker() -> str:
-    return "RabbitMQ" if app.conf.broker_url.startswith("amqp") else "Redis"
+def _broker_down(exc: Exception) -> str:
+    broker = "RabbitMQ" if app.conf.broker_url.startswith("amqp") else "Redis"
+    return f"the broker ({broker}) is unavailable: {exc}"
 
 
 def send_task(name: str, args: tuple = ()) -> str:
@@ -66,7 +67,7 @@ def send_task(name: str, args: tuple = ()) -> str:
     try:
         return app.send_task(name, args=args).id
     except (OperationalError, *REDIS_UNAVAILABLE) as exc:
-        raise BrokerUnavailable(f"the broker ({_broker()}) is unavailable: {exc}") from exc
+        raise BrokerUnavailable(_broker_down(exc)) from exc
 
 
 def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: str = "api",
@@ -104,10 +105,9 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
     try:
         dispatch(_signature(kind, params, job_id))
     except (OperationalError, *REDIS_UNAVAILABLE) as exc:
-        broker = _broker()
-        lifecycle.fail(job_id, f"could not enqueue: the broker ({broker}) is unavailable: {exc}",
-                       code="broker_unavailable")  # which releases its guard
-        raise BrokerUnavailable(f"the broker ({broker}) is unavailable: {exc}") from exc
+        # Ended like any job (its guard released, waiters told), with why it never ran.
+        lifecycle.fail(job_id, f"could not enqueue: {_broker_down(exc)}", code="broker_unavailable")
+        raise BrokerUnavailable(_broker_down(exc)) from exc
     return Enqueued(job)
 
 

@@ -57,11 +57,14 @@ def assess(last_good: dict[str, Any] | None, items: int, failed_items: int, upco
     if seen and failed_items / seen > FAILED_ABOVE:
         reasons.append(f"{failed_items} of {seen} items ({failed_items / seen:.0%}) failed to parse or store")
     if last_good:
-        # A last good sync kept before syncs reported a comparable part has only its items: the
-        # measure for a source that reports none, no measure for one that does (its items may hold
-        # what a first sync paged).
-        before = last_good.get("comparable", last_good.get("items") if comparable is None else None) or 0
         count = items if comparable is None else comparable
+        if "comparable" in last_good:
+            before = last_good["comparable"] or 0
+        else:
+            # Kept before syncs reported a comparable part, it has only its items: the measure for
+            # a source that reports none, no measure for one that does (they may hold what a first
+            # sync paged).
+            before = (last_good.get("items") or 0) if comparable is None else 0
         what = "items" if comparable is None else "items every sync fetches"
         if before and count < before * DROP_BELOW:
             reasons.append(f"{what} fell from {before} to {count} (more than half) since the last good sync "

@@ -190,6 +190,7 @@ def test_students_are_added_synced_from_their_row_edited_deleted_and_charted(pag
     expect(page.locator("#recent tbody tr")).to_have_count(min(20, len(submissions)))
     page.get_by_role("button", name="Sync now").click()
     expect(page.locator("#student-run")).to_contain_text("Synced.")
+    expect(page.locator("#activity-status")).to_be_empty()  # the redrawn activity has loaded
     shot(page, "student")
     assert page.console.errors == []
 

@@ -15,21 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.ui_browser import (  # noqa: F401  (fixtures)
-    TIMEOUT, api, browser, live, login, page, ui_app, wait_job)
+    TIMEOUT, api, browser, ended, live, login, page, ui_app, wait_job)
 
 pytestmark = pytest.mark.slow
-
-
-def ended(page, job_id: str) -> dict:
-    """The job once it has ended, whether it succeeded or failed."""
-    deadline = time.monotonic() + TIMEOUT / 1000
-    while True:
-        status, job = api(page, f"/jobs/{job_id}")
-        assert status == 200, job
-        if job["state"] in ("SUCCESS", "FAILURE"):
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.2)
 
 
 def run(page, path: str) -> dict:

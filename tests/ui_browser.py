@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
+
+from tests.procs import wait_until
 
 CHROMIUM = os.environ.get("SYNCQ_TEST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -105,13 +106,19 @@ def api(page, path: str, method: str = "GET", body=None):
     return response.status, response.json()
 
 
-def wait_job(page, job_id: str, timeout: float = TIMEOUT / 1000) -> dict:
-    """The job once it has ended (polled: how `?wait=` answers differs between API versions)."""
-    deadline = time.monotonic() + timeout
-    while True:
+def ended(page, job_id: str, timeout: float = TIMEOUT / 1000) -> dict:
+    """The job once it has ended, succeeded or failed (polled: how `?wait=` answers differs
+    between API versions)."""
+    def finished():
         status, job = api(page, f"/jobs/{job_id}")
         assert status == 200, job
-        if job["state"] in ("SUCCESS", "FAILURE") or time.monotonic() > deadline:
-            assert job["state"] == "SUCCESS", job
-            return job
-        time.sleep(0.2)
+        return job if job["state"] in ("SUCCESS", "FAILURE") else None
+
+    return wait_until(finished, timeout, f"job {job_id} to end")
+
+
+def wait_job(page, job_id: str, timeout: float = TIMEOUT / 1000) -> dict:
+    """The job once it has ended, which must be a success."""
+    job = ended(page, job_id, timeout)
+    assert job["state"] == "SUCCESS", job
+    return job

@@ -54,8 +54,10 @@ function healthOf(source, fallback, error = null) {
 
 /** The error of a finished job that failed (null when it did not). */
 function failedJobError(job) {
-  if (!job || job.state !== "FAILURE") return job && job.result && job.result.status === "error" ? job.result.message || "failed" : null;
-  return job.error || "failed";
+  if (!job) return null;
+  if (job.state === "FAILURE") return job.error || "failed";
+  // A RAIDA sync that could not reach the network ends with its error body as the result.
+  return job.result && job.result.status === "error" ? job.result.message || "failed" : null;
 }
 
 /** Recent events (`GET /events`, where the server has it): newest first. */
