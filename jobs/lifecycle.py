@@ -209,7 +209,8 @@ def _on_progress(_sender: Any, done: int = 0, total: int | None = None, current:
     job_id = run[0]
     # A sync of thousands of students reports each one: the record is written twice a second at most.
     now = time.monotonic()
-    if done != total and now - _last_progress.get(job_id, 0.0) < PROGRESS_EVERY_S:
+    last = _last_progress.get(job_id)  # None: this run's first report, always written
+    if done != total and last is not None and now - last < PROGRESS_EVERY_S:
         return
     _last_progress[job_id] = now
     try:
