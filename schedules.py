@@ -66,27 +66,51 @@ class Spec:
 def entries(settings: Settings) -> list[dict[str, Any]]:
     """The default entries, from the settings: name, job kind, cron (UTC), whether it is on."""
     return [
-        {"name": "sync-all-contests", "kind": "contests.sync_all",
-         "enabled": settings.contests_schedule_enabled,
-         "cron": f"0 */{settings.contests_schedule_hours} * * *"},
-        {"name": "sync-all-students", "kind": "students.sync_all",
-         "enabled": settings.students_schedule_enabled, "cron": settings.students_schedule_cron},
-        {"name": "sync-raida", "kind": "raida.sync",
-         "enabled": settings.raida_schedule_enabled,
-         "cron": (f"*/{settings.raida_schedule_minutes} * * * *" if settings.raida_schedule_minutes < 60
-                  else f"0 */{max(1, settings.raida_schedule_minutes // 60)} * * *")},
+        {
+            "name": "sync-all-contests",
+            "kind": "contests.sync_all",
+            "enabled": settings.contests_schedule_enabled,
+            "cron": f"0 */{settings.contests_schedule_hours} * * *",
+        },
+        {
+            "name": "sync-all-students",
+            "kind": "students.sync_all",
+            "enabled": settings.students_schedule_enabled,
+            "cron": settings.students_schedule_cron,
+        },
+        {
+            "name": "sync-raida",
+            "kind": "raida.sync",
+            "enabled": settings.raida_schedule_enabled,
+            "cron": (
+                f"*/{settings.raida_schedule_minutes} * * * *"
+                if settings.raida_schedule_minutes < 60
+                else f"0 */{max(1, settings.raida_schedule_minutes // 60)} * * *"
+            ),
+        },
         # Not a job: a light scan each minute (contest.starting_soon, lost webhook deliveries).
         {"name": "webhooks-scan", "kind": None, "task": "syncq.webhooks.scan", "enabled": True, "cron": "* * * * *"},
         # Not jobs either: once a day, forget history older than SYNCQ_HISTORY_DAYS; every 10 minutes,
         # move zoned crons to their zone's new UTC offset (RedBeat stores an rrule with a fixed one).
-        {"name": "prune-history", "kind": None, "task": "syncq.maintenance.prune",
-         "enabled": settings.history_days > 0, "cron": "17 4 * * *"},
-        {"name": "refresh-schedules", "kind": None, "task": "syncq.maintenance.schedules", "enabled": True,
-         "cron": "*/10 * * * *"},
+        {
+            "name": "prune-history",
+            "kind": None,
+            "task": "syncq.maintenance.prune",
+            "enabled": settings.history_days > 0,
+            "cron": "17 4 * * *",
+        },
+        {
+            "name": "refresh-schedules",
+            "kind": None,
+            "task": "syncq.maintenance.schedules",
+            "enabled": True,
+            "cron": "*/10 * * * *",
+        },
     ]
 
 
 # --- validation and the schedule objects RedBeat stores --------------------------------
+
 
 def parse_cron(expr: Any) -> crontab:
     """Celery's crontab for a five-field cron expression; ScheduleError naming `cron` otherwise."""
@@ -94,8 +118,9 @@ def parse_cron(expr: Any) -> crontab:
         raise ScheduleError("cron", "'cron' must be five fields: minute hour day-of-month month day-of-week")
     minute, hour, day_of_month, month_of_year, day_of_week = expr.split()
     try:
-        return crontab(minute=minute, hour=hour, day_of_month=day_of_month,
-                       month_of_year=month_of_year, day_of_week=day_of_week)
+        return crontab(
+            minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week
+        )
     except Exception as exc:  # Celery's parser raises ValueError or its own ParseException
         raise ScheduleError("cron", f"'cron' is not a valid cron expression ({expr}): {exc}") from None
 
@@ -107,15 +132,20 @@ def parse_timezone(name: Any) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except Exception:  # unknown name, or a path-like string zoneinfo refuses
-        raise ScheduleError("timezone", f"'timezone' {name[:64]!r} is not an IANA time zone name "
-                                        "(such as UTC or Europe/Paris)") from None
+        raise ScheduleError(
+            "timezone", f"'timezone' {name[:64]!r} is not an IANA time zone name (such as UTC or Europe/Paris)"
+        ) from None
     return name
 
 
 def parse_interval(value: Any) -> int:
     """Seconds between runs, 1 to a year; ScheduleError naming `interval` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
-            or not 1 <= value <= MAX_INTERVAL:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != int(value)
+        or not 1 <= value <= MAX_INTERVAL
+    ):
         raise ScheduleError("interval", f"'interval' must be a whole number of seconds from 1 to {MAX_INTERVAL}")
     return int(value)
 
@@ -129,14 +159,20 @@ def _runnable(spec: Spec, app: Celery):
         return cron
     now = datetime.now(zoneinfo.ZoneInfo(spec.timezone)).replace(second=0, microsecond=0)
     days = {day: (day - 1) % 7 for day in range(7)}  # cron counts from Sunday = 0, rrule from Monday = 0
-    return rrule("MINUTELY", dtstart=now, byminute=sorted(cron.minute), byhour=sorted(cron.hour),
-                 bymonthday=sorted(cron.day_of_month) if len(cron.day_of_month) < 31 else None,
-                 bymonth=sorted(cron.month_of_year) if len(cron.month_of_year) < 12 else None,
-                 byweekday=sorted(days[d] for d in cron.day_of_week) if len(cron.day_of_week) < 7 else None,
-                 app=app)
+    return rrule(
+        "MINUTELY",
+        dtstart=now,
+        byminute=sorted(cron.minute),
+        byhour=sorted(cron.hour),
+        bymonthday=sorted(cron.day_of_month) if len(cron.day_of_month) < 31 else None,
+        bymonth=sorted(cron.month_of_year) if len(cron.month_of_year) < 12 else None,
+        byweekday=sorted(days[d] for d in cron.day_of_week) if len(cron.day_of_week) < 7 else None,
+        app=app,
+    )
 
 
 # --- storage ----------------------------------------------------------------------------
+
 
 def _specs_key(app: Celery) -> str:
     return f"{ensure_conf(app).key_prefix}:syncq-specs"
@@ -144,8 +180,9 @@ def _specs_key(app: Celery) -> str:
 
 def _lock(app: Celery):
     # One writer at a time, so a seed never overwrites a change made between its read and its write.
-    return get_redis(app).lock(f"{ensure_conf(app).key_prefix}:syncq-specs-lock", timeout=LOCK_TIMEOUT,
-                               blocking_timeout=LOCK_TIMEOUT)
+    return get_redis(app).lock(
+        f"{ensure_conf(app).key_prefix}:syncq-specs-lock", timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT
+    )
 
 
 def _load(app: Celery, name: str) -> RedBeatSchedulerEntry | None:
@@ -160,15 +197,28 @@ def _spec(app: Celery, name: str) -> Spec | None:
     return Spec(**json.loads(raw)) if raw else None
 
 
-def _save(app: Celery, name: str, kind: str | None, spec: Spec, enabled: bool,
-          stored: RedBeatSchedulerEntry | None, task: str = TASK) -> None:
+def _save(
+    app: Celery,
+    name: str,
+    kind: str | None,
+    spec: Spec,
+    enabled: bool,
+    stored: RedBeatSchedulerEntry | None,
+    task: str = TASK,
+) -> None:
     kwargs = {"kind": kind, "trigger": "beat"} if kind else {}
-    entry = RedBeatSchedulerEntry(name, task, _runnable(spec, app), kwargs=kwargs,
-                                  enabled=enabled, app=app,
-                                  # Keep the last run: a changed entry runs when its new schedule says
-                                  # it is due after that run (a new entry counts from now).
-                                  last_run_at=stored.last_run_at if stored is not None else None,
-                                  total_run_count=stored.total_run_count if stored is not None else 0)
+    entry = RedBeatSchedulerEntry(
+        name,
+        task,
+        _runnable(spec, app),
+        kwargs=kwargs,
+        enabled=enabled,
+        app=app,
+        # Keep the last run: a changed entry runs when its new schedule says
+        # it is due after that run (a new entry counts from now).
+        last_run_at=stored.last_run_at if stored is not None else None,
+        total_run_count=stored.total_run_count if stored is not None else 0,
+    )
     entry.save()
     get_redis(app).hset(_specs_key(app), name, json.dumps(spec.as_dict()))
 
@@ -193,8 +243,9 @@ def seed(app: Celery, settings: Settings | None = None) -> list[str]:
                 try:
                     parse_cron(spec.cron)
                 except ScheduleError as exc:
-                    raise ConfigError(f"the default schedule of {name} is not valid ({exc}); "
-                                      "check the SYNCQ_*_SCHEDULE_* settings") from None
+                    raise ConfigError(
+                        f"the default schedule of {name} is not valid ({exc}); check the SYNCQ_*_SCHEDULE_* settings"
+                    ) from None
                 _save(app, name, default["kind"], spec, default["enabled"], None, default.get("task", TASK))
                 written.append(name)
             elif _offset_changed(spec, stored):
@@ -215,12 +266,18 @@ def _next_run(entry: RedBeatSchedulerEntry) -> datetime | None:
 def _view(app: Celery, name: str, entry: RedBeatSchedulerEntry, spec: Spec) -> dict[str, Any]:
     due = _next_run(entry) if entry.enabled else None
     ran = entry.total_run_count > 0  # a stored entry's last_run_at is its creation until it first runs
-    return {"name": name, "task": entry.task, "kind": entry.kwargs.get("kind"),
-            "cron": spec.cron if spec.interval is None else None,
-            "timezone": (spec.timezone or UTC) if spec.interval is None else None,
-            "interval": spec.interval, "enabled": bool(entry.enabled),
-            "lastRunAt": entry.last_run_at if ran else None, "runCount": entry.total_run_count,
-            "nextRunAt": due.astimezone(timezone.utc) if due is not None else None}
+    return {
+        "name": name,
+        "task": entry.task,
+        "kind": entry.kwargs.get("kind"),
+        "cron": spec.cron if spec.interval is None else None,
+        "timezone": (spec.timezone or UTC) if spec.interval is None else None,
+        "interval": spec.interval,
+        "enabled": bool(entry.enabled),
+        "lastRunAt": entry.last_run_at if ran else None,
+        "runCount": entry.total_run_count,
+        "nextRunAt": due.astimezone(timezone.utc) if due is not None else None,
+    }
 
 
 def names(settings: Settings | None = None) -> list[str]:
@@ -252,8 +309,9 @@ def change(app: Celery, name: str, changes: dict[str, Any]) -> dict[str, Any]:
         raise UnknownSchedule(name)
     unknown = sorted(set(changes) - {"cron", "interval", "timezone", "enabled"})
     if unknown:
-        raise ScheduleError(unknown[0], f"Only cron, interval, timezone and enabled can change; "
-                                        f"not {', '.join(unknown)}")
+        raise ScheduleError(
+            unknown[0], f"Only cron, interval, timezone and enabled can change; not {', '.join(unknown)}"
+        )
     if not changes:
         raise ScheduleError(None, "Nothing to change: give cron, interval, timezone or enabled")
     if "cron" in changes and "interval" in changes:
@@ -270,8 +328,9 @@ def change(app: Celery, name: str, changes: dict[str, Any]) -> dict[str, Any]:
             spec = Spec(cron=" ".join(changes["cron"].split()), timezone=spec.timezone or UTC)
         if "timezone" in changes:
             if spec.interval is not None:
-                raise ScheduleError("timezone", "'timezone' applies to a cron schedule; this entry runs "
-                                                f"every {spec.interval} seconds")
+                raise ScheduleError(
+                    "timezone", f"'timezone' applies to a cron schedule; this entry runs every {spec.interval} seconds"
+                )
             spec = Spec(cron=spec.cron, timezone=parse_timezone(changes["timezone"]))
         enabled = changes.get("enabled", stored.enabled)
         _save(app, name, stored.kwargs.get("kind"), spec, enabled, stored, stored.task)
@@ -296,8 +355,12 @@ def _longest_gap(expr: str) -> float | None:
     start = hour = datetime(2025, 1, 1, tzinfo=timezone.utc)
     previous, longest = None, 0.0
     while hour < start + timedelta(days=731):
-        if hour.hour in cron.hour and hour.day in cron.day_of_month \
-                and hour.month in cron.month_of_year and hour.isoweekday() % 7 in cron.day_of_week:
+        if (
+            hour.hour in cron.hour
+            and hour.day in cron.day_of_month
+            and hour.month in cron.month_of_year
+            and hour.isoweekday() % 7 in cron.day_of_week
+        ):
             for minute in minutes:
                 at = hour.replace(minute=minute)
                 if previous is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -26,8 +26,7 @@ NAME = "atcoder"
 SERVICE = "atcoder"
 SITE = "https://atcoder.jp"
 MAX_EPOCH = 4102444800
-TABLES = {"contest-table-action": "running", "contest-table-upcoming": "upcoming",
-          "contest-table-recent": "recent"}
+TABLES = {"contest-table-action": "running", "contest-table-upcoming": "upcoming", "contest-table-recent": "recent"}
 
 
 def fetch(client: httpx.Client, settings: Settings) -> dict[str, Any]:
@@ -43,14 +42,16 @@ def fetch(client: httpx.Client, settings: Settings) -> dict[str, Any]:
     def listing() -> None:
         try:
             payload["kenkoooo"] = call_with_retry(
-                lambda: decode_json(send(client, "GET", list_url, service="kenkoooo"), "kenkoooo"), settings)
+                lambda: decode_json(send(client, "GET", list_url, service="kenkoooo"), "kenkoooo"), settings
+            )
         except SyncError as exc:
             payload["errors"]["kenkoooo"] = str(exc)
 
     def page() -> None:
         try:
             response = call_with_retry(
-                lambda: send(client, "GET", page_url, service=SERVICE, params={"lang": "en"}), settings)
+                lambda: send(client, "GET", page_url, service=SERVICE, params={"lang": "en"}), settings
+            )
             payload["page"] = response.text
         except SyncError as exc:
             payload["errors"]["atcoder"] = str(exc)
@@ -77,9 +78,19 @@ def parse_kenkoooo_item(item: Any, now: datetime) -> Contest:
     if not 0 < start_s < MAX_EPOCH or not 0 <= duration <= 366 * 86400:
         raise ValueError(f"absurd times (start {start_s}, duration {duration})")
     start, end = utc_from_epoch(int(start_s)), utc_from_epoch(int(start_s) + int(duration))
-    return Contest(platform=NAME, platformId=cid, name=str(title or cid), type=None,
-                   phase=phase_at(start, end, now), rawPhase=None, startTime=start, endTime=end,
-                   durationSeconds=int(duration), url=f"{SITE}/contests/{cid}", raw=dict(item))
+    return Contest(
+        platform=NAME,
+        platformId=cid,
+        name=str(title or cid),
+        type=None,
+        phase=phase_at(start, end, now),
+        rawPhase=None,
+        startTime=start,
+        endTime=end,
+        durationSeconds=int(duration),
+        url=f"{SITE}/contests/{cid}",
+        raw=dict(item),
+    )
 
 
 def _duration(text: str) -> int:
@@ -95,8 +106,7 @@ def parse_page(html: str, now: datetime) -> ParseResult:
     result = ParseResult()
     tables = [(tree.css_first(f"#{table_id}"), label) for table_id, label in TABLES.items()]
     if all(node is None for node, _ in tables):
-        raise ParseError("the AtCoder contests page has none of the contest tables (layout changed?)",
-                         service=SERVICE)
+        raise ParseError("the AtCoder contests page has none of the contest tables (layout changed?)", service=SERVICE)
     for node, label in tables:
         if node is None:
             continue
@@ -110,8 +120,8 @@ def parse_page(html: str, now: datetime) -> ParseResult:
                 if time_node is None or link is None:
                     raise ValueError("row has no time or contest link")
                 start = datetime.strptime(time_node.text(strip=True), "%Y-%m-%d %H:%M:%S%z")
-                start = start.astimezone(timezone.utc)
-                if not datetime(2000, 1, 1, tzinfo=timezone.utc) <= start < datetime(2100, 1, 1, tzinfo=timezone.utc):
+                start = start.astimezone(UTC)
+                if not datetime(2000, 1, 1, tzinfo=UTC) <= start < datetime(2100, 1, 1, tzinfo=UTC):
                     raise ValueError(f"absurd start {start}")
                 duration = _duration(cells[2].text(strip=True))
                 cid = link.attributes.get("href", "").rstrip("/").split("/")[-1]
@@ -119,11 +129,21 @@ def parse_page(html: str, now: datetime) -> ParseResult:
                     raise ValueError(f"bad contest id {cid!r}")
                 end = start + timedelta(seconds=duration)
                 rated = cells[3].text(strip=True) if len(cells) > 3 else None
-                result.records.append(Contest(
-                    platform=NAME, platformId=cid, name=link.text(strip=True), type=None,
-                    phase=phase_at(start, end, now), rawPhase=label, startTime=start, endTime=end,
-                    durationSeconds=duration, url=f"{SITE}/contests/{cid}",
-                    raw={"id": cid, "table": label, "rate_change": rated}))
+                result.records.append(
+                    Contest(
+                        platform=NAME,
+                        platformId=cid,
+                        name=link.text(strip=True),
+                        type=None,
+                        phase=phase_at(start, end, now),
+                        rawPhase=label,
+                        startTime=start,
+                        endTime=end,
+                        durationSeconds=duration,
+                        url=f"{SITE}/contests/{cid}",
+                        raw={"id": cid, "table": label, "rate_change": rated},
+                    )
+                )
             except ValueError as exc:
                 result.skip({"id": row.text(strip=True)[:40]}, str(exc))
     return result
@@ -131,7 +151,7 @@ def parse_page(html: str, now: datetime) -> ParseResult:
 
 def parse(payload: Any, now: datetime | None = None) -> ParseResult:
     """Contests from both sources merged by id (the contests page wins for what it lists)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not isinstance(payload, dict) or "kenkoooo" not in payload:
         raise ParseError("payload is not {kenkoooo, page}", service=SERVICE)
     result = ParseResult()

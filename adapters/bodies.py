@@ -18,7 +18,8 @@ import socket
 import threading
 import time
 import zlib
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from adapters.errors import ParseError, PermanentError, TransientError
 
@@ -29,6 +30,7 @@ except ImportError:  # pragma: no cover - brotli is a dependency; without it "br
 
 PIECE = 64 * 1024  # the most one decompressor call may hand back
 ENCODINGS = ("gzip", "deflate", "br") if brotli is not None else ("gzip", "deflate")
+_DECODE_ERRORS: tuple[type[Exception], ...] = (zlib.error, brotli.error) if brotli is not None else (zlib.error,)
 ACCEPT_ENCODING = ", ".join(ENCODINGS)  # never ask for an encoding we cannot decode with a bound
 
 
@@ -115,8 +117,11 @@ class BoundedBody:
         except ValueError:
             return  # an unreadable length is not trusted either way; the counted size decides
         if declared is not None and declared > self.limit:
-            raise PermanentError(f"answer too large: Content-Length says {declared} bytes, more than "
-                                 f"the limit of {self.limit} bytes{self._where()}", service=self.service)
+            raise PermanentError(
+                f"answer too large: Content-Length says {declared} bytes, more than "
+                f"the limit of {self.limit} bytes{self._where()}",
+                service=self.service,
+            )
 
     def feed(self, raw: bytes) -> None:
         """Decode and keep one raw chunk; raise once the decoded total passes the limit."""
@@ -145,17 +150,18 @@ class BoundedBody:
     def _guard(self, produce: Callable[[], Iterator[bytes]]) -> Iterator[bytes]:
         try:
             yield from produce()
-        except (zlib.error, *((brotli.error,) if brotli is not None else ())) as exc:
-            raise ParseError(f"answer's compressed body does not decode ({exc})",
-                             service=self.service) from None
+        except _DECODE_ERRORS as exc:
+            raise ParseError(f"answer's compressed body does not decode ({exc})", service=self.service) from None
 
     def _keep(self, piece: bytes) -> None:
         self.size += len(piece)
         if self.size > self.limit:
             self._parts.clear()
-            raise PermanentError(f"answer too large: more than {self.limit} bytes (the limit) after "
-                                 f"{self.raw_size} bytes received{self._where()}; cut there",
-                                 service=self.service)
+            raise PermanentError(
+                f"answer too large: more than {self.limit} bytes (the limit) after "
+                f"{self.raw_size} bytes received{self._where()}; cut there",
+                service=self.service,
+            )
         self._parts.append(piece)
 
     def _where(self) -> str:
@@ -169,7 +175,7 @@ def nested_deeper_than(value: Any, limit: int) -> bool:
     stack = [(value, 1)] if isinstance(value, (dict, list)) else []
     while stack:
         node, depth = stack.pop()
-        for child in (node.values() if isinstance(node, dict) else node):
+        for child in node.values() if isinstance(node, dict) else node:
             if isinstance(child, (dict, list)):
                 if depth >= limit:
                     return True
@@ -180,8 +186,10 @@ def nested_deeper_than(value: Any, limit: int) -> bool:
 def deadline_error(service: str, seconds: float, body: BoundedBody | None = None) -> TransientError:
     """The error of a call that did not end within its total deadline."""
     got = f"; {body.raw_size} bytes of the body had come" if body is not None and body.raw_size else ""
-    return TransientError(f"timed out: no complete answer within the total deadline of {seconds:g} s "
-                          f"(SYNCQ_HTTP_TOTAL_TIMEOUT){got}", service=service)
+    return TransientError(
+        f"timed out: no complete answer within the total deadline of {seconds:g} s (SYNCQ_HTTP_TOTAL_TIMEOUT){got}",
+        service=service,
+    )
 
 
 class Watchdog:
@@ -207,7 +215,7 @@ class Watchdog:
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.daemon = True
 
-    def __enter__(self) -> "Watchdog":
+    def __enter__(self) -> Watchdog:
         self._timer.start()
         return self
 

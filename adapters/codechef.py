@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import datetime, timedelta, timezone
-from typing import Any, Collection
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 
@@ -29,10 +30,13 @@ from core.settings import Settings
 NAME = "codechef"
 SERVICE = "codechef"
 SITE = "https://www.codechef.com"
-LISTS = {"present_contests": ("RUNNING", "present"), "future_contests": ("UPCOMING", "future"),
-         "past_contests": ("FINISHED", "past")}
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
-EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LISTS = {
+    "present_contests": ("RUNNING", "present"),
+    "future_contests": ("UPCOMING", "future"),
+    "past_contests": ("FINISHED", "past"),
+}
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 PAGE_SIZE = 20
 WANTS_KNOWN = True  # fetch takes `known`: the platformIds already stored (the past paging stops there)
 
@@ -40,23 +44,25 @@ WANTS_KNOWN = True  # fetch takes `known`: the platformIds already stored (the p
 def _get(client: httpx.Client, settings: Settings, path: str, params: dict[str, str]) -> Any:
     url = f"{settings.codechef_url}/api/list/contests/{path}"
     return call_with_retry(
-        lambda: decode_json(send(client, "GET", url, service=SERVICE, params=params), SERVICE), settings)
+        lambda: decode_json(send(client, "GET", url, service=SERVICE, params=params), SERVICE), settings
+    )
 
 
 def _codes(items: list) -> set:
     # An item without a code can never be stored: it neither extends nor stops the paging.
-    return {item["contest_code"] for item in items
-            if isinstance(item, dict) and isinstance(item.get("contest_code"), str)}
+    return {
+        item["contest_code"] for item in items if isinstance(item, dict) and isinstance(item.get("contest_code"), str)
+    }
 
 
-def fetch_past(client: httpx.Client, settings: Settings, known: Collection[str],
-               offset: int) -> tuple[list, str | None]:
+def fetch_past(
+    client: httpx.Client, settings: Settings, known: Collection[str], offset: int
+) -> tuple[list, str | None]:
     """Past contests from `offset` back, page by page, until a page holds only `known` ones;
     the contests, and the error that stopped the paging early (None when it ended normally)."""
     contests: list = []
     for page in range(settings.codechef_max_past_pages):
-        params = {"sort_by": "START", "sorting_order": "desc", "offset": str(offset + page * PAGE_SIZE),
-                  "mode": "all"}
+        params = {"sort_by": "START", "sorting_order": "desc", "offset": str(offset + page * PAGE_SIZE), "mode": "all"}
         try:
             answer = _get(client, settings, "past", params)
         except SyncError as exc:
@@ -74,8 +80,7 @@ def fetch(client: httpx.Client, settings: Settings, *, known: Collection[str] | 
     """The decoded `/all` answer, its `past_contests` extended with the older ones paged from
     `/past` while they are not all in `known` (the platformIds already stored)."""
     known = set(known or ())
-    payload = _get(client, settings, "all", {"sort_by": "START", "sorting_order": "asc", "offset": "0",
-                                             "mode": "all"})
+    payload = _get(client, settings, "all", {"sort_by": "START", "sorting_order": "asc", "offset": "0", "mode": "all"})
     if not isinstance(payload, dict) or not isinstance(payload.get("past_contests"), list):
         return payload  # parse says what is wrong with it
     newest = payload["past_contests"]
@@ -93,9 +98,7 @@ def duration_seconds(raw: Any) -> int:
     """Seconds from `"120"` (minutes) or `"03:00:00"` (H:MM:SS) or a number of minutes."""
     if isinstance(raw, bool):
         raise ValueError(f"bad duration {raw!r}")
-    if isinstance(raw, (int, float)):
-        minutes = float(raw)
-    elif isinstance(raw, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", raw):
+    if isinstance(raw, (int, float)) or isinstance(raw, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", raw):
         minutes = float(raw)
     elif isinstance(raw, str) and re.fullmatch(r"\s*\d+:\d{2}(:\d{2})?\s*", raw):
         parts = [int(p) for p in raw.strip().split(":")]
@@ -117,7 +120,7 @@ def _time(raw: Any, field: str) -> datetime:
         raise ValueError(f"{field} is not an ISO time: {raw!r}") from None
     if value.tzinfo is None:  # CodeChef's own times are India time
         value = value.replace(tzinfo=timezone(timedelta(hours=5, minutes=30)))
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     if not EARLIEST <= value < LATEST:
         raise ValueError(f"absurd {field} {raw!r}")
     return value
@@ -133,8 +136,7 @@ def parse_contest(item: Any, phase: str, raw_phase: str) -> Contest:
     if not isinstance(name, str) or not name.strip():
         raise ValueError("contest has no name")
     start = _time(item.get("contest_start_date_iso"), "contest_start_date_iso")
-    end = _time(item.get("contest_end_date_iso"), "contest_end_date_iso") \
-        if item.get("contest_end_date_iso") else None
+    end = _time(item.get("contest_end_date_iso"), "contest_end_date_iso") if item.get("contest_end_date_iso") else None
     if end is not None and end < start:
         raise ValueError("contest ends before it starts")
     if end is not None:  # the dates win over `contest_duration` (multi-day contests disagree)
@@ -144,9 +146,19 @@ def parse_contest(item: Any, phase: str, raw_phase: str) -> Contest:
         end = start + timedelta(seconds=duration)
     else:
         duration = None
-    return Contest(platform=NAME, platformId=code, name=name.strip(), type=None, phase=phase,
-                   rawPhase=raw_phase, startTime=start, endTime=end, durationSeconds=duration,
-                   url=f"{SITE}/{code}", raw=dict(item))
+    return Contest(
+        platform=NAME,
+        platformId=code,
+        name=name.strip(),
+        type=None,
+        phase=phase,
+        rawPhase=raw_phase,
+        startTime=start,
+        endTime=end,
+        durationSeconds=duration,
+        url=f"{SITE}/{code}",
+        raw=dict(item),
+    )
 
 
 def parse(payload: Any, now: datetime | None = None) -> ParseResult:
@@ -155,8 +167,10 @@ def parse(payload: Any, now: datetime | None = None) -> ParseResult:
     if not isinstance(payload, dict):
         raise ParseError(f"answer is {type(payload).__name__}, not an object", service=SERVICE)
     if payload.get("status") != "success":
-        raise PermanentError(f"CodeChef answered status {payload.get('status')!r}: "
-                             f"{str(payload.get('message') or 'no message')[:200]}", service=SERVICE)
+        raise PermanentError(
+            f"CodeChef answered status {payload.get('status')!r}: {str(payload.get('message') or 'no message')[:200]}",
+            service=SERVICE,
+        )
     if not any(isinstance(payload.get(key), list) for key in LISTS):
         raise ParseError("answer has none of present_contests/future_contests/past_contests", service=SERVICE)
     result, seen, from_all = ParseResult(), set(), 0

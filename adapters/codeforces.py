@@ -27,8 +27,13 @@ from core.settings import Settings
 NAME = "codeforces"
 SERVICE = "codeforces"
 SITE = "https://codeforces.com"
-PHASES = {"BEFORE": "UPCOMING", "CODING": "RUNNING", "PENDING_SYSTEM_TEST": "FINISHED",
-          "SYSTEM_TEST": "FINISHED", "FINISHED": "FINISHED"}
+PHASES = {
+    "BEFORE": "UPCOMING",
+    "CODING": "RUNNING",
+    "PENDING_SYSTEM_TEST": "FINISHED",
+    "SYSTEM_TEST": "FINISHED",
+    "FINISHED": "FINISHED",
+}
 # Epoch seconds of 2100-01-01: a contest starting later is garbage, not a plan.
 MAX_EPOCH = 4102444800
 CALL_LIMIT = "call limit exceeded"
@@ -57,17 +62,25 @@ def is_challenge(response: httpx.Response) -> bool:
 
 def gave_up(exc: ChallengeError, settings: Settings) -> TransientError:
     """The error a sync reports once every retry met the challenge."""
-    return TransientError(f"blocked by a Cloudflare challenge (HTTP {exc.status} \"Just a moment...\" page) "
-                          f"on all {settings.http_retries + 1} attempts; Codeforces refuses automated calls "
-                          "from this address for now, try again later", service=SERVICE, status=exc.status)
+    return TransientError(
+        f'blocked by a Cloudflare challenge (HTTP {exc.status} "Just a moment..." page) '
+        f"on all {settings.http_retries + 1} attempts; Codeforces refuses automated calls "
+        "from this address for now, try again later",
+        service=SERVICE,
+        status=exc.status,
+    )
 
 
 def read_envelope(response: httpx.Response) -> Any:
     """The `result` of a Codeforces envelope, or the right error for a FAILED one."""
     status = response.status_code
     if is_challenge(response):
-        raise ChallengeError(f"Cloudflare challenge page (HTTP {status} \"Just a moment...\")",
-                             service=SERVICE, status=status, retry_after=CHALLENGE_PAUSE)
+        raise ChallengeError(
+            f'Cloudflare challenge page (HTTP {status} "Just a moment...")',
+            service=SERVICE,
+            status=status,
+            retry_after=CHALLENGE_PAUSE,
+        )
     try:
         body = decode_json(response, SERVICE)
     except ParseError:
@@ -80,15 +93,20 @@ def read_envelope(response: httpx.Response) -> Any:
         if status >= 500:
             raise TransientError(f"server error (HTTP {status})", service=SERVICE, status=status)
         if status >= 400:
-            raise PermanentError(f"request refused (HTTP {status}) without a Codeforces envelope",
-                                 service=SERVICE, status=status)
+            raise PermanentError(
+                f"request refused (HTTP {status}) without a Codeforces envelope", service=SERVICE, status=status
+            )
         raise ParseError("answer is not a Codeforces envelope {status, result}", service=SERVICE)
     if body["status"] == "FAILED":
         comment = str(body.get("comment") or "no comment")
         if CALL_LIMIT in comment.lower():
             # Codeforces documents one call per 2 seconds: never come back sooner than that.
-            raise TransientError(f"Call limit exceeded ({comment})", service=SERVICE,
-                                 status=response.status_code, retry_after=CALL_LIMIT_PAUSE)
+            raise TransientError(
+                f"Call limit exceeded ({comment})",
+                service=SERVICE,
+                status=response.status_code,
+                retry_after=CALL_LIMIT_PAUSE,
+            )
         raise PermanentError(comment, service=SERVICE, status=response.status_code)
     if "result" not in body:
         raise ParseError("OK envelope without a result", service=SERVICE)
@@ -142,9 +160,19 @@ def parse_contest(item: Any, platform: str = NAME, section: str = "contest") -> 
         start = utc_from_epoch(start_seconds)
         end = utc_from_epoch(start_seconds + duration)
     raw = {k: v for k, v in item.items() if k != "relativeTimeSeconds"}
-    return Contest(platform=platform, platformId=str(cid), name=name.strip(), type=item.get("type"),
-                   phase=PHASES[raw_phase], rawPhase=raw_phase, startTime=start, endTime=end,
-                   durationSeconds=duration, url=f"{SITE}/{section}/{cid}", raw=raw)
+    return Contest(
+        platform=platform,
+        platformId=str(cid),
+        name=name.strip(),
+        type=item.get("type"),
+        phase=PHASES[raw_phase],
+        rawPhase=raw_phase,
+        startTime=start,
+        endTime=end,
+        durationSeconds=duration,
+        url=f"{SITE}/{section}/{cid}",
+        raw=raw,
+    )
 
 
 def parse(payload: Any, now: datetime | None = None, *, platform: str = NAME, section: str = "contest") -> ParseResult:

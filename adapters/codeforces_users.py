@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -40,16 +41,18 @@ class Fetched:
     bytes: int
 
 
-async def api_call_async(client: httpx.AsyncClient, settings: Settings, method: str, params: dict[str, Any],
-                         before_call: BeforeCall = None) -> Fetched:
+async def api_call_async(
+    client: httpx.AsyncClient, settings: Settings, method: str, params: dict[str, Any], before_call: BeforeCall = None
+) -> Fetched:
     """GET `/api/<method>` (async) under the retry policy; `before_call` runs before every attempt
     and the hook it returns, if any, right before that attempt's request is written."""
     url = f"{settings.codeforces_url}/api/{method}"
 
     async def once() -> Fetched:
         at_send = await before_call(method) if before_call is not None else None  # retries pay too
-        response = await send_async(client, "GET", url, service=SERVICE, params=params, allow=READ_STATUSES,
-                                    at_send=at_send)
+        response = await send_async(
+            client, "GET", url, service=SERVICE, params=params, allow=READ_STATUSES, at_send=at_send
+        )
         return Fetched(read_envelope(response), len(response.content))
 
     try:
@@ -69,9 +72,15 @@ class StudentPayload:
     bytes_fetched: int
 
 
-async def fetch_student(client: httpx.AsyncClient, settings: Settings, handle: str, *,
-                        newest_known: int | None = None, before_call: BeforeCall = None,
-                        first_page: int = 50) -> StudentPayload:
+async def fetch_student(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    handle: str,
+    *,
+    newest_known: int | None = None,
+    before_call: BeforeCall = None,
+    first_page: int = 50,
+) -> StudentPayload:
     """info, rating and submissions with the three calls in flight together.
 
     With `newest_known` (the newest stored submission id) only newer submissions are
@@ -80,31 +89,43 @@ async def fetch_student(client: httpx.AsyncClient, settings: Settings, handle: s
     info_call = api_call_async(client, settings, "user.info", {"handles": handle}, before_call)
     rating_call = api_call_async(client, settings, "user.rating", {"handle": handle}, before_call)
     if newest_known is None:
-        status_call = api_call_async(client, settings, "user.status",
-                                     {"handle": handle, "from": 1, "count": MAX_SUBMISSIONS}, before_call)
+        status_call = api_call_async(
+            client, settings, "user.status", {"handle": handle, "from": 1, "count": MAX_SUBMISSIONS}, before_call
+        )
     else:
-        status_call = fetch_new_submissions(client, settings, handle, newest_known, first_page=first_page,
-                                            before_call=before_call)
+        status_call = fetch_new_submissions(
+            client, settings, handle, newest_known, first_page=first_page, before_call=before_call
+        )
     info, rating, status = await asyncio.gather(info_call, rating_call, status_call)
     if not isinstance(info.result, list) or not info.result or not isinstance(info.result[0], dict):
         raise ParseError("user.info result is not a list with one user", service=SERVICE)
     submissions, status_bytes = (status.result, status.bytes) if isinstance(status, Fetched) else status
     if not isinstance(rating.result, list) or not isinstance(submissions, list):
         raise ParseError("user.rating or user.status result is not a list", service=SERVICE)
-    return StudentPayload(info.result[0], rating.result, submissions, newest_known is None,
-                          info.bytes + rating.bytes + status_bytes)
+    return StudentPayload(
+        info.result[0], rating.result, submissions, newest_known is None, info.bytes + rating.bytes + status_bytes
+    )
 
 
-async def fetch_new_submissions(client: httpx.AsyncClient, settings: Settings, handle: str, newest_known: int,
-                                *, first_page: int = 50, growth: int = 4, max_count: int = MAX_SUBMISSIONS,
-                                before_call: BeforeCall = None) -> tuple[list[dict[str, Any]], int]:
+async def fetch_new_submissions(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    handle: str,
+    newest_known: int,
+    *,
+    first_page: int = 50,
+    growth: int = 4,
+    max_count: int = MAX_SUBMISSIONS,
+    before_call: BeforeCall = None,
+) -> tuple[list[dict[str, Any]], int]:
     """Submissions newer than `newest_known`, newest first, and the bytes fetched."""
     new: list[dict[str, Any]] = []
     seen: set[int] = set()
     start, count, total_bytes = 1, first_page, 0
     while start <= max_count:
-        page = await api_call_async(client, settings, "user.status",
-                                    {"handle": handle, "from": start, "count": count}, before_call)
+        page = await api_call_async(
+            client, settings, "user.status", {"handle": handle, "from": start, "count": count}, before_call
+        )
         total_bytes += page.bytes
         if not isinstance(page.result, list):
             raise ParseError("user.status result is not a list", service=SERVICE)
@@ -126,18 +147,33 @@ async def fetch_new_submissions(client: httpx.AsyncClient, settings: Settings, h
 
 # --- pure parsers -----------------------------------------------------------------------------
 
+
 def parse_user_info(info: dict[str, Any]) -> dict[str, Any]:
     """The student fields from a `user.info` entry (unrated users have no rating: None)."""
     if not isinstance(info, dict) or not isinstance(info.get("handle"), str):
         raise ParseError("user.info entry has no handle", service=SERVICE)
-    keep = ("handle", "contribution", "avatar", "titlePhoto", "country", "city", "organization",
-            "firstName", "lastName", "friendOfCount")
+    keep = (
+        "handle",
+        "contribution",
+        "avatar",
+        "titlePhoto",
+        "country",
+        "city",
+        "organization",
+        "firstName",
+        "lastName",
+        "friendOfCount",
+    )
     out = {k: info[k] for k in keep if k in info}
     for key in ("avatar", "titlePhoto"):  # Codeforces gives protocol-relative URLs: //userpic...
         if isinstance(out.get(key), str) and out[key].startswith("//"):
             out[key] = "https:" + out[key]
-    out.update(currRating=info.get("rating"), rank=info.get("rank", "unrated"),
-               maxRating=info.get("maxRating"), maxRank=info.get("maxRank", "unrated"))
+    out.update(
+        currRating=info.get("rating"),
+        rank=info.get("rank", "unrated"),
+        maxRating=info.get("maxRating"),
+        maxRank=info.get("maxRank", "unrated"),
+    )
     if isinstance(info.get("lastOnlineTimeSeconds"), int):
         out["lastOnlineAt"] = utc_from_epoch(info["lastOnlineTimeSeconds"])
     return out
@@ -158,13 +194,20 @@ def parse_submission(item: Any, handle: str) -> dict[str, Any]:
         raise ValueError(f"submission {item.get('id')} has no creation time")
     problem = item.get("problem") if isinstance(item.get("problem"), dict) else {}
     key = f"{problem.get('contestId', '')}{problem.get('index', '')}" or None
-    return {"handle": handle.lower(), "submissionId": item["id"], "contestId": item.get("contestId"),
-            "problem": {k: problem.get(k) for k in ("contestId", "index", "name", "rating", "tags")},
-            "problemKey": key, "verdict": item.get("verdict"),
-            "programmingLanguage": item.get("programmingLanguage"),
-            "creationTimeSeconds": created, "creationTime": utc_from_epoch(created),
-            "passedTestCount": item.get("passedTestCount"), "timeConsumedMillis": item.get("timeConsumedMillis"),
-            "memoryConsumedBytes": item.get("memoryConsumedBytes")}
+    return {
+        "handle": handle.lower(),
+        "submissionId": item["id"],
+        "contestId": item.get("contestId"),
+        "problem": {k: problem.get(k) for k in ("contestId", "index", "name", "rating", "tags")},
+        "problemKey": key,
+        "verdict": item.get("verdict"),
+        "programmingLanguage": item.get("programmingLanguage"),
+        "creationTimeSeconds": created,
+        "creationTime": utc_from_epoch(created),
+        "passedTestCount": item.get("passedTestCount"),
+        "timeConsumedMillis": item.get("timeConsumedMillis"),
+        "memoryConsumedBytes": item.get("memoryConsumedBytes"),
+    }
 
 
 def parse_submissions(items: list[Any], handle: str) -> ParseResult:
@@ -186,9 +229,13 @@ def last_active_at(submissions: list[dict[str, Any]]) -> datetime | None:
 
 def compact(submission: dict[str, Any]) -> dict[str, Any]:
     """A small view of a submission for the student document's `last50`."""
-    return {"submissionId": submission["submissionId"], "problemKey": submission["problemKey"],
-            "name": submission["problem"].get("name"), "verdict": submission["verdict"],
-            "creationTime": submission["creationTime"]}
+    return {
+        "submissionId": submission["submissionId"],
+        "problemKey": submission["problemKey"],
+        "name": submission["problem"].get("name"),
+        "verdict": submission["verdict"],
+        "creationTime": submission["creationTime"],
+    }
 
 
 def summarize_submissions(submissions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -196,8 +243,13 @@ def summarize_submissions(submissions: list[dict[str, Any]]) -> dict[str, Any]:
     ordered = sorted(submissions, key=lambda s: s["submissionId"], reverse=True)
     solved = sorted({s["problemKey"] for s in ordered if s.get("verdict") == "OK" and s.get("problemKey")})
     verdicts = Counter(s.get("verdict") or "IN_QUEUE" for s in ordered)
-    return {"total": len(ordered), "byVerdict": dict(verdicts), "solvedCount": len(solved), "solved": solved,
-            "last50": [compact(s) for s in ordered[:50]]}
+    return {
+        "total": len(ordered),
+        "byVerdict": dict(verdicts),
+        "solvedCount": len(solved),
+        "solved": solved,
+        "last50": [compact(s) for s in ordered[:50]],
+    }
 
 
 def merge_summary(old: dict[str, Any] | None, new: list[dict[str, Any]]) -> dict[str, Any]:
@@ -208,9 +260,13 @@ def merge_summary(old: dict[str, Any] | None, new: list[dict[str, Any]]) -> dict
     verdicts = Counter(old.get("byVerdict") or {})
     verdicts.update(fresh["byVerdict"])
     solved = sorted(set(old.get("solved") or []) | set(fresh["solved"]))
-    return {"total": (old.get("total") or 0) + fresh["total"], "byVerdict": dict(verdicts),
-            "solvedCount": len(solved), "solved": solved,
-            "last50": (fresh["last50"] + list(old.get("last50") or []))[:50]}
+    return {
+        "total": (old.get("total") or 0) + fresh["total"],
+        "byVerdict": dict(verdicts),
+        "solvedCount": len(solved),
+        "solved": solved,
+        "last50": (fresh["last50"] + list(old.get("last50") or []))[:50],
+    }
 
 
 # --- background sync: batched user.info, contests' rating changes ------------------------------
@@ -245,8 +301,9 @@ def not_found_handle(message: str) -> str | None:
     return match.group(1) if match else None
 
 
-async def fetch_user_infos(client: httpx.AsyncClient, settings: Settings, handles: list[str],
-                           before_call: BeforeCall = None) -> tuple[dict[str, dict[str, Any]], list[str]]:
+async def fetch_user_infos(
+    client: httpx.AsyncClient, settings: Settings, handles: list[str], before_call: BeforeCall = None
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """`user.info` of one batch: ({handle lower: entry}, handles Codeforces does not know).
 
     One missing handle fails the whole call; the handle it names is set aside and the rest
@@ -277,8 +334,11 @@ async def fetch_user_infos(client: httpx.AsyncClient, settings: Settings, handle
             return
         entries = fetched.result
         if not isinstance(entries, list) or len(entries) != len(batch) or not all(isinstance(e, dict) for e in entries):
-            raise ParseError(f"user.info answered {len(entries) if isinstance(entries, list) else 'no list'} "
-                             f"entries for {len(batch)} handles", service=SERVICE)
+            raise ParseError(
+                f"user.info answered {len(entries) if isinstance(entries, list) else 'no list'} "
+                f"entries for {len(batch)} handles",
+                service=SERVICE,
+            )
         # Codeforces answers in the order asked; the entry's own handle may differ in case.
         for handle, entry in zip(batch, entries):
             found[handle.lower()] = entry
@@ -287,12 +347,14 @@ async def fetch_user_infos(client: httpx.AsyncClient, settings: Settings, handle
     return found, missing
 
 
-async def fetch_rating_changes(client: httpx.AsyncClient, settings: Settings, contest_id: int,
-                               before_call: BeforeCall = None) -> list[dict[str, Any]] | None:
+async def fetch_rating_changes(
+    client: httpx.AsyncClient, settings: Settings, contest_id: int, before_call: BeforeCall = None
+) -> list[dict[str, Any]] | None:
     """`contest.ratingChanges` of one contest; None when Codeforces says it has none (unrated)."""
     try:
-        fetched = await api_call_async(client, settings, "contest.ratingChanges", {"contestId": contest_id},
-                                       before_call)
+        fetched = await api_call_async(
+            client, settings, "contest.ratingChanges", {"contestId": contest_id}, before_call
+        )
     except PermanentError as exc:
         if UNRATED in str(exc).lower():
             return None
@@ -302,8 +364,9 @@ async def fetch_rating_changes(client: httpx.AsyncClient, settings: Settings, co
     return fetched.result
 
 
-async def fetch_contest_list(client: httpx.AsyncClient, settings: Settings,
-                             before_call: BeforeCall = None) -> list[dict[str, Any]]:
+async def fetch_contest_list(
+    client: httpx.AsyncClient, settings: Settings, before_call: BeforeCall = None
+) -> list[dict[str, Any]]:
     """The raw `contest.list?gym=false` result."""
     fetched = await api_call_async(client, settings, "contest.list", {"gym": "false"}, before_call)
     if not isinstance(fetched.result, list):

@@ -19,7 +19,8 @@ import json
 import ssl
 import time
 import weakref
-from typing import Any, Awaitable, Callable, Iterable, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 import certifi
 import httpx
@@ -48,7 +49,7 @@ default_transport: httpx.BaseTransport | None = None
 default_async_transport: httpx.AsyncBaseTransport | None = None
 
 # The settings a client was made with, so `send` bounds its calls by them (weak: clients die).
-_client_settings: "weakref.WeakKeyDictionary[Any, Settings]" = weakref.WeakKeyDictionary()
+_client_settings: weakref.WeakKeyDictionary[Any, Settings] = weakref.WeakKeyDictionary()
 # Deeper JSON is refused: MongoDB stores no document nested past 100 levels, and no service
 # we read nests past 10.
 MAX_JSON_DEPTH = 100
@@ -66,8 +67,9 @@ def _timeout(settings: Settings) -> httpx.Timeout:
     return httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout)
 
 
-def make_client(settings: Settings | None = None, *, transport: httpx.BaseTransport | None = None,
-                **kwargs: Any) -> httpx.Client:
+def make_client(
+    settings: Settings | None = None, *, transport: httpx.BaseTransport | None = None, **kwargs: Any
+) -> httpx.Client:
     """A sync `httpx.Client` with syncq's timeouts and User-Agent; pass `transport` in tests.
     Its connections are not kept alive (see below); passing your own `limits` undoes that."""
     settings = settings or get_settings()
@@ -78,14 +80,16 @@ def make_client(settings: Settings | None = None, *, transport: httpx.BaseTransp
     # connects, and a pooled connection would hide it until its headers came (a trickle there
     # would go unbounded). Sync clients make a handful of calls per sync; a new one each is cheap.
     kwargs.setdefault("limits", httpx.Limits(max_keepalive_connections=0))
-    client = httpx.Client(timeout=_timeout(settings), headers=headers, transport=transport,
-                          follow_redirects=True, **kwargs)
+    client = httpx.Client(
+        timeout=_timeout(settings), headers=headers, transport=transport, follow_redirects=True, **kwargs
+    )
     _client_settings[client] = settings
     return client
 
 
-def make_async_client(settings: Settings | None = None, *,
-                      transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> httpx.AsyncClient:
+def make_async_client(
+    settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any
+) -> httpx.AsyncClient:
     """An `httpx.AsyncClient` with the same policy, for calls that must be in flight together."""
     settings = settings or get_settings()
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING, **kwargs.pop("headers", {})}
@@ -93,8 +97,9 @@ def make_async_client(settings: Settings | None = None, *,
     if transport is not None and not isinstance(transport, httpx.AsyncHTTPTransport):
         transport = RunsAtSend(transport)
     kwargs.setdefault("verify", _ssl_context())
-    client = httpx.AsyncClient(timeout=_timeout(settings), headers=headers, transport=transport,
-                               follow_redirects=True, **kwargs)
+    client = httpx.AsyncClient(
+        timeout=_timeout(settings), headers=headers, transport=transport, follow_redirects=True, **kwargs
+    )
     _client_settings[client] = settings
     return client
 
@@ -175,12 +180,12 @@ def check_status(response: httpx.Response, service: str, allow: Iterable[int] = 
     if status < 400 or status in set(allow):
         return response
     if status == 429:
-        raise TransientError("rate limited (HTTP 429)", retry_after=retry_after_seconds(response),
-                             service=service, status=status)
+        raise TransientError(
+            "rate limited (HTTP 429)", retry_after=retry_after_seconds(response), service=service, status=status
+        )
     if status >= 500:
         raise TransientError(f"server error (HTTP {status})", service=service, status=status)
-    raise PermanentError(f"request refused (HTTP {status}) for {response.request.url}",
-                         service=service, status=status)
+    raise PermanentError(f"request refused (HTTP {status}) for {response.request.url}", service=service, status=status)
 
 
 def _network_error(exc: httpx.HTTPError, service: str) -> TransientError:
@@ -192,8 +197,12 @@ def _bounds(client: Any, settings: Settings | None, response: httpx.Response, se
     settings = settings or _client_settings.get(client) or get_settings()
     # An answer already in memory (a mock transport's) was decoded by httpx: only counted here.
     encoding = "" if response.is_stream_consumed else response.headers.get("Content-Encoding", "")
-    body = BoundedBody(limit=max_body_bytes(settings, service), service=service, content_encoding=encoding,
-                       url=str(response.request.url))
+    body = BoundedBody(
+        limit=max_body_bytes(settings, service),
+        service=service,
+        content_encoding=encoding,
+        url=str(response.request.url),
+    )
     body.check_declared(response.headers.get("Content-Length"))
     return body
 
@@ -206,8 +215,14 @@ def _bounded_response(response: httpx.Response, content: bytes) -> httpx.Respons
     # The decoded body, under the headers that still describe it (no Content-Encoding).
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _RAW_BODY_HEADERS]
     extensions = {k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")}
-    rebuilt = httpx.Response(response.status_code, headers=headers, content=content, request=response.request,
-                             extensions=extensions, default_encoding=response.default_encoding)
+    rebuilt = httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=content,
+        request=response.request,
+        extensions=extensions,
+        default_encoding=response.default_encoding,
+    )
     try:
         rebuilt.elapsed = response.elapsed
     except RuntimeError:  # a stream not closed yet has no elapsed time
@@ -230,8 +245,9 @@ def _send_following(client: httpx.Client, request: httpx.Request, service: str, 
     raise _too_many_redirects(client, service)
 
 
-async def _send_following_async(client: httpx.AsyncClient, request: httpx.Request, service: str,
-                                follow: bool) -> httpx.Response:
+async def _send_following_async(
+    client: httpx.AsyncClient, request: httpx.Request, service: str, follow: bool
+) -> httpx.Response:
     for _ in range(client.max_redirects + 1):
         response = await client.send(request, stream=True, follow_redirects=False)
         if not follow or response.next_request is None:
@@ -241,8 +257,16 @@ async def _send_following_async(client: httpx.AsyncClient, request: httpx.Reques
     raise _too_many_redirects(client, service)
 
 
-def send(client: httpx.Client, method: str, url: str, *, service: str, allow: Iterable[int] = (),
-         settings: Settings | None = None, **kwargs: Any) -> httpx.Response:
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    service: str,
+    allow: Iterable[int] = (),
+    settings: Settings | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
     """One bounded request through `client`; network errors, bad statuses, a passed deadline and
     an oversized body become SyncErrors. The limits are `settings`', else the client's own."""
     total = _total(client, settings)
@@ -278,9 +302,17 @@ def send(client: httpx.Client, method: str, url: str, *, service: str, allow: It
     return _bounded_response(response, content)
 
 
-async def send_async(client: httpx.AsyncClient, method: str, url: str, *, service: str,
-                     allow: Iterable[int] = (), at_send: AtSend | None = None,
-                     settings: Settings | None = None, **kwargs: Any) -> httpx.Response:
+async def send_async(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    service: str,
+    allow: Iterable[int] = (),
+    at_send: AtSend | None = None,
+    settings: Settings | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
     """Async twin of `send`; `at_send` is awaited once, right before the request is written,
     and the total deadline counts from then (a wait for our own rate limit is not the service's)."""
     total = _total(client, settings)
@@ -289,6 +321,7 @@ async def send_async(client: httpx.AsyncClient, method: str, url: str, *, servic
     try:
         async with asyncio.timeout(None if at_send is not None else total) as deadline:
             if at_send is not None:
+
                 async def sending() -> None:
                     await at_send()
                     deadline.reschedule(loop.time() + total)
@@ -325,8 +358,9 @@ def decode_json(response: httpx.Response, service: str) -> Any:
     head = body[:200].lstrip().lower()
     status = response.status_code
     if "html" in ctype or head.startswith((b"<!doctype", b"<html")):
-        raise ParseError(f"expected JSON, got an HTML page ({len(body)} bytes, HTTP {status})",
-                         service=service, status=status)
+        raise ParseError(
+            f"expected JSON, got an HTML page ({len(body)} bytes, HTTP {status})", service=service, status=status
+        )
     try:
         value = json.loads(body)
         if not nested_deeper_than(value, MAX_JSON_DEPTH):
@@ -338,8 +372,7 @@ def decode_json(response: httpx.Response, service: str) -> Any:
         what = f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)"
     except ValueError as exc:
         what = "empty body" if not body.strip() else f"invalid or truncated JSON ({exc})"
-    raise ParseError(f"expected JSON, got {what} ({len(body)} bytes, HTTP {status})",
-                     service=service, status=status)
+    raise ParseError(f"expected JSON, got {what} ({len(body)} bytes, HTTP {status})", service=service, status=status)
 
 
 def _undecodable(response: httpx.Response) -> str:
@@ -350,9 +383,11 @@ def _undecodable(response: httpx.Response) -> str:
 
 
 def _wait(settings: Settings):
-    exponential = wait_exponential_jitter(multiplier=settings.http_backoff_base,
-                                          max=max(settings.http_backoff_max, settings.http_backoff_base),
-                                          jitter=settings.http_backoff_base)
+    exponential = wait_exponential_jitter(
+        multiplier=settings.http_backoff_base,
+        max=max(settings.http_backoff_max, settings.http_backoff_base),
+        jitter=settings.http_backoff_base,
+    )
 
     def wait(retry_state) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
@@ -368,9 +403,12 @@ def _wait(settings: Settings):
 def retrying(settings: Settings | None = None) -> Retrying:
     """tenacity's `Retrying` for the shared policy (transient errors only)."""
     settings = settings or get_settings()
-    return Retrying(retry=retry_if_exception_type(TransientError),
-                    stop=stop_after_attempt(settings.http_retries + 1),
-                    wait=_wait(settings), reraise=True)
+    return Retrying(
+        retry=retry_if_exception_type(TransientError),
+        stop=stop_after_attempt(settings.http_retries + 1),
+        wait=_wait(settings),
+        reraise=True,
+    )
 
 
 def call_with_retry(fn: Callable[[], T], settings: Settings | None = None) -> T:
@@ -381,9 +419,12 @@ def call_with_retry(fn: Callable[[], T], settings: Settings | None = None) -> T:
 async def async_call_with_retry(fn: Callable[[], Awaitable[T]], settings: Settings | None = None) -> T:
     """Await `fn()` under the shared retry policy."""
     settings = settings or get_settings()
-    policy = AsyncRetrying(retry=retry_if_exception_type(TransientError),
-                           stop=stop_after_attempt(settings.http_retries + 1),
-                           wait=_wait(settings), reraise=True)
+    policy = AsyncRetrying(
+        retry=retry_if_exception_type(TransientError),
+        stop=stop_after_attempt(settings.http_retries + 1),
+        wait=_wait(settings),
+        reraise=True,
+    )
     async for attempt in policy:
         with attempt:
             return await fn()

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import datetime, timezone
-from typing import Any, Collection
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -33,9 +34,11 @@ SITE = "https://leetcode.com"
 WANTS_KNOWN = True  # fetch takes `known`: the platformIds already stored (the fallback's paging stops there)
 QUERY = "{ allContests { title titleSlug startTime duration } }"
 TOP_TWO_QUERY = "query topTwoContests { topTwoContests { title titleSlug startTime duration } }"
-PAST_QUERY = ("query pastContests($pageNo: Int, $numPerPage: Int) { pastContests(pageNo: $pageNo, "
-              "numPerPage: $numPerPage) { pageNum currentPage totalNum numPerPage "
-              "data { title titleSlug startTime duration } } }")
+PAST_QUERY = (
+    "query pastContests($pageNo: Int, $numPerPage: Int) { pastContests(pageNo: $pageNo, "
+    "numPerPage: $numPerPage) { pageNum currentPage totalNum numPerPage "
+    "data { title titleSlug startTime duration } } }"
+)
 PAST_PAGE_SIZE = 10
 MAX_EPOCH = 4102444800
 _SLUG_TYPE = re.compile(r"^(?:leetcode-)?(bi)?weekly-contest-\d+[a-z]?$")
@@ -54,14 +57,20 @@ def _graphql(client: httpx.Client, settings: Settings, body: dict[str, Any]) -> 
         # 400 is read: a GraphQL server answers a query it no longer knows with 400 and its errors.
         response = send(client, "POST", url, service=SERVICE, json=body, headers=headers, allow=(400, 403))
         if response.status_code == 403:
-            raise Blocked("LeetCode refused the request (HTTP 403): a bot check or missing "
-                          "Origin/Referer", service=SERVICE, status=403)
+            raise Blocked(
+                "LeetCode refused the request (HTTP 403): a bot check or missing Origin/Referer",
+                service=SERVICE,
+                status=403,
+            )
         try:
             answer = decode_json(response, SERVICE)
         except ParseError as exc:
             if "HTML" in exc.message:
-                raise Blocked("LeetCode answered an HTML page (a bot challenge?) instead of GraphQL "
-                              f"JSON ({len(response.content)} bytes)", service=SERVICE) from None
+                raise Blocked(
+                    "LeetCode answered an HTML page (a bot challenge?) instead of GraphQL "
+                    f"JSON ({len(response.content)} bytes)",
+                    service=SERVICE,
+                ) from None
             if response.status_code == 400:
                 raise PermanentError("request refused (HTTP 400)", service=SERVICE, status=400) from None
             raise
@@ -88,8 +97,15 @@ def _data(payload: Any, field: str) -> Any:
 
 
 def _past_page(client: httpx.Client, settings: Settings, page: int) -> tuple[list, int | None]:
-    answer = _graphql(client, settings, {"query": PAST_QUERY, "operationName": "pastContests",
-                                         "variables": {"pageNo": page, "numPerPage": PAST_PAGE_SIZE}})
+    answer = _graphql(
+        client,
+        settings,
+        {
+            "query": PAST_QUERY,
+            "operationName": "pastContests",
+            "variables": {"pageNo": page, "numPerPage": PAST_PAGE_SIZE},
+        },
+    )
     past = _data(answer, "pastContests")
     items = past.get("data") if isinstance(past, dict) else None
     if not isinstance(items, list):
@@ -108,8 +124,9 @@ def _slug_of(item: Any) -> str | None:
 def fetch_fallback(client: httpx.Client, settings: Settings, known: Collection[str] = ()) -> dict[str, Any]:
     """`topTwoContests` and the past contests, newest page first, until a page holds only
     contests in `known` (or the last page, or `leetcode_max_past_pages`)."""
-    upcoming = _data(_graphql(client, settings, {"query": TOP_TWO_QUERY, "operationName": "topTwoContests"}),
-                     "topTwoContests")
+    upcoming = _data(
+        _graphql(client, settings, {"query": TOP_TWO_QUERY, "operationName": "topTwoContests"}), "topTwoContests"
+    )
     past: list[Any] = []
     page_error = None
     for page in range(1, settings.leetcode_max_past_pages + 1):
@@ -142,8 +159,12 @@ def fetch(client: httpx.Client, settings: Settings, *, known: Collection[str] | 
     try:
         fallback = fetch_fallback(client, settings, known or ())
     except SyncError as exc:
-        raise type(first)(f"allContests failed ({first.message}); the topTwoContests/pastContests "
-                          f"fallback failed too ({exc.message})", service=SERVICE, status=first.status) from exc
+        raise type(first)(
+            f"allContests failed ({first.message}); the topTwoContests/pastContests "
+            f"fallback failed too ({exc.message})",
+            service=SERVICE,
+            status=first.status,
+        ) from exc
     fallback["syncq"]["allContestsError"] = first.message
     return fallback
 
@@ -186,9 +207,19 @@ def parse_contest(item: Any, now: datetime) -> Contest:
         raise ValueError(f"absurd duration {duration}")
     start = utc_from_epoch(int(start_s))
     end = utc_from_epoch(int(start_s) + int(duration))
-    return Contest(platform=NAME, platformId=slug, name=title.strip(), type=contest_type(item.get("titleSlug"), title),
-                   phase=phase_at(start, end, now), rawPhase=None, startTime=start, endTime=end,
-                   durationSeconds=int(duration), url=f"{SITE}/contest/{slug}", raw=dict(item))
+    return Contest(
+        platform=NAME,
+        platformId=slug,
+        name=title.strip(),
+        type=contest_type(item.get("titleSlug"), title),
+        phase=phase_at(start, end, now),
+        rawPhase=None,
+        startTime=start,
+        endTime=end,
+        durationSeconds=int(duration),
+        url=f"{SITE}/contest/{slug}",
+        raw=dict(item),
+    )
 
 
 def _items(payload: Any) -> tuple[list, list[dict[str, Any]]]:
@@ -219,7 +250,7 @@ def _items(payload: Any) -> tuple[list, list[dict[str, Any]]]:
 def parse(payload: Any, now: datetime | None = None) -> ParseResult:
     """Contests from an `allContests` answer or the fallback's; phases from their times at `now`.
     A contest listed twice (upcoming and past) is kept once."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     items, notes = _items(payload)
     result, seen = ParseResult(), set()
     result.failed.extend(notes)

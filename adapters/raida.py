@@ -19,7 +19,7 @@ import io
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,8 +45,10 @@ def raida_url(settings: Settings, index: int) -> str:
 
 # --- pure parsers -------------------------------------------------------------------------------
 
-def parse_echo(index: int, payload: Any, latency_ms: float | None, error: str | None,
-               checked_at: datetime) -> dict[str, Any]:
+
+def parse_echo(
+    index: int, payload: Any, latency_ms: float | None, error: str | None, checked_at: datetime
+) -> dict[str, Any]:
     """One RAIDA's readiness from its legacy HTTP echo answer (or the error that replaced it)."""
     ready, status = False, None
     if error is None:
@@ -57,11 +59,17 @@ def parse_echo(index: int, payload: Any, latency_ms: float | None, error: str | 
                 error = f"status {status!r}"
         else:
             error = "echo answer is not {status: ...} JSON"
-    return {"index": index, "name": f"RAIDA{index}", "ready": ready, "status": status,
-            "latencyMs": round(latency_ms, 1) if latency_ms is not None else None,
-            "version": payload.get("version") if isinstance(payload, dict) else None,
-            "message": payload.get("message") if isinstance(payload, dict) else None,
-            "checkedAt": checked_at, "error": error}
+    return {
+        "index": index,
+        "name": f"RAIDA{index}",
+        "ready": ready,
+        "status": status,
+        "latencyMs": round(latency_ms, 1) if latency_ms is not None else None,
+        "version": payload.get("version") if isinstance(payload, dict) else None,
+        "message": payload.get("message") if isinstance(payload, dict) else None,
+        "checkedAt": checked_at,
+        "error": error,
+    }
 
 
 def _number(raw: str, field_name: str) -> float:
@@ -112,11 +120,18 @@ def parse_users(text: str) -> ParseResult:
             result.failed.append({"item": f"row {number}", "error": str(exc)})
             continue
         known_class = klass.lower() in CLASSES
-        user = {"serialNumber": serial, "first": first, "last": last, "description": description,
-                "inboxFee": fee_value, "class": klass.lower() if known_class else klass, "classKnown": known_class,
-                "beacon": beacon or None,
-                "address": f"{_name_part(first)}.{_name_part(last)}@{_name_part(description)}#{serial}."
-                           f"{klass.lower() if known_class else klass}"}
+        user = {
+            "serialNumber": serial,
+            "first": first,
+            "last": last,
+            "description": description,
+            "inboxFee": fee_value,
+            "class": klass.lower() if known_class else klass,
+            "classKnown": known_class,
+            "beacon": beacon or None,
+            "address": f"{_name_part(first)}.{_name_part(last)}@{_name_part(description)}#{serial}."
+            f"{klass.lower() if known_class else klass}",
+        }
         if not known_class:
             result.flagged.append({"item": f"row {number}", "error": f"unknown class {klass!r} kept as given"})
         if serial in by_serial:
@@ -124,8 +139,7 @@ def parse_users(text: str) -> ParseResult:
         by_serial[serial] = user
     result.records = list(by_serial.values())
     if not result.records and short and short == len(result.failed):
-        raise ParseError(f"users list has no row of {len(USER_COLUMNS)} fields (not the users CSV?)",
-                         service=SERVICE)
+        raise ParseError(f"users list has no row of {len(USER_COLUMNS)} fields (not the users CSV?)", service=SERVICE)
     return result
 
 
@@ -136,7 +150,7 @@ def parse_qmail_servers(payload: Any) -> ParseResult:
     """QMail servers from a JSON list or `{"servers": [...]}`; bad items counted."""
     items = payload.get("servers") if isinstance(payload, dict) else payload
     if not isinstance(items, list):
-        raise ParseError("qmail_servers is neither a list nor {\"servers\": [...]}", service=SERVICE)
+        raise ParseError('qmail_servers is neither a list nor {"servers": [...]}', service=SERVICE)
     result = ParseResult()
     for item in items:
         try:
@@ -186,21 +200,28 @@ def parse_raida_servers(text: str) -> ParseResult:
 
 # --- I/O ----------------------------------------------------------------------------------------
 
+
 async def _echo(client: httpx.AsyncClient, settings: Settings, index: int) -> dict[str, Any]:
     started = time.perf_counter()
     payload, error = None, None
     try:
         response = await asyncio.wait_for(
-            send_async(client, "GET", f"{raida_url(settings, index)}/service/echo", service=f"raida{index}",
-                       timeout=settings.raida_timeout),
-            timeout=settings.raida_timeout + 0.5)
+            send_async(
+                client,
+                "GET",
+                f"{raida_url(settings, index)}/service/echo",
+                service=f"raida{index}",
+                timeout=settings.raida_timeout,
+            ),
+            timeout=settings.raida_timeout + 0.5,
+        )
         payload = decode_json(response, f"raida{index}")
-    except asyncio.TimeoutError:
+    except TimeoutError:
         error = f"timed out after {settings.raida_timeout:g} s"
     except SyncError as exc:
         error = exc.message
     latency = (time.perf_counter() - started) * 1000
-    return parse_echo(index, payload, latency if error is None else None, error, datetime.now(timezone.utc))
+    return parse_echo(index, payload, latency if error is None else None, error, datetime.now(UTC))
 
 
 async def echo_all(client: httpx.AsyncClient, settings: Settings) -> list[dict[str, Any]]:
@@ -233,12 +254,18 @@ async def _get(client: httpx.AsyncClient, settings: Settings, index: int, path: 
     return await async_call_with_retry(lambda: send_async(client, "GET", url, service=f"raida{index}"), settings)
 
 
-async def _directory_from(client: httpx.AsyncClient, settings: Settings, index: int,
-                          raida_list: "asyncio.Future[httpx.Response] | None" = None) -> Directory:
+async def _directory_from(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    index: int,
+    raida_list: asyncio.Future[httpx.Response] | None = None,
+) -> Directory:
     users_r, qmail_r, raida_r = await asyncio.gather(
-        _get(client, settings, index, "users"), _get(client, settings, index, "qmail_servers"),
+        _get(client, settings, index, "users"),
+        _get(client, settings, index, "qmail_servers"),
         raida_list if raida_list is not None else _get(client, settings, index, "raida_servers"),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     for response in (users_r, qmail_r):
         if isinstance(response, BaseException):
             raise response
@@ -257,8 +284,12 @@ async def _directory_from(client: httpx.AsyncClient, settings: Settings, index: 
     return Directory(index, users, qmail, raida)
 
 
-async def fetch_directory(client: httpx.AsyncClient, settings: Settings, echoes: list[dict[str, Any]],
-                          prefetched: "asyncio.Task[Directory] | None" = None) -> Directory:
+async def fetch_directory(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    echoes: list[dict[str, Any]],
+    prefetched: asyncio.Task[Directory] | None = None,
+) -> Directory:
     """The directory from the first RAIDA that serves it well; SyncError naming every failure.
 
     `prefetched` is a fetch from the preferred RAIDA already under way (started with the echoes).
@@ -291,20 +322,26 @@ def echo_targets(raida_list: ParseResult | None, settings: Settings) -> tuple[li
             host = urlsplit(raida_url(settings, index)).hostname or ""
             targets.append({"index": index, "host": host.strip("[]"), "port": 50000 + index})
     defaulted = settings.raida_count - sum(1 for i in range(settings.raida_count) if i in listed)
-    source = ("raida_servers" if not defaulted else
-              f"raida_servers, {defaulted} from the URL template" if listed else "the URL template (no raida_servers)")
+    source = (
+        "raida_servers"
+        if not defaulted
+        else f"raida_servers, {defaulted} from the URL template"
+        if listed
+        else "the URL template (no raida_servers)"
+    )
     return targets, source
 
 
-async def _raida_list_from(response: "asyncio.Future[httpx.Response] | Any") -> ParseResult:
+async def _raida_list_from(response: asyncio.Future[httpx.Response] | Any) -> ParseResult:
     listed = parse_raida_servers((await response).text)
     if not listed.records:
         raise ParseError("raida_servers lists no server", service=SERVICE)
     return listed
 
 
-async def raida_list(client: httpx.AsyncClient, settings: Settings,
-                     preferred: "asyncio.Future[httpx.Response]") -> tuple[ParseResult | None, int | None]:
+async def raida_list(
+    client: httpx.AsyncClient, settings: Settings, preferred: asyncio.Future[httpx.Response]
+) -> tuple[ParseResult | None, int | None]:
     """The `raida_servers` list and who served it: the preferred RAIDA's answer, else the first
     good answer of the others, all asked at once (None when no RAIDA serves it)."""
     try:
@@ -361,15 +398,21 @@ async def sync_network(client: httpx.AsyncClient, settings: Settings) -> Network
             echoes = await echo_all(client, settings)
         ready = sum(1 for e in echoes if e["ready"])
         if ready < settings.raida_quorum:
-            return NetworkSnapshot(echoes, ready, None,
-                                   f"Failed to connect to RAIDA network: only {ready} of {settings.raida_count} "
-                                   f"RAIDA servers are ready; at least {settings.raida_quorum} are needed",
-                                   mode, source)
+            return NetworkSnapshot(
+                echoes,
+                ready,
+                None,
+                f"Failed to connect to RAIDA network: only {ready} of {settings.raida_count} "
+                f"RAIDA servers are ready; at least {settings.raida_quorum} are needed",
+                mode,
+                source,
+            )
         try:
             directory = await fetch_directory(client, settings, echoes, prefetched=preferred)
         except SyncError as exc:
-            return NetworkSnapshot(echoes, ready, None, f"Failed to sync from RAIDA network: {exc.message}",
-                                   mode, source)
+            return NetworkSnapshot(
+                echoes, ready, None, f"Failed to sync from RAIDA network: {exc.message}", mode, source
+            )
         return NetworkSnapshot(echoes, ready, directory, None, mode, source)
     finally:
         for task in (preferred, raida_list_task):

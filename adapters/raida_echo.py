@@ -19,7 +19,7 @@ import asyncio
 import os
 import time
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 HEADER_SIZE = 32
@@ -28,16 +28,32 @@ COIN_ID = 0x0006
 TERMINATOR = b"\x3e\x3e"
 STATUS_READY = 250
 # protocol.h's codes an echo can meet (the rest are named by number).
-STATUS_NAMES = {3: "invalid RAIDA id", 4: "invalid shard id", 5: "invalid command group", 6: "invalid command",
-                7: "invalid coin id", 15: "invalid UDP frame count", 16: "invalid packet length",
-                17: "UDP frame timeout", 18: "wrong RAIDA", 27: "invalid encryption code", 33: "invalid EOF",
-                36: "empty request", 37: "invalid CRC", 160: "request rate exceeded", 250: "ready",
-                252: "internal error", 253: "network error", 254: "memory allocation error",
-                255: "invalid routing"}
+STATUS_NAMES = {
+    3: "invalid RAIDA id",
+    4: "invalid shard id",
+    5: "invalid command group",
+    6: "invalid command",
+    7: "invalid coin id",
+    15: "invalid UDP frame count",
+    16: "invalid packet length",
+    17: "UDP frame timeout",
+    18: "wrong RAIDA",
+    27: "invalid encryption code",
+    33: "invalid EOF",
+    36: "empty request",
+    37: "invalid CRC",
+    160: "request rate exceeded",
+    250: "ready",
+    252: "internal error",
+    253: "network error",
+    254: "memory allocation error",
+    255: "invalid routing",
+}
 
 
-def build_request(raida_id: int, *, nonce: bytes | None = None, echo: bytes | None = None,
-                  random12: bytes | None = None) -> bytes:
+def build_request(
+    raida_id: int, *, nonce: bytes | None = None, echo: bytes | None = None, random12: bytes | None = None
+) -> bytes:
     """The 50-byte echo request (32-byte header, 18-byte body) for RAIDA `raida_id`."""
     if not 0 <= raida_id <= 255:
         raise ValueError(f"RAIDA id {raida_id} does not fit a byte")
@@ -70,7 +86,7 @@ def read_answer(request: bytes, answer: bytes) -> tuple[int | None, str | None]:
     status = answer[2]
     if status != STATUS_READY:
         return status, f"status {status} ({status_name(status)})"
-    if answer[6:8] != request[30:32] or answer[16:32] != request[HEADER_SIZE:HEADER_SIZE + 16]:
+    if answer[6:8] != request[30:32] or answer[16:32] != request[HEADER_SIZE : HEADER_SIZE + 16]:
         return status, "answer does not echo this request (echo bytes or challenge differ)"
     return status, None
 
@@ -102,6 +118,7 @@ async def send_udp(host: str, port: int, request: bytes, timeout: float) -> byte
 
 async def send_tcp(host: str, port: int, request: bytes, timeout: float) -> bytes:
     """The request over a TCP connection, and the 32-byte answer header."""
+
     async def exchange() -> bytes:
         reader, writer = await asyncio.open_connection(host, port)
         try:
@@ -138,18 +155,28 @@ async def echo(index: int, host: str, port: int, timeout: float) -> dict[str, An
             answer = await send(host, port, request, budget)
             transport = name
             break
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
             errors.append(f"{name.upper()} {_why(exc, budget)}")
     latency = (time.perf_counter() - started) * 1000
     if answer is None:
         status, error = None, "no answer: " + "; ".join(errors)
     else:
         status, error = read_answer(request, answer)
-    return {"index": index, "name": f"RAIDA{index}", "ready": error is None, "status": status,
-            "statusName": status_name(status) if status is not None else None,
-            "latencyMs": round(latency, 1) if answer is not None else None, "version": None, "message": None,
-            "checkedAt": datetime.now(timezone.utc), "error": error, "host": host, "port": port,
-            "transport": transport}
+    return {
+        "index": index,
+        "name": f"RAIDA{index}",
+        "ready": error is None,
+        "status": status,
+        "statusName": status_name(status) if status is not None else None,
+        "latencyMs": round(latency, 1) if answer is not None else None,
+        "version": None,
+        "message": None,
+        "checkedAt": datetime.now(UTC),
+        "error": error,
+        "host": host,
+        "port": port,
+        "transport": transport,
+    }
 
 
 async def echo_all(targets: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:

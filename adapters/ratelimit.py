@@ -21,8 +21,8 @@ import redis
 
 from adapters.http import AtSend
 from core import metrics
-from core.settings import get_settings
 from core.redisconn import UNAVAILABLE, get_redis, script
+from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,9 @@ class LocalBucket:
 class RateLimiter:
     """A shared GCRA limit named `key`; `acquire()` blocks until a call may go out."""
 
-    def __init__(self, key: str, rate: float, burst: int, client: redis.Redis | None = None, *,
-                 background: bool = False):
+    def __init__(
+        self, key: str, rate: float, burst: int, client: redis.Redis | None = None, *, background: bool = False
+    ):
         self.key, self.rate, self.burst = key, rate, burst
         # A background limiter yields every slot to callers that reserve ahead (manual syncs).
         self.background = background
@@ -139,8 +140,9 @@ class RateLimiter:
         try:
             client = self._client or get_redis()
             member = f"{os.getpid()}:{threading.get_ident()}:{self._sent}:{time.time_ns()}"
-            granted, value = script(CLAIM_SENT)(keys=[f"{self.key}:sent"],
-                                                args=[self.per_window, JITTER_MARGIN, member], client=client)
+            granted, value = script(CLAIM_SENT)(
+                keys=[f"{self.key}:sent"], args=[self.per_window, JITTER_MARGIN, member], client=client
+            )
         except UNAVAILABLE:
             return 0.0  # the local bucket already spaced this call
         return 0.0 if int(granted) == 1 else max(float(value), 0.001)
@@ -203,5 +205,6 @@ def codeforces_limiter(background: bool = False) -> RateLimiter:
     """The Codeforces limit from the settings (SYNCQ_CF_RATE_PER_SECOND, SYNCQ_CF_RATE_BURST);
     `background` calls take only slots no manual call has reserved."""
     settings = get_settings()
-    return RateLimiter("syncq:ratelimit:codeforces", settings.cf_rate_per_second, settings.cf_rate_burst,
-                       background=background)
+    return RateLimiter(
+        "syncq:ratelimit:codeforces", settings.cf_rate_per_second, settings.cf_rate_burst, background=background
+    )

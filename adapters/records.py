@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 PHASES = ("UPCOMING", "RUNNING", "FINISHED")
@@ -20,7 +20,7 @@ def phase_at(start: datetime | None, end: datetime | None, now: datetime) -> str
 
 def utc_from_epoch(seconds: int | float) -> datetime:
     """An aware UTC datetime from epoch seconds."""
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 @dataclass(frozen=True)

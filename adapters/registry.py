@@ -15,8 +15,13 @@ from types import ModuleType
 from core.settings import get_settings
 
 _ADAPTERS: dict[str, ModuleType] = {}
-_BUILTIN = ("adapters.codeforces", "adapters.leetcode", "adapters.codechef", "adapters.atcoder",
-            "adapters.codeforces_gym")
+_BUILTIN = (
+    "adapters.codeforces",
+    "adapters.leetcode",
+    "adapters.codechef",
+    "adapters.atcoder",
+    "adapters.codeforces_gym",
+)
 _loaded = False
 
 

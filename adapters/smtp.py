@@ -37,10 +37,14 @@ def parse_url(url: str) -> SmtpServer:
         raise ValueError("SYNCQ_SMTP_URL must look like smtp://user:pass@host:587?starttls=true or smtps://host:465")
     query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
     tls = parts.scheme == "smtps"
-    return SmtpServer(host=parts.hostname, port=parts.port or (465 if tls else 25),
-                      user=unquote(parts.username) if parts.username else None,
-                      password=unquote(parts.password) if parts.password else None,
-                      tls=tls, starttls=not tls and query.get("starttls") in ("1", "true", "yes", "on"))
+    return SmtpServer(
+        host=parts.hostname,
+        port=parts.port or (465 if tls else 25),
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        tls=tls,
+        starttls=not tls and query.get("starttls") in ("1", "true", "yes", "on"),
+    )
 
 
 def send(url: str, message: EmailMessage, *, timeout: float = 20.0) -> None:

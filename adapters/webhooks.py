@@ -15,8 +15,8 @@ import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import certifi
 import httpx
@@ -46,9 +46,14 @@ resolver: Resolver = system_resolve
 
 def _kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why `ip` is not a public address, or None when it is one."""
-    for name, flag in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
-                       ("unspecified", ip.is_unspecified), ("multicast", ip.is_multicast),
-                       ("private", ip.is_private), ("reserved", ip.is_reserved)):
+    for name, flag in (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("unspecified", ip.is_unspecified),
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+    ):
         if flag:
             return name
     return None if ip.is_global else "non-global"
@@ -82,7 +87,7 @@ def check_target(url: str, *, allow_private: bool, resolve: Resolver | None = No
         except (OSError, UnicodeError) as exc:
             raise TargetRefused(f"cannot resolve {host}: {exc}") from None
         if not addresses:
-            raise TargetRefused(f"cannot resolve {host}: no addresses")
+            raise TargetRefused(f"cannot resolve {host}: no addresses") from None
     if not allow_private:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -90,8 +95,10 @@ def check_target(url: str, *, allow_private: bool, resolve: Resolver | None = No
             kind = _kind(mapped or ip)
             if kind:
                 shown = host if host == address else f"{host} resolves to {address}, which"
-                raise TargetRefused(f"{shown} is not a public address ({kind}); webhooks go only to public "
-                                    "addresses (SYNCQ_WEBHOOK_ALLOW_PRIVATE allows others)")
+                raise TargetRefused(
+                    f"{shown} is not a public address ({kind}); webhooks go only to public "
+                    "addresses (SYNCQ_WEBHOOK_ALLOW_PRIVATE allows others)"
+                )
     return Target(parsed, addresses[0])
 
 
@@ -115,8 +122,9 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def post(target: Target, body: str, headers: dict[str, str], *, timeout: float,
-         transport: httpx.BaseTransport | None = None) -> Outcome:
+def post(
+    target: Target, body: str, headers: dict[str, str], *, timeout: float, transport: httpx.BaseTransport | None = None
+) -> Outcome:
     """POST `body` to the checked `target` (its address, its name as Host and SNI); never raises
     for a network or HTTP failure, never follows a redirect."""
     url = target.url.copy_with(host=target.address)
@@ -128,10 +136,12 @@ def post(target: Target, body: str, headers: dict[str, str], *, timeout: float,
     started = time.perf_counter()
     try:
         # trust_env off: a proxy from the environment would make its own lookup of the name.
-        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
-                          verify=_tls(), transport=transport) as client:
-            with client.stream("POST", url, content=body.encode(), headers=request_headers,
-                               extensions=extensions) as response:
+        with httpx.Client(
+            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, verify=_tls(), transport=transport
+        ) as client:
+            with client.stream(
+                "POST", url, content=body.encode(), headers=request_headers, extensions=extensions
+            ) as response:
                 snippet = b""
                 if not 200 <= response.status_code < 300:
                     for chunk in response.iter_bytes():

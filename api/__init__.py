@@ -16,11 +16,24 @@ from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from store.util import iso
 from core.settings import Settings, get_settings
+from store.util import iso
 
-BLUEPRINTS = ("api.auth", "api.health", "api.jobs", "api.contests", "api.students", "api.raida", "api.events",
-              "api.metrics", "api.webhooks", "api.feeds", "api.schedules", "api.ui", "api.openapi")
+BLUEPRINTS = (
+    "api.auth",
+    "api.health",
+    "api.jobs",
+    "api.contests",
+    "api.students",
+    "api.raida",
+    "api.events",
+    "api.metrics",
+    "api.webhooks",
+    "api.feeds",
+    "api.schedules",
+    "api.ui",
+    "api.openapi",
+)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -64,9 +77,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         # would otherwise take (and its client send) a body of any size.
         if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
             raise RequestEntityTooLarge()
+
     # Admin panels served from another origin (a dev server) call the API: only listed origins.
-    CORS(app, origins=list(settings.cors_origins), allow_headers=["Authorization", "Content-Type", "Prefer"],
-         expose_headers=["Location", "Retry-After", "Preference-Applied"], max_age=600)
+    CORS(
+        app,
+        origins=list(settings.cors_origins),
+        allow_headers=["Authorization", "Content-Type", "Prefer"],
+        expose_headers=["Location", "Retry-After", "Preference-Applied"],
+        max_age=600,
+    )
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
         if hasattr(module, "bp"):

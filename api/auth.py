@@ -8,8 +8,9 @@ flask-jwt-extended's 422) and a non-admin token on an admin route exactly
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_jwt_extended import JWTManager, create_access_token, get_current_user, verify_jwt_in_request
@@ -18,9 +19,9 @@ from flask_limiter.util import get_remote_address
 
 import store.users as users
 from api.errors import ApiError, error_response
-from api.validation import json_body
 from api.openapi import doc
 from api.schemas import Login
+from api.validation import json_body
 from core.settings import Settings
 
 bp = Blueprint("auth", __name__)
@@ -67,9 +68,15 @@ def init_app(app: Flask, settings: Settings) -> None:
         response.headers["Retry-After"] = str(current_app.config["SYNCQ_SETTINGS"].login_window)
         return response
 
-    for loader in ("unauthorized_loader", "invalid_token_loader", "expired_token_loader",
-                   "revoked_token_loader", "needs_fresh_token_loader", "user_lookup_error_loader",
-                   "token_verification_failed_loader"):
+    for loader in (
+        "unauthorized_loader",
+        "invalid_token_loader",
+        "expired_token_loader",
+        "revoked_token_loader",
+        "needs_fresh_token_loader",
+        "user_lookup_error_loader",
+        "token_verification_failed_loader",
+    ):
         getattr(jwt, loader)(unauthorized)
 
     @jwt.user_lookup_loader
@@ -124,5 +131,10 @@ def login():
     if user is None:
         raise ApiError(401, "Invalid username or password")
     settings = current_app.config["SYNCQ_SETTINGS"]
-    return jsonify({"access_token": issue_token(user["username"], user["role"]),
-                    "token_type": "Bearer", "expires_in": settings.jwt_expires})
+    return jsonify(
+        {
+            "access_token": issue_token(user["username"], user["role"]),
+            "token_type": "Bearer",
+            "expires_in": settings.jwt_expires,
+        }
+    )

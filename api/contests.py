@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
@@ -21,8 +21,19 @@ from syncs import health
 
 bp = Blueprint("contests", __name__)
 
-CSV_COLUMNS = ["platform", "platformId", "name", "type", "phase", "startTime", "endTime", "durationSeconds",
-               "url", "sequence", "updatedAt"]
+CSV_COLUMNS = [
+    "platform",
+    "platformId",
+    "name",
+    "type",
+    "phase",
+    "startTime",
+    "endTime",
+    "durationSeconds",
+    "url",
+    "sequence",
+    "updatedAt",
+]
 
 _PLATFORM_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
@@ -31,8 +42,7 @@ def _platform_or_404(platform: str) -> str:
     known = registry.names()
     if platform not in known:
         shown = platform if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", platform) else "that name"
-        raise ApiError(404, f"Unknown platform {shown}; registered platforms: {', '.join(known)}",
-                       platforms=known)
+        raise ApiError(404, f"Unknown platform {shown}; registered platforms: {', '.join(known)}", platforms=known)
     return platform
 
 
@@ -41,12 +51,12 @@ def _time_arg(name: str, raw: str | None) -> datetime | None:
         return None
     try:
         if re.fullmatch(r"-?\d+(\.\d+)?", raw):
-            value = datetime.fromtimestamp(float(raw), tz=timezone.utc)
+            value = datetime.fromtimestamp(float(raw), tz=UTC)
         else:
             value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         raise ApiError(400, f"'{name}' must be an ISO 8601 time or epoch seconds") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @bp.post("/contests/sync/all")
@@ -88,8 +98,13 @@ def list_contests():
         return csv_response(CSV_COLUMNS, _every_contest(platform, phase, start_from, start_to), "contests.csv")
     try:
         items, next_cursor = contests_store.find_contests(
-            platform=platform, phase=phase, start_from=start_from, start_to=start_to,
-            limit=query.limit or 50, cursor=query.cursor)
+            platform=platform,
+            phase=phase,
+            start_from=start_from,
+            start_to=start_to,
+            limit=query.limit or 50,
+            cursor=query.cursor,
+        )
     except contests_store.BadCursor as exc:
         raise ApiError(400, f"'cursor' is invalid: {exc}") from None
     for item in items:
@@ -101,8 +116,9 @@ def _every_contest(platform, phase, start_from, start_to) -> list[dict]:
     """Every contest the filters match, read a page at a time (the CSV export has no pages)."""
     rows, cursor = [], None
     while True:
-        items, cursor = contests_store.find_contests(platform=platform, phase=phase, start_from=start_from,
-                                                     start_to=start_to, limit=500, cursor=cursor)
+        items, cursor = contests_store.find_contests(
+            platform=platform, phase=phase, start_from=start_from, start_to=start_to, limit=500, cursor=cursor
+        )
         rows += items
         if cursor is None:
             return rows
@@ -132,9 +148,17 @@ def platforms():
     for name in registry.names():
         state = states.get(name, {})
         source = sources.get(name) or health.public(name, None)
-        items.append({"platform": name, "lastSyncedAt": state.get("lastSyncedAt"),
-                      "lastAttemptAt": state.get("lastAttemptAt"), "lastResult": state.get("lastResult"),
-                      "lastError": state.get("lastError"), "health": source["health"],
-                      "healthReason": source["reason"], "healthSince": source["since"],
-                      "consecutiveFailures": source["consecutiveFailures"]})
+        items.append(
+            {
+                "platform": name,
+                "lastSyncedAt": state.get("lastSyncedAt"),
+                "lastAttemptAt": state.get("lastAttemptAt"),
+                "lastResult": state.get("lastResult"),
+                "lastError": state.get("lastError"),
+                "health": source["health"],
+                "healthReason": source["reason"],
+                "healthSince": source["since"],
+                "consecutiveFailures": source["consecutiveFailures"],
+            }
+        )
     return jsonify({"platforms": items, "count": len(items)})

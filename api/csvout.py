@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from flask import Response, request
 
@@ -45,8 +46,12 @@ def cell(value: Any) -> Any:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_response(columns: list[str], rows: Iterable[dict[str, Any]], filename: str,
-                 pick: Callable[[dict[str, Any], str], Any] = lambda row, name: row.get(name)) -> Response:
+def csv_response(
+    columns: list[str],
+    rows: Iterable[dict[str, Any]],
+    filename: str,
+    pick: Callable[[dict[str, Any], str], Any] = lambda row, name: row.get(name),
+) -> Response:
     """A `text/csv` download: a header line of `columns`, then one line per row (rows already read,
     so a store failure is a JSON error, not a cut file)."""
 
@@ -61,5 +66,4 @@ def csv_response(columns: list[str], rows: Iterable[dict[str, Any]], filename: s
             writer.writerow([cell(pick(row, name)) for name in columns])
             yield buffer.getvalue()
 
-    return Response(lines(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(lines(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})

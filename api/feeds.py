@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -41,8 +41,7 @@ def _platforms_arg() -> list[str] | None:
     unknown = [name for name in names if name not in known]
     if unknown:
         shown = unknown[0] if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", unknown[0]) else "that name"
-        raise ApiError(404, f"Unknown platform {shown}; registered platforms: {', '.join(known)}",
-                       platforms=known)
+        raise ApiError(404, f"Unknown platform {shown}; registered platforms: {', '.join(known)}", platforms=known)
     return list(dict.fromkeys(names))
 
 
@@ -56,7 +55,7 @@ def _phase_arg() -> str | None:
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _event(contest: dict[str, Any]) -> Event:

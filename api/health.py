@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 import store
+from api.openapi import doc
 from core.redisconn import get_redis
 from syncs import health as source_health
-from api.openapi import doc
 
 bp = Blueprint("health", __name__)
 
@@ -44,8 +44,15 @@ def health():
 
 def _sources() -> dict:
     try:
-        return {name: {"health": state["health"], "reason": state["reason"], "since": state["since"],
-                       "lastSuccessAt": state["lastSuccessAt"], "consecutiveFailures": state["consecutiveFailures"]}
-                for name, state in source_health.all_sources().items()}
+        return {
+            name: {
+                "health": state["health"],
+                "reason": state["reason"],
+                "since": state["since"],
+                "lastSuccessAt": state["lastSuccessAt"],
+                "consecutiveFailures": state["consecutiveFailures"],
+            }
+            for name, state in source_health.all_sources().items()
+        }
     except Exception as exc:  # source health is information here, never a reason to fail the check
         return {"error": f"unavailable: {type(exc).__name__}"}

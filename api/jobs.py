@@ -18,9 +18,9 @@ import store.jobs as jobs_store
 from api import outcomes
 from api.auth import admin_required
 from api.errors import ApiError
-from api.validation import json_body
 from api.openapi import doc
 from api.schemas import JobsQuery, PingIn, WaitQuery
+from api.validation import json_body
 from jobs import service
 
 bp = Blueprint("jobs", __name__)
@@ -83,8 +83,9 @@ def _accepted(job: dict[str, Any], deduplicated: bool, applied: str | None):
     return _preferred(response, applied)
 
 
-def answer(job_id: str, wait: float, applied: str | None, *, deduplicated: bool = False,
-           job: dict[str, Any] | None = None):
+def answer(
+    job_id: str, wait: float, applied: str | None, *, deduplicated: bool = False, job: dict[str, Any] | None = None
+):
     """After waiting up to `wait` s: the job's own status and body, or 202 with its envelope."""
     if wait > 0:
         job = service.wait_for(job_id, wait) or job
@@ -100,8 +101,9 @@ def trigger(kind: str, params: dict[str, Any] | None = None):
     """Enqueue a job of `kind` for the current request and answer as the client preferred."""
     wait, applied = chosen_wait(current_app.config["SYNCQ_SETTINGS"].sync_wait)
     source = (request.headers.get(TRIGGER_HEADER) or "api").lower()
-    queued = service.enqueue(kind, params or {}, trigger=source if source in ("api", "cli") else "api",
-                             user=get_jwt_identity())
+    queued = service.enqueue(
+        kind, params or {}, trigger=source if source in ("api", "cli") else "api", user=get_jwt_identity()
+    )
     return answer(queued.job["_id"], wait, applied, deduplicated=queued.deduplicated, job=queued.job)
 
 
@@ -167,6 +169,7 @@ def retry_job(job_id: str):
     if not service.is_finished(old):
         raise ApiError(409, f"Job {job_id} is still {old.get('state')}; retry it once it has ended")
     wait, applied = chosen_wait(current_app.config["SYNCQ_SETTINGS"].sync_wait)
-    queued = service.enqueue(old["kind"], old.get("params") or {}, trigger="api",
-                             user=get_jwt_identity(), retry_of=job_id)
+    queued = service.enqueue(
+        old["kind"], old.get("params") or {}, trigger="api", user=get_jwt_identity(), retry_of=job_id
+    )
     return answer(queued.job["_id"], wait, applied, deduplicated=queued.deduplicated, job=queued.job)

@@ -14,8 +14,10 @@ from syncs import health
 
 bp = Blueprint("metrics", __name__)
 
-_COLLECTORS = (metrics.QueueCollector(get_redis, lambda: [get_settings().queue]),
-               metrics.SourceCollector(health.all_sources))
+_COLLECTORS = (
+    metrics.QueueCollector(get_redis, lambda: [get_settings().queue]),
+    metrics.SourceCollector(health.all_sources),
+)
 
 
 @bp.get("/metrics")

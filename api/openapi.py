@@ -7,7 +7,8 @@ Served at `GET /openapi.json` (spectree also serves it at `/apidoc/openapi.json`
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
@@ -60,23 +61,49 @@ def _plainly(error: dict[str, Any]) -> str:
         return f"must be at most {ctx.get('le', ctx.get('lt'))}"
     if "max_length" in ctx:
         return f"is longer than {ctx['max_length']} characters"
-    for prefix, words in (("string", "must be a string"), ("bool", "must be true or false"),
-                          ("int", "must be a whole number"), ("float", "must be a number"),
-                          ("list", "must be a list"), ("dict", "must be an object")):
+    for prefix, words in (
+        ("string", "must be a string"),
+        ("bool", "must be true or false"),
+        ("int", "must be a whole number"),
+        ("float", "must be a number"),
+        ("list", "must be a list"),
+        ("dict", "must be an object"),
+    ):
         if kind.startswith(prefix):
             return words
     return f"is not valid: {error.get('msg')}"
 
 
-spec = SpecTree("flask", title="syncq", version=__version__, path="apidoc", mode="strict", page_templates={},
-                before=_to_api_error, validation_error_status=400, annotations=False,
-                security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(
-                    type=SecureType.HTTP, scheme="bearer", bearer_format="JWT"))])
+spec = SpecTree(
+    "flask",
+    title="syncq",
+    version=__version__,
+    path="apidoc",
+    mode="strict",
+    page_templates={},
+    before=_to_api_error,
+    validation_error_status=400,
+    annotations=False,
+    security_schemes=[
+        SecurityScheme(
+            name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer", bearer_format="JWT")
+        )
+    ],
+)
 
 
-def doc(*ok: int, errors: tuple[int, ...] = (), admin: bool = False, job: bool = False, answers=None,
-        prefer: bool = False, query=None, json=None, tags: tuple[str, ...] = (),
-        own_bodies: tuple[int, ...] = ()) -> Callable:
+def doc(
+    *ok: int,
+    errors: tuple[int, ...] = (),
+    admin: bool = False,
+    job: bool = False,
+    answers=None,
+    prefer: bool = False,
+    query=None,
+    json=None,
+    tags: tuple[str, ...] = (),
+    own_bodies: tuple[int, ...] = (),
+) -> Callable:
     """Declare a route to the OpenAPI document and validate its query and body.
 
     `ok`: its success statuses; `errors`: the error statuses it may answer beyond the common
@@ -156,7 +183,8 @@ def _with_modes(generated: dict[str, Any]) -> dict[str, Any]:
             for status, names in (("200", ("Preference-Applied",)), ("202", accepted)):
                 if status in operation.get("responses", {}):
                     operation["responses"][status]["headers"] = {
-                        name: {"description": HEADERS[name], "schema": {"type": "string"}} for name in names}
+                        name: {"description": HEADERS[name], "schema": {"type": "string"}} for name in names
+                    }
     return document
 
 

@@ -13,11 +13,18 @@ from store.util import iso, utcnow
 def envelope(job: dict[str, Any]) -> dict[str, Any]:
     """The public view of a job record (`GET /jobs/<id>`)."""
     return {
-        "job_id": job["_id"], "kind": job.get("kind"), "state": job.get("state", "PENDING"),
-        "progress": job.get("progress"), "result": job.get("result"), "error": job.get("error"),
-        "trigger": job.get("trigger"), "created_at": job.get("created_at"),
-        "started_at": job.get("started_at"), "finished_at": job.get("finished_at"),
-        "params": job.get("params"), "retry_of": job.get("retry_of"),
+        "job_id": job["_id"],
+        "kind": job.get("kind"),
+        "state": job.get("state", "PENDING"),
+        "progress": job.get("progress"),
+        "result": job.get("result"),
+        "error": job.get("error"),
+        "trigger": job.get("trigger"),
+        "created_at": job.get("created_at"),
+        "started_at": job.get("started_at"),
+        "finished_at": job.get("finished_at"),
+        "params": job.get("params"),
+        "retry_of": job.get("retry_of"),
     }
 
 
@@ -28,8 +35,12 @@ def status_url(job_id: str) -> str:
 
 def short_envelope(job: dict[str, Any], deduplicated: bool = False) -> dict[str, Any]:
     """What a 202 answers: the job's id, kind and state, and where to poll it."""
-    body = {"job_id": job["_id"], "kind": job.get("kind"), "state": job.get("state", "PENDING"),
-            "status_url": status_url(job["_id"])}
+    body = {
+        "job_id": job["_id"],
+        "kind": job.get("kind"),
+        "state": job.get("state", "PENDING"),
+        "status_url": status_url(job["_id"]),
+    }
     if job.get("progress"):
         body["progress"] = job["progress"]
     if deduplicated:
@@ -47,8 +58,14 @@ def finished(job: dict[str, Any]) -> tuple[int, Any]:
         return 503, {"statusCode": 503, "message": message}
     if kind == "raida.sync":
         ended = job.get("finished_at") or utcnow()
-        return 502, {"status": "error", "users_synced": 0, "servers_synced": 0, "timestamp": iso(ended),
-                     "message": message, **(job.get("error_details") or {})}
+        return 502, {
+            "status": "error",
+            "users_synced": 0,
+            "servers_synced": 0,
+            "timestamp": iso(ended),
+            "message": message,
+            **(job.get("error_details") or {}),
+        }
     if code == "not_found":
         return 404, {"statusCode": 404, "message": message}
     if kind == "students.sync" and not message.startswith("Sync failed"):

@@ -10,9 +10,9 @@ import store.raida as raida_store
 from api.auth import admin_required
 from api.errors import ApiError
 from api.jobs import trigger
-from api.validation import json_body
 from api.openapi import doc
 from api.schemas import ParityIn, RaidaResult, ServersQuery, UsersQuery, WaitQuery
+from api.validation import json_body
 
 bp = Blueprint("raida", __name__)
 
@@ -64,8 +64,9 @@ def get_parity():
     server_id = raida_store.parity_server_id()
     server = raida_store.qmail_server(server_id) if server_id else None
     if server is None:
-        return jsonify({"status": "not_configured", "parity_server": None,
-                        "message": "No parity server is currently configured"})
+        return jsonify(
+            {"status": "not_configured", "parity_server": None, "message": "No parity server is currently configured"}
+        )
     server["use_for_parity"] = True
     return jsonify({"status": "configured", "parity_server": server})
 
@@ -79,5 +80,4 @@ def set_parity():
     if not _SERVER_ID.match(server_id) or raida_store.qmail_server(server_id) is None:
         raise ApiError(404, f"No server with server_id {server_id[:64]!r}")
     raida_store.set_parity(server_id)
-    return jsonify({"status": "success", "server_id": server_id,
-                    "message": f"Parity server set to {server_id}"})
+    return jsonify({"status": "success", "server_id": server_id, "message": f"Parity server set to {server_id}"})

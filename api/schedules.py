@@ -15,9 +15,9 @@ import schedules
 from api.auth import admin_required
 from api.errors import ApiError
 from api.jobs import trigger
-from api.validation import json_body
 from api.openapi import doc
 from api.schemas import ScheduleChange, WaitQuery
+from api.validation import json_body
 from jobs import service
 from workers.celery_app import app as celery_app
 
@@ -32,8 +32,11 @@ def _entry_or_404(name: str) -> dict:
             raise schedules.UnknownSchedule(name)
         return schedules.get_entry(celery_app, name)
     except schedules.UnknownSchedule:
-        raise ApiError(404, f"No schedule named {name if _NAME.match(name) else 'that'}; schedules: "
-                            f"{', '.join(schedules.names())}", schedules=schedules.names()) from None
+        raise ApiError(
+            404,
+            f"No schedule named {name if _NAME.match(name) else 'that'}; schedules: {', '.join(schedules.names())}",
+            schedules=schedules.names(),
+        ) from None
 
 
 @bp.get("/api/schedules")

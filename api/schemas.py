@@ -7,15 +7,29 @@ the field (api/openapi.py turns spectree's validation error into that).
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Callable, ClassVar, Literal, Optional
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator, StrictBool,
-                      StrictFloat, StrictInt, StrictStr)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 PHONE = re.compile(r"^\+?[0-9 ()-]{5,20}$")
 
 
@@ -74,8 +88,9 @@ class _Query(BaseModel):
     def _empty_is_absent(cls, values: Any) -> Any:
         # `?cursor=` or `?limit=` with nothing after it means the default, as it always has.
         if isinstance(values, dict):
-            return {key: value for key, value in values.items()
-                    if value not in ("", [""]) or key in cls.empty_is_refused}
+            return {
+                key: value for key, value in values.items() if value not in ("", [""]) or key in cls.empty_is_refused
+            }
         return values
 
     @field_validator("*", mode="wrap")
@@ -88,8 +103,8 @@ class _Query(BaseModel):
                 int(value)
             except ValueError:
                 metadata = cls.model_fields[info.field_name].metadata
-                low = next(getattr(m, "ge") for m in metadata if hasattr(m, "ge"))
-                high = next(getattr(m, "le") for m in metadata if hasattr(m, "le"))
+                low = next(m.ge for m in metadata if hasattr(m, "ge"))
+                high = next(m.le for m in metadata if hasattr(m, "le"))
                 raise refused(f"must be a whole number from {low} to {high}") from None
         return parsed
 
@@ -119,7 +134,7 @@ class PlatformCounts(BaseModel):
     synced: int
     updated: int
     failed: int
-    error: Optional[str] = None
+    error: str | None = None
 
 
 class SyncAllResult(BaseModel):
@@ -159,7 +174,7 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     job_id: str
-    kind: Optional[str] = None
+    kind: str | None = None
     state: Literal["PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE"]
 
 
@@ -168,38 +183,38 @@ class PreferHeader(BaseModel):
     job's own body (without it, a trigger waits up to SYNCQ_SYNC_WAIT); `Preference-Applied` says which."""
 
     model_config = ConfigDict(extra="ignore")
-    prefer: Optional[str] = Field(None, max_length=200, description="respond-async, or wait=N (seconds)")
+    prefer: str | None = Field(None, max_length=200, description="respond-async, or wait=N (seconds)")
 
 
 class WaitQuery(_Query):
     """`?wait=N`: wait up to N seconds for the job (also `Prefer: wait=N`; `Prefer: respond-async`: none)."""
 
-    wait: Optional[float] = Field(None, ge=0, le=60, allow_inf_nan=False)
+    wait: float | None = Field(None, ge=0, le=60, allow_inf_nan=False)
 
 
 class StudentSyncQuery(WaitQuery):
     empty_is_refused: ClassVar[tuple[str, ...]] = ("full",)
-    full: Optional[Literal["true", "false", "1", "0", "True", "False", "TRUE", "FALSE"]] = None
+    full: Literal["true", "false", "1", "0", "True", "False", "TRUE", "FALSE"] | None = None
 
     _full_is_not_empty = field_validator("full", mode="before")(_not_empty("must be true or false"))
 
 
 class JobsQuery(_Query):
-    kind: Optional[str] = Field(None, pattern=r"^[a-z_.]{1,64}$")
-    limit: Optional[int] = Field(None, ge=1, le=100)
+    kind: str | None = Field(None, pattern=r"^[a-z_.]{1,64}$")
+    limit: int | None = Field(None, ge=1, le=100)
 
 
 class ContestsQuery(_Query):
-    platform: Optional[str] = Field(None, max_length=40)
-    phase: Optional[str] = Field(None, max_length=20)
-    from_: Optional[str] = Field(None, alias="from", max_length=40)
-    to: Optional[str] = Field(None, max_length=40)
-    limit: Optional[int] = Field(None, ge=1, le=500)
-    cursor: Optional[str] = Field(None, max_length=200)
+    platform: str | None = Field(None, max_length=40)
+    phase: str | None = Field(None, max_length=20)
+    from_: str | None = Field(None, alias="from", max_length=40)
+    to: str | None = Field(None, max_length=40)
+    limit: int | None = Field(None, ge=1, le=500)
+    cursor: str | None = Field(None, max_length=200)
 
 
 class FormatQuery(_Query):
-    format: Optional[Literal["json", "csv"]] = None
+    format: Literal["json", "csv"] | None = None
 
 
 class ContestsListQuery(ContestsQuery, FormatQuery):
@@ -207,52 +222,52 @@ class ContestsListQuery(ContestsQuery, FormatQuery):
 
 
 class FeedQuery(_Query):
-    platform: Optional[str] = Field(None, max_length=400)
-    phase: Optional[str] = Field(None, max_length=100)
+    platform: str | None = Field(None, max_length=400)
+    phase: str | None = Field(None, max_length=100)
 
 
 class EventsQuery(_Query):
-    type: Optional[str] = Field(None, max_length=64)
-    limit: Optional[int] = Field(None, ge=1, le=500)
-    cursor: Optional[str] = Field(None, max_length=200)
+    type: str | None = Field(None, max_length=64)
+    limit: int | None = Field(None, ge=1, le=500)
+    cursor: str | None = Field(None, max_length=200)
 
 
 class DeliveriesQuery(_Query):
-    status: Optional[Literal["pending", "delivered", "failed"]] = None
-    limit: Optional[int] = Field(None, ge=1, le=500)
+    status: Literal["pending", "delivered", "failed"] | None = None
+    limit: int | None = Field(None, ge=1, le=500)
 
 
 class StatsQuery(_Query):
     empty_is_refused: ClassVar[tuple[str, ...]] = ("days",)
-    days: Optional[Literal["30", "90", "365"]] = None
+    days: Literal["30", "90", "365"] | None = None
     _days_is_not_empty = field_validator("days", mode="before")(_not_empty("must be 30, 90 or 365"))
 
 
 class StudentsQuery(FormatQuery):
     empty_is_refused: ClassVar[tuple[str, ...]] = ("sort",)
-    sort: Optional[Literal["name", "rating", "solved"]] = None
+    sort: Literal["name", "rating", "solved"] | None = None
     _sort_is_not_empty = field_validator("sort", mode="before")(_not_empty("must be name, rating or solved"))
-    minRating: Optional[int] = Field(None, ge=0, le=5000)
-    maxRating: Optional[int] = Field(None, ge=0, le=5000)
-    limit: Optional[int] = Field(None, ge=1, le=200)
-    cursor: Optional[str] = Field(None, max_length=200)
-    inactiveDays: Optional[int] = Field(None, ge=0, le=36500)
+    minRating: int | None = Field(None, ge=0, le=5000)
+    maxRating: int | None = Field(None, ge=0, le=5000)
+    limit: int | None = Field(None, ge=1, le=200)
+    cursor: str | None = Field(None, max_length=200)
+    inactiveDays: int | None = Field(None, ge=0, le=36500)
 
 
 class SubmissionsQuery(_Query):
-    verdict: Optional[str] = Field(None, pattern=r"^[A-Z_]{2,32}$")
-    limit: Optional[int] = Field(None, ge=1, le=1000)
-    cursor: Optional[str] = Field(None, pattern=r"^[0-9]{1,20}$")
+    verdict: str | None = Field(None, pattern=r"^[A-Z_]{2,32}$")
+    limit: int | None = Field(None, ge=1, le=1000)
+    cursor: str | None = Field(None, pattern=r"^[0-9]{1,20}$")
 
 
 class UsersQuery(_Query):
-    q: Optional[str] = Field(None, max_length=100)
-    limit: Optional[int] = Field(None, ge=1, le=500)
-    cursor: Optional[str] = Field(None, max_length=200)
+    q: str | None = Field(None, max_length=100)
+    limit: int | None = Field(None, ge=1, le=500)
+    cursor: str | None = Field(None, max_length=200)
 
 
 class ServersQuery(_Query):
-    include_unavailable: Optional[Literal["true", "false", "1", "0", "yes", "no", "True", "False"]] = None
+    include_unavailable: Literal["true", "false", "1", "0", "yes", "no", "True", "False"] | None = None
 
 
 def _email(value: str) -> str:
@@ -276,12 +291,12 @@ def _url(value: str) -> str:
 
 
 # A field that may be left out but, once given, must not be null.
-GivenBool = Annotated[Optional[StrictBool], BeforeValidator(_not_null("must be true or false"))]
+GivenBool = Annotated[StrictBool | None, BeforeValidator(_not_null("must be true or false"))]
 
 
 def _given(text: Any) -> Any:
     """`text` that may be left out but, once given, must not be null."""
-    return Annotated[Optional[text], BeforeValidator(_not_null("is required"))]
+    return Annotated[text | None, BeforeValidator(_not_null("is required"))]
 
 
 class Login(BaseModel):
@@ -294,7 +309,7 @@ class StudentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: _text(100, _filled)
     email: _text(254, _filled, _email)
-    phone: Optional[_text(20, _phone)] = None  # "" or whitespace clears it
+    phone: _text(20, _phone) | None = None  # "" or whitespace clears it
     # Not documented and not stored on create (a new student gets reminders), but checked as PATCH checks it.
     reminders: SkipJsonSchema[GivenBool] = None
     codeforcesHandle: _text(24, _filled)
@@ -303,9 +318,9 @@ class StudentIn(BaseModel):
 class StudentPatch(BaseModel):
     # Other fields are refused by the route, naming them.
     model_config = ConfigDict(extra="allow")
-    name: Optional[_text(100, _stripped)] = None  # may be emptied; null changes nothing
-    email: Optional[_text(254, _stripped, _email)] = None
-    phone: Optional[_text(20, _phone)] = None  # "" or whitespace clears it
+    name: _text(100, _stripped) | None = None  # may be emptied; null changes nothing
+    email: _text(254, _stripped, _email) | None = None
+    phone: _text(20, _phone) | None = None  # "" or whitespace clears it
     reminders: GivenBool = None
     codeforcesHandle: _given(_text(24, _filled)) = None
 
@@ -313,8 +328,9 @@ class StudentPatch(BaseModel):
 class PingIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     echo: Any = None
-    delay: Annotated[Optional[StrictInt | StrictFloat],
-                     BeforeValidator(_not_null("must be a number of seconds from 0 to 30"))] = Field(None, ge=0, le=30)
+    delay: Annotated[
+        StrictInt | StrictFloat | None, BeforeValidator(_not_null("must be a number of seconds from 0 to 30"))
+    ] = Field(None, ge=0, le=30)
 
 
 class ParityIn(BaseModel):
@@ -325,10 +341,10 @@ class ParityIn(BaseModel):
 class ScheduleChange(BaseModel):
     # Other fields are refused by the route, naming them.
     model_config = ConfigDict(extra="allow")
-    cron: Optional[StrictStr] = Field(None, max_length=200)
-    interval: Optional[StrictInt] = Field(None, ge=1)
-    timezone: Optional[StrictStr] = Field(None, max_length=64)
-    enabled: Optional[StrictBool] = None
+    cron: StrictStr | None = Field(None, max_length=200)
+    interval: StrictInt | None = Field(None, ge=1)
+    timezone: StrictStr | None = Field(None, max_length=64)
+    enabled: StrictBool | None = None
 
 
 class WebhookIn(BaseModel):
@@ -336,16 +352,16 @@ class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     url: _text(2048, _url)
     events: list[StrictStr]
-    leadMinutes: Optional[list[StrictInt]] = None
-    description: Optional[_text(500, _stripped)] = None
+    leadMinutes: list[StrictInt] | None = None
+    description: _text(500, _stripped) | None = None
     secret: _given(_text(200, _filled)) = None
 
 
 class WebhookPatch(BaseModel):
     model_config = ConfigDict(extra="allow")
     url: _given(_text(2048, _url)) = None
-    events: Optional[list[StrictStr]] = None
-    leadMinutes: Optional[list[StrictInt]] = None
-    description: Optional[_text(500, _stripped)] = None
+    events: list[StrictStr] | None = None
+    leadMinutes: list[StrictInt] | None = None
+    description: _text(500, _stripped) | None = None
     secret: _given(_text(200, _filled)) = None
     enabled: GivenBool = None

@@ -5,29 +5,48 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, jsonify, request
+from flask_jwt_extended import get_jwt_identity
 
 import store.students as students_store
+from api import outcomes
 from api.auth import admin_required
 from api.csvout import csv_response, wants_csv
 from api.errors import ApiError
-from api import outcomes
 from api.jobs import trigger
-from api.validation import json_body
 from api.openapi import doc
-from api.schemas import (StatsQuery, StudentDocument, StudentIn, StudentPatch, StudentSyncQuery, StudentsQuery,
-                         SubmissionsQuery, WaitQuery)
+from api.schemas import (
+    StatsQuery,
+    StudentDocument,
+    StudentIn,
+    StudentPatch,
+    StudentsQuery,
+    StudentSyncQuery,
+    SubmissionsQuery,
+    WaitQuery,
+)
+from api.validation import json_body
+from jobs import service
 from store.stats import student_stats
 from store.util import json_safe
-from flask_jwt_extended import get_jwt_identity
-from jobs import service
 from syncs import cache
 from syncs.students import public
 
 bp = Blueprint("students", __name__)
 
 HANDLE = re.compile(r"^[A-Za-z0-9_.-]{3,24}$")
-CSV_COLUMNS = ["name", "email", "phone", "codeforcesHandle", "currRating", "maxRating", "rank", "maxRank",
-               "lastActiveAt", "lastSyncedAt", "createdAt"]
+CSV_COLUMNS = [
+    "name",
+    "email",
+    "phone",
+    "codeforcesHandle",
+    "currRating",
+    "maxRating",
+    "rank",
+    "maxRank",
+    "lastActiveAt",
+    "lastSyncedAt",
+    "createdAt",
+]
 
 
 def valid_handle(handle: str) -> str:
@@ -62,8 +81,13 @@ def create_student():
     except service.BrokerUnavailable as exc:
         # The student is saved either way: a 503 would have a client retry into a 409. Say why its
         # first sync waits (the nightly background sync, or POST /api/codeforces/sync/<handle>).
-        job, extra = None, {"warning": f"created, but its first sync could not be queued: {exc}; "
-                                       f"POST /api/codeforces/sync/{handle} once the queue is back"}
+        job, extra = (
+            None,
+            {
+                "warning": f"created, but its first sync could not be queued: {exc}; "
+                f"POST /api/codeforces/sync/{handle} once the queue is back"
+            },
+        )
     response = jsonify({"student": public(students_store.get(handle)), "job": job, **extra})
     response.status_code = 201
     response.headers["Location"] = f"/api/students/{handle}"
@@ -116,11 +140,16 @@ def patch_student(handle: str):
     body = json_body(StudentPatch)
     unknown = set(body.model_extra or ())
     if unknown:
-        raise ApiError(400, f"Only name, email, phone, reminders and codeforcesHandle can change; not {', '.join(sorted(unknown))}")
+        raise ApiError(
+            400, f"Only name, email, phone, reminders and codeforcesHandle can change; not {', '.join(sorted(unknown))}"
+        )
     # null name or email changes nothing; a null phone clears it; reminders (inactivity reminder
     # emails, syncs.reminders) are opted in unless false
-    fields = {key: value for key, value in body.model_dump(exclude_unset=True, include={"name", "email"}).items()
-              if value is not None}
+    fields = {
+        key: value
+        for key, value in body.model_dump(exclude_unset=True, include={"name", "email"}).items()
+        if value is not None
+    }
     fields.update(body.model_dump(exclude_unset=True, include={"phone", "reminders"}))
     if body.codeforcesHandle is not None:
         new_handle = valid_handle(body.codeforcesHandle)
@@ -151,11 +180,12 @@ def submissions(handle: str):
     """A student's submissions, newest first: `?verdict=&limit=&cursor=`."""
     student = _student_or_404(handle)
     query = request.context.query  # verdict and cursor: patterns of the schema
-    items, next_cursor = students_store.list_submissions(student["codeforcesHandle"], query.verdict,
-                                                         query.limit or 100,
-                                                         int(query.cursor) if query.cursor else None)
-    return jsonify({"submissions": items, "count": len(items),
-                    "next_cursor": str(next_cursor) if next_cursor else None})
+    items, next_cursor = students_store.list_submissions(
+        student["codeforcesHandle"], query.verdict, query.limit or 100, int(query.cursor) if query.cursor else None
+    )
+    return jsonify(
+        {"submissions": items, "count": len(items), "next_cursor": str(next_cursor) if next_cursor else None}
+    )
 
 
 @bp.get("/api/students/<handle>/stats")

@@ -20,9 +20,11 @@ from api.openapi import doc
 bp = Blueprint("ui", __name__)
 
 ROOT = Path(__file__).parent / "static" / "ui"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
-       "form-action 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
 VENDOR_MAX_AGE = 365 * 24 * 3600
 
 

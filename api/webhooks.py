@@ -10,11 +10,11 @@ from flask import Blueprint, jsonify, request
 import store.webhooks as webhooks_store
 from api.auth import admin_required
 from api.errors import ApiError
-from api.validation import json_body
 from api.openapi import doc
 from api.schemas import DeliveriesQuery, WebhookIn, WebhookPatch
-from syncs import webhooks
+from api.validation import json_body
 from jobs import service
+from syncs import webhooks
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
@@ -151,8 +151,11 @@ def send_test(endpoint_id: str):
     """Send a `webhook.test` event to the endpoint now: 202 with its delivery."""
     endpoint = _endpoint_or_404(endpoint_id)
     if not endpoint.get("enabled"):
-        raise ApiError(409, f"Webhook endpoint {endpoint_id} is disabled: {endpoint.get('disabledReason')}; "
-                            "PATCH it with enabled: true first")
+        raise ApiError(
+            409,
+            f"Webhook endpoint {endpoint_id} is disabled: {endpoint.get('disabledReason')}; "
+            "PATCH it with enabled: true first",
+        )
     delivery_id = webhooks.send_test(endpoint)
     delivery = webhooks.public_delivery(webhooks_store.get_delivery(delivery_id))  # as queued
     # By name: the API never loads task modules. The delivery is recorded: one the broker does not

@@ -17,9 +17,19 @@ from bench.stack import ROOT, Stack
 
 # The job-overhead cases go first, on a store not yet holding the data-heavy cases' documents:
 # SecantusDB's CPU per call grows several-fold once it does (docs/benchmarks-notes.md).
-CASES = [task_overhead, throughput, cases.sync_all, cases.seed_default_sync_all, cases.student, cases.raida,
-         cases.unchanged_contests, cases.bulk_vs_single, cases.heavy_student, cases.rate_limited_fan_out,
-         *students.CASES]
+CASES = [
+    task_overhead,
+    throughput,
+    cases.sync_all,
+    cases.seed_default_sync_all,
+    cases.student,
+    cases.raida,
+    cases.unchanged_contests,
+    cases.bulk_vs_single,
+    cases.heavy_student,
+    cases.rate_limited_fan_out,
+    *students.CASES,
+]
 
 
 def fmt(value) -> str:
@@ -30,31 +40,50 @@ def fmt(value) -> str:
 
 def write(rows: list[dict], seconds: float, done: bool) -> str:
     """docs/benchmarks.md from the rows so far (written after every case, so a stopped run keeps them)."""
-    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True,
-                                   text=True).stdout.split()[2].removeprefix("v=")
+    redis_version = (
+        subprocess.run(["redis-server", "--version"], capture_output=True, text=True)
+        .stdout.split()[2]
+        .removeprefix("v=")
+    )
     lines = [
-        "# Benchmarks", "",
+        "# Benchmarks",
+        "",
         "Every figure is a ratio measured within one run (median of 5 repetitions), so it holds on a noisy",
         "machine. Each case runs against the platform simulator with injected latency, on the real worker",
-        "path (API under gunicorn -> Redis -> a prefork Celery worker -> the store).", "",
+        "path (API under gunicorn -> Redis -> a prefork Celery worker -> the store).",
+        "",
         f"- machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
         f"- store: SecantusDB {version('secantusdb')} (MongoDB wire protocol, own process); Redis {redis_version}",
         f"- reproduce: `make bench` (this run took {seconds:.0f} s{'' if done else '; it was stopped before the end'})",
-        "", "| case | figure | value | goal | met | note |", "|---|---|---|---|---|---|",
+        "",
+        "| case | figure | value | goal | met | note |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['case']} | {r['figure']} | {fmt(r['value'])} | {r['goal']} | "
-                     f"{'yes' if r['met'] else '**no**'} | {r['note']} |")
+        lines.append(
+            f"| {r['case']} | {r['figure']} | {fmt(r['value'])} | {r['goal']} | "
+            f"{'yes' if r['met'] else '**no**'} | {r['note']} |"
+        )
     missed = [r for r in rows if not r["met"]]
     if missed:
-        lines += ["", "## Why the goals marked **no** are missed", "",
-                  "Written by the run from its own measurements (the rows above).", ""]
-        lines += [f"- **{r['case']}** ({r['figure']}: {fmt(r['value'])}, goal {r['goal']}): "
-                  f"{r.get('why') or 'no explanation measured in this run.'}" for r in missed]
+        lines += [
+            "",
+            "## Why the goals marked **no** are missed",
+            "",
+            "Written by the run from its own measurements (the rows above).",
+            "",
+        ]
+        lines += [
+            f"- **{r['case']}** ({r['figure']}: {fmt(r['value'])}, goal {r['goal']}): "
+            f"{r.get('why') or 'no explanation measured in this run.'}"
+            for r in missed
+        ]
     out = ROOT / "docs" / "benchmarks.md"
     if out.with_name("benchmarks-notes.md").exists():
-        lines += ["", "How each cause was found (profiles, experiments, what was fixed on the way): "
-                  "`docs/benchmarks-notes.md`."]
+        lines += [
+            "",
+            "How each cause was found (profiles, experiments, what was fixed on the way): `docs/benchmarks-notes.md`.",
+        ]
     out.write_text("\n".join(lines) + "\n")
     return "\n".join(lines)
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import bson
-
 import httpx
 
 from bench.stack import Stack, median, wait_until
@@ -44,14 +43,24 @@ def sync_all(stack: Stack) -> list[dict]:
         assert response.status_code == 200, response.text
         walls.append(wall)
     ratio = median(walls) / 4.0
-    why = (f"A sync-all of the same stored contests with no latency injected took {idle:.2f} s in this run (median "
-           f"of 3): the platforms' parse, the comparison with the stored contests, and what each platform's "
-           f"sync does after its write (its health, the cancellation check, the events), one platform after "
-           f"another. The 4 s of latency come on top of what of it does not overlap the fetches "
-           f"(docs/benchmarks-notes.md measures the parts).")
-    return [row("sync-all, each platform answering after 1 s", "wall time / sum of injected latencies (4 s)",
-                ratio, "<= 1.10", ratio <= 1.10,
-                f"median wall {median(walls):.2f} s; with no latency injected {idle:.2f} s", why)]
+    why = (
+        f"A sync-all of the same stored contests with no latency injected took {idle:.2f} s in this run (median "
+        f"of 3): the platforms' parse, the comparison with the stored contests, and what each platform's "
+        f"sync does after its write (its health, the cancellation check, the events), one platform after "
+        f"another. The 4 s of latency come on top of what of it does not overlap the fetches "
+        f"(docs/benchmarks-notes.md measures the parts)."
+    )
+    return [
+        row(
+            "sync-all, each platform answering after 1 s",
+            "wall time / sum of injected latencies (4 s)",
+            ratio,
+            "<= 1.10",
+            ratio <= 1.10,
+            f"median wall {median(walls):.2f} s; with no latency injected {idle:.2f} s",
+            why,
+        )
+    ]
 
 
 def _seconds(start: str, end: str) -> float:
@@ -64,7 +73,7 @@ def seed_default_sync_all(stack: Stack) -> list[dict]:
     _slow_platforms(stack)
     ratios, walls, own = [], [], []
     for _ in range(REPS):
-        asked = datetime.now(timezone.utc).replace(microsecond=0)  # the store keeps milliseconds
+        asked = datetime.now(UTC).replace(microsecond=0)  # the store keeps milliseconds
         wall, response = stack.timed("POST", "/contests/sync/all")
         assert response.status_code == 200 and "results" in response.json(), response.text
         listed = stack.http.get("/jobs", params={"kind": "contests.sync_all", "limit": 1}).json()["jobs"][0]
@@ -76,10 +85,16 @@ def seed_default_sync_all(stack: Stack) -> list[dict]:
         own.append(_seconds(job["created_at"], job["finished_at"]))
         ratios.append(wall / own[-1])
     ratio = median(ratios)
-    return [row("seed-default POST /contests/sync/all (no Prefer, no ?wait), each platform answering after 1 s",
-                "client's wall time / the job's own (finished_at - created_at, from GET /jobs/<id>)", ratio,
-                "<= 1.15", ratio <= 1.15,
-                f"median wall {median(walls):.2f} s, the job's own {median(own):.2f} s; answered 200 with the body")]
+    return [
+        row(
+            "seed-default POST /contests/sync/all (no Prefer, no ?wait), each platform answering after 1 s",
+            "client's wall time / the job's own (finished_at - created_at, from GET /jobs/<id>)",
+            ratio,
+            "<= 1.15",
+            ratio <= 1.15,
+            f"median wall {median(walls):.2f} s, the job's own {median(own):.2f} s; answered 200 with the body",
+        )
+    ]
 
 
 def student(stack: Stack) -> list[dict]:
@@ -89,8 +104,11 @@ def student(stack: Stack) -> list[dict]:
     # measures concurrency, so the shared limit is set where it is not the bottleneck (burst 3).
     stack.start_worker(SYNCQ_CF_RATE_PER_SECOND="10", SYNCQ_CF_RATE_BURST="3")
     stack.http.post("/api/students", json={"name": "B", "email": "b@example.com", "codeforcesHandle": "student_0001"})
-    wait_until(lambda: (stack.db.students.find_one({"handleLower": "student_0001"}) or {}).get("lastSyncedAt"), 60,
-               "the first sync")
+    wait_until(
+        lambda: (stack.db.students.find_one({"handleLower": "student_0001"}) or {}).get("lastSyncedAt"),
+        60,
+        "the first sync",
+    )
     stack.sim("latency", {"service": "codeforces", "ms": 500})
     walls, sequential = [], []
     for _ in range(REPS):
@@ -105,8 +123,16 @@ def student(stack: Stack) -> list[dict]:
         sequential.append(time.perf_counter() - start)
     stack.start_worker()
     ratio, reference = median(walls) / 0.5, median(sequential) / 0.5
-    return [row("one student sync, each call answering after 500 ms", "wall time / 500 ms", ratio, "<= 1.30",
-                ratio <= 1.30, f"the three calls one after another: {reference:.2f}; limit 10 calls/s, burst 3")]
+    return [
+        row(
+            "one student sync, each call answering after 500 ms",
+            "wall time / 500 ms",
+            ratio,
+            "<= 1.30",
+            ratio <= 1.30,
+            f"the three calls one after another: {reference:.2f}; limit 10 calls/s, burst 3",
+        )
+    ]
 
 
 def raida(stack: Stack) -> list[dict]:
@@ -123,15 +149,27 @@ def raida(stack: Stack) -> list[dict]:
         walls.append(wall)
     ratio = median(walls) / 2.0
     # What the last run recorded for the hanging servers (each echo's own account of its wait).
-    errors = sorted({doc.get("error") or "no error"
-                     for doc in stack.db.raida_servers.find({"index": {"$in": list(hanging)}})})
+    errors = sorted(
+        {doc.get("error") or "no error" for doc in stack.db.raida_servers.find({"index": {"$in": list(hanging)}})}
+    )
     why = f"The run recorded, for RAIDA {', '.join(map(str, hanging))}: {'; '.join(repr(e) for e in errors)}."
     if all("UDP" in e and "TCP" in e for e in errors):
-        why += (" An echo that gets no answer over UDP is sent again over TCP (`adapters.raida_echo.echo`), so "
-                "a hanging RAIDA holds the echoes for both waits, after the directory's `raida_servers` list "
-                "(200 ms here) that names where each RAIDA answers.")
-    return [row("RAIDA sync, 25 servers at 200 ms, 3 timing out at 2 s", "wall time / the timeout", ratio, "<= 1.25",
-                ratio <= 1.25, f"median wall {median(walls):.2f} s", why)]
+        why += (
+            " An echo that gets no answer over UDP is sent again over TCP (`adapters.raida_echo.echo`), so "
+            "a hanging RAIDA holds the echoes for both waits, after the directory's `raida_servers` list "
+            "(200 ms here) that names where each RAIDA answers."
+        )
+    return [
+        row(
+            "RAIDA sync, 25 servers at 200 ms, 3 timing out at 2 s",
+            "wall time / the timeout",
+            ratio,
+            "<= 1.25",
+            ratio <= 1.25,
+            f"median wall {median(walls):.2f} s",
+            why,
+        )
+    ]
 
 
 def unchanged_contests(stack: Stack) -> list[dict]:
@@ -146,10 +184,22 @@ def unchanged_contests(stack: Stack) -> list[dict]:
         written.append(r2.json()["synced"] + r2.json()["updated"])
         ratios.append(second / first)
     ratio = median(ratios)
-    return [row("second sync of 2,000 unchanged Codeforces contests", "documents written", max(written), "0",
-                max(written) == 0),
-            row("second sync of 2,000 unchanged Codeforces contests", "time / first sync's time", ratio, "<= 0.5",
-                ratio <= 0.5)]
+    return [
+        row(
+            "second sync of 2,000 unchanged Codeforces contests",
+            "documents written",
+            max(written),
+            "0",
+            max(written) == 0,
+        ),
+        row(
+            "second sync of 2,000 unchanged Codeforces contests",
+            "time / first sync's time",
+            ratio,
+            "<= 0.5",
+            ratio <= 0.5,
+        ),
+    ]
 
 
 def _bulk_and_single(docs: list[dict]) -> tuple[float, float]:
@@ -166,9 +216,11 @@ def _bulk_and_single(docs: list[dict]) -> tuple[float, float]:
         store.db().contests.delete_many({})
         start = time.perf_counter()
         for doc in docs:
-            store.db().contests.update_one({"platform": "codeforces", "platformId": doc["platformId"]},
-                                           {"$set": {**doc, "contentHash": contests_store.content_hash(doc)}},
-                                           upsert=True)
+            store.db().contests.update_one(
+                {"platform": "codeforces", "platformId": doc["platformId"]},
+                {"$set": {**doc, "contentHash": contests_store.content_hash(doc)}},
+                upsert=True,
+            )
         singles.append(time.perf_counter() - start)
     return median(bulks), median(singles)
 
@@ -191,26 +243,47 @@ def bulk_vs_single(stack: Stack) -> list[dict]:
     key_bulk, key_single = _bulk_and_single(docs)
     case = "upsert of 2,000 contests"
     ratio, key_ratio = single / bulk, key_single / key_bulk
-    why = (f"Both paths pay the store the same work for every document (its index entries); only the "
-           f"per-call cost differs, so the figure is the store's per-call cost against its per-document "
-           f"cost. The same run, against a collection keeping only the unique key the upserts look "
-           f"contests up by, measures {key_ratio:.2f}")
-    why += (": even then under 5, so no shape of syncq's write reaches it on this store." if key_ratio < 5 else
-            f"; the two list indexes (`GET /contests` in start order, over all platforms or one) add "
-            f"{(bulk - key_bulk) / len(docs) * 1e6:.0f} µs a document to the bulk path and "
-            f"{(single - key_single) / len(docs) * 1e6:.0f} µs to the per-document one, and bring it to "
-            f"{ratio:.2f}. Without them every page of the list would read and sort all contests (or all of "
-            f"one platform's) in memory.")
-    return [row(case, "time with per-document writes / time with the bulk path", ratio, "report; >= 5",
-                ratio >= 5, f"bulk {bulk:.2f} s, per-document {single:.2f} s", why),
-            row(case, "the same, the collection keeping only its unique key", key_ratio, "report", True,
-                f"bulk {key_bulk:.2f} s, per-document {key_single:.2f} s (the list indexes dropped)")]
+    why = (
+        f"Both paths pay the store the same work for every document (its index entries); only the "
+        f"per-call cost differs, so the figure is the store's per-call cost against its per-document "
+        f"cost. The same run, against a collection keeping only the unique key the upserts look "
+        f"contests up by, measures {key_ratio:.2f}"
+    )
+    why += (
+        ": even then under 5, so no shape of syncq's write reaches it on this store."
+        if key_ratio < 5
+        else f"; the two list indexes (`GET /contests` in start order, over all platforms or one) add "
+        f"{(bulk - key_bulk) / len(docs) * 1e6:.0f} µs a document to the bulk path and "
+        f"{(single - key_single) / len(docs) * 1e6:.0f} µs to the per-document one, and bring it to "
+        f"{ratio:.2f}. Without them every page of the list would read and sort all contests (or all of "
+        f"one platform's) in memory."
+    )
+    return [
+        row(
+            case,
+            "time with per-document writes / time with the bulk path",
+            ratio,
+            "report; >= 5",
+            ratio >= 5,
+            f"bulk {bulk:.2f} s, per-document {single:.2f} s",
+            why,
+        ),
+        row(
+            case,
+            "the same, the collection keeping only its unique key",
+            key_ratio,
+            "report",
+            True,
+            f"bulk {key_bulk:.2f} s, per-document {key_single:.2f} s (the list indexes dropped)",
+        ),
+    ]
 
 
 def _vm(pid: int, field: str) -> int:
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith(field):
-            return int(line.split()[1]) * 1024
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field):
+                return int(line.split()[1]) * 1024
     return 0
 
 
@@ -222,7 +295,7 @@ def heavy_student(stack: Stack) -> list[dict]:
     growths, sizes, fractions = [], [], []
     for _ in range(REPS):
         worker = stack.start_worker(concurrency=1)  # a fresh pool process to measure
-        child = wait_until(lambda: worker.children(), 30, "the pool process")[0]
+        child = wait_until(worker.children, 30, "the pool process")[0]
         before = _vm(child, "VmRSS")
         response = stack.http.post("/api/codeforces/sync/heavy_10k", params={"wait": 60, "full": "true"})
         assert response.status_code == 200, response.text
@@ -234,11 +307,23 @@ def heavy_student(stack: Stack) -> list[dict]:
         fractions.append(incremental["lastFetchBytes"] / full_bytes)
     stack.start_worker()
     growth, size, fraction = median(growths) / 2**20, max(sizes), median(fractions)
-    return [row("student with 10,000 submissions", "worker peak RSS growth during the sync (MB)", growth, "< 150",
-                growth < 150),
-            row("student with 10,000 submissions", "student document size (bytes)", size, "< 1 MB", size < 2**20),
-            row("incremental re-sync with 10 new submissions", "bytes fetched / bytes of the full fetch", fraction,
-                "<= 0.02", fraction <= 0.02)]
+    return [
+        row(
+            "student with 10,000 submissions",
+            "worker peak RSS growth during the sync (MB)",
+            growth,
+            "< 150",
+            growth < 150,
+        ),
+        row("student with 10,000 submissions", "student document size (bytes)", size, "< 1 MB", size < 2**20),
+        row(
+            "incremental re-sync with 10 new submissions",
+            "bytes fetched / bytes of the full fetch",
+            fraction,
+            "<= 0.02",
+            fraction <= 0.02,
+        ),
+    ]
 
 
 def rate_limited_fan_out(stack: Stack, students: int = 300, rate: float = 20.0) -> list[dict]:
@@ -252,10 +337,21 @@ def rate_limited_fan_out(stack: Stack, students: int = 300, rate: float = 20.0) 
         # (and one batched user.info), so the limit is what paces it.
         stack.db.students.delete_many({})
         stack.db.student_sync.delete_many({})
-        stack.db.students.insert_many([{"name": f"L{i}", "email": f"l{i}@example.com",
-                                        "codeforcesHandle": f"light_{i:04d}", "handleLower": f"light_{i:04d}",
-                                        "currRating": None, "submissions": None, "lastActiveAt": None,
-                                        "createdAt": now} for i in range(students)])
+        stack.db.students.insert_many(
+            [
+                {
+                    "name": f"L{i}",
+                    "email": f"l{i}@example.com",
+                    "codeforcesHandle": f"light_{i:04d}",
+                    "handleLower": f"light_{i:04d}",
+                    "currRating": None,
+                    "submissions": None,
+                    "lastActiveAt": None,
+                    "createdAt": now,
+                }
+                for i in range(students)
+            ]
+        )
         for key in stack.redis.scan_iter("cf:*"):
             stack.redis.delete(key)
         stack.simctl.delete("/_sim/log")
@@ -273,7 +369,20 @@ def rate_limited_fan_out(stack: Stack, students: int = 300, rate: float = 20.0) 
             best = max(best, i - j + 1)
         worst.append(best / rate)
     stack.start_worker()
-    return [row("300 students background sync, limit 20 calls/s", "achieved calls/s / limit", median(achieved),
-                ">= 0.9", median(achieved) >= 0.9),
-            row("300 students background sync, limit 20 calls/s", "worst 1 s window / limit", max(worst), "<= 1.0",
-                max(worst) <= 1.0, "burst 1 (a burst of B allows B + 20 calls in a window)")]
+    return [
+        row(
+            "300 students background sync, limit 20 calls/s",
+            "achieved calls/s / limit",
+            median(achieved),
+            ">= 0.9",
+            median(achieved) >= 0.9,
+        ),
+        row(
+            "300 students background sync, limit 20 calls/s",
+            "worst 1 s window / limit",
+            max(worst),
+            "<= 1.0",
+            max(worst) <= 1.0,
+            "burst 1 (a burst of B allows B + 20 calls in a window)",
+        ),
+    ]

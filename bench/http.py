@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bench.stack import Proc, Stack, cpu_seconds, median, wait_until
 from syncq.embedded import free_port, port_open
@@ -17,8 +17,9 @@ CLIENTS, SECONDS = 32, 5
 ASYNC = {"Prefer": "respond-async"}
 
 
-def wrk(url: str, token: str | None = None, method: str = "GET", headers: dict[str, str] | None = None
-        ) -> tuple[float, float, int]:
+def wrk(
+    url: str, token: str | None = None, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[float, float, int]:
     """(requests/s, p99 ms, requests) from wrk with 32 connections; a non-2xx/3xx answer is an error."""
     args = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{SECONDS}s", "--latency"]
     if token:
@@ -44,8 +45,10 @@ def wrk(url: str, token: str | None = None, method: str = "GET", headers: dict[s
 def start_bare(stack: Stack) -> tuple[Proc, str]:
     """The bare Flask app (bench/bare.py) under gunicorn, configured like the API; (process, URL)."""
     port = free_port()
-    bare = Proc([sys.executable, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf", "bench.bare:app"],
-                {**stack.base_env, "SYNCQ_API_BIND": f"127.0.0.1:{port}", "SYNCQ_API_WORKERS": "2"})
+    bare = Proc(
+        [sys.executable, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf", "bench.bare:app"],
+        {**stack.base_env, "SYNCQ_API_BIND": f"127.0.0.1:{port}", "SYNCQ_API_WORKERS": "2"},
+    )
     wait_until(lambda: port_open("127.0.0.1", port), 30, "the bare app")
     return bare, f"http://127.0.0.1:{port}"
 
@@ -54,8 +57,7 @@ def _measured(parts: dict[str, list[int]], run) -> dict[str, float]:
     """wrk's (requests/s, p99 ms) of `run()` and the CPU ms a request cost each of `parts` (pids)."""
     before = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in parts.items()}
     rps, p99, total = run()
-    cpu = {name: (sum(cpu_seconds(pid) for pid in pids) - before[name]) / total * 1000
-           for name, pids in parts.items()}
+    cpu = {name: (sum(cpu_seconds(pid) for pid in pids) - before[name]) / total * 1000 for name, pids in parts.items()}
     return {"rps": rps, "p99": p99, **cpu}
 
 
@@ -66,8 +68,11 @@ def throughput(stack: Stack) -> list[dict]:
     from bench.cases import REPS, row
 
     bare, bare_url = start_bare(stack)
-    api = {"API": [stack.api.process.pid, *stack.api.children()], "store": [stack.mongo.process.pid],
-           "Redis": [int(stack.redis.info("server")["process_id"])]}
+    api = {
+        "API": [stack.api.process.pid, *stack.api.children()],
+        "store": [stack.mongo.process.pid],
+        "Redis": [int(stack.redis.info("server")["process_id"])],
+    }
     try:
         done = stack.http.post("/jobs/ping", headers=ASYNC)
         assert done.status_code == 202, done.text
@@ -80,13 +85,15 @@ def throughput(stack: Stack) -> list[dict]:
         stack.sim("latency", {"service": "codeforces", "ms": 60000})
         results = {"bare": [], "job": [], "dedup": []}
         for _ in range(REPS):
-            results["bare"].append(_measured({"bare": [bare.process.pid, *bare.children()]},
-                                             lambda: wrk(f"{bare_url}/bare")))
+            results["bare"].append(
+                _measured({"bare": [bare.process.pid, *bare.children()]}, lambda: wrk(f"{bare_url}/bare"))
+            )
             results["job"].append(_measured(api, lambda: wrk(f"{stack.url}/jobs/{job_id}", stack.token)))
             stack.http.post("/contests/sync/all", headers=ASYNC)  # the held sync-all (or a new one)
-            since = datetime.now(timezone.utc)  # after that POST: a job it made was created before
-            results["dedup"].append(_measured(api, lambda: wrk(f"{stack.url}/contests/sync/all", stack.token,
-                                                               "POST", ASYNC)))
+            since = datetime.now(UTC)  # after that POST: a job it made was created before
+            results["dedup"].append(
+                _measured(api, lambda: wrk(f"{stack.url}/contests/sync/all", stack.token, "POST", ASYNC))
+            )
             dedup = stack.http.post("/contests/sync/all", headers=ASYNC).json()
             # Deduplicated, all but at most one: a held sync-all whose read timeout ended it mid-run
             # was followed by exactly one new job, which the remaining POSTs answered.
@@ -105,26 +112,40 @@ def throughput(stack: Stack) -> list[dict]:
     bare_rps, bare_cpu = med("bare", "rps"), med("bare", "bare")
     rows = []
     for key, label, goal, does in (
-            ("job", "GET /jobs/<id>", 0.35, "verifies the token, reads its user and the job from the store"),
-            ("dedup", "deduplicated POST /contests/sync/all (Prefer: respond-async)", None,
-             "verifies the token, reads its user, asks Redis who holds the guard and reads that job")):
+        ("job", "GET /jobs/<id>", 0.35, "verifies the token, reads its user and the job from the store"),
+        (
+            "dedup",
+            "deduplicated POST /contests/sync/all (Prefer: respond-async)",
+            None,
+            "verifies the token, reads its user, asks Redis who holds the guard and reads that job",
+        ),
+    ):
         rps, ratio = med(key, "rps"), med(key, "rps") / bare_rps
         cpu = {name: med(key, name) for name in api}
         spent = ", ".join(f"{name} {value:.2f}" for name, value in cpu.items())
-        why = (f"A request {does}: in this run it cost {sum(cpu.values()):.2f} ms of CPU ({spent}) against the "
-               f"bare route's {bare_cpu:.2f} ms (its gunicorn processes), on {os.cpu_count()} cores shared "
-               f"with wrk and the store.")
-        rows.append(row(f"{label}, 32 concurrent clients, gunicorn on both cores",
-                        "requests/s / requests/s of a bare Flask route", ratio,
-                        f">= {goal}; report p99" if goal else "report; p99 too", ratio >= goal if goal else True,
-                        f"{rps:.0f} vs {bare_rps:.0f} req/s; p99 {med(key, 'p99'):.1f} ms (bare route "
-                        f"{med('bare', 'p99'):.1f} ms); CPU ms a request: {spent} (bare route {bare_cpu:.2f})",
-                        why))
+        why = (
+            f"A request {does}: in this run it cost {sum(cpu.values()):.2f} ms of CPU ({spent}) against the "
+            f"bare route's {bare_cpu:.2f} ms (its gunicorn processes), on {os.cpu_count()} cores shared "
+            f"with wrk and the store."
+        )
+        rows.append(
+            row(
+                f"{label}, 32 concurrent clients, gunicorn on both cores",
+                "requests/s / requests/s of a bare Flask route",
+                ratio,
+                f">= {goal}; report p99" if goal else "report; p99 too",
+                ratio >= goal if goal else True,
+                f"{rps:.0f} vs {bare_rps:.0f} req/s; p99 {med(key, 'p99'):.1f} ms (bare route "
+                f"{med('bare', 'p99'):.1f} ms); CPU ms a request: {spent} (bare route {bare_cpu:.2f})",
+                why,
+            )
+        )
     return rows
 
 
-def post_many(url: str, path: str, token: str, count: int, threads: int = 16,
-              headers: dict[str, str] | None = None) -> list[dict]:
+def post_many(
+    url: str, path: str, token: str, count: int, threads: int = 16, headers: dict[str, str] | None = None
+) -> list[dict]:
     """POST `path` `count` times from `threads` keep-alive connections, with extra `headers`;
     the JSON bodies, in order.
 

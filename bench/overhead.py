@@ -14,7 +14,7 @@ import resource
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bench.cases import REPS, row
 from bench.http import ASYNC, post_many, start_bare
@@ -28,11 +28,13 @@ def _own_cpu() -> float:
 
 def _cpu_by_part(stack: Stack) -> dict[str, float]:
     """CPU seconds so far of each part of the stack, and of this process (the benchmark's client)."""
-    parts = {"API": [stack.api.process.pid, *stack.api.children()],
-             "worker": [stack.worker.process.pid, *stack.worker.children()],
-             "store": [stack.mongo.process.pid], "Redis": [int(stack.redis.info("server")["process_id"])]}
-    return {**{name: sum(cpu_seconds(pid) for pid in pids) for name, pids in parts.items()},
-            "client": _own_cpu()}
+    parts = {
+        "API": [stack.api.process.pid, *stack.api.children()],
+        "worker": [stack.worker.process.pid, *stack.worker.children()],
+        "store": [stack.mongo.process.pid],
+        "Redis": [int(stack.redis.info("server")["process_id"])],
+    }
+    return {**{name: sum(cpu_seconds(pid) for pid in pids) for name, pids in parts.items()}, "client": _own_cpu()}
 
 
 def _per_item_ms(before: dict[str, float], after: dict[str, float], count: int) -> dict[str, float]:
@@ -58,7 +60,7 @@ def _floor_ms(stack: Stack, count: int) -> dict[str, float]:
         bare.stop()
     store.configure(stack.mongo.uri, f"bench_floor_{uuid.uuid4().hex[:6]}")
     store.db()  # the jobs indexes, as the API's database has them
-    result = {"pong": True, "echo": None, "worker": "bench", "at": datetime.now(timezone.utc).isoformat()}
+    result = {"pong": True, "echo": None, "worker": "bench", "at": datetime.now(UTC).isoformat()}
 
     def record(part: list[str]) -> None:
         for job_id in part:
@@ -94,11 +96,11 @@ def task_overhead(stack: Stack, jobs: int = 2000) -> list[dict]:
         start = time.perf_counter()
         for _ in range(jobs):
             celery.send_task("syncq.system.noop", kwargs={"counter": counter})
-        wait_until(lambda: int(stack.redis.get(counter) or 0) >= jobs, 120, "the no-op tasks")
+        wait_until(lambda counter=counter: int(stack.redis.get(counter) or 0) >= jobs, 120, "the no-op tasks")
         raw.append(jobs / (time.perf_counter() - start))
         task_cpu.append(_per_item_ms(before, _cpu_by_part(stack), jobs))
         before = _cpu_by_part(stack)
-        since = datetime.now(timezone.utc)
+        since = datetime.now(UTC)
         start = time.perf_counter()
         ids = [body["job_id"] for body in post_many(stack.url, "/jobs/ping", stack.token, jobs, headers=ASYNC)]
         # One FIFO queue: once the last jobs enqueued (16 threads, so the last 32 answered) have
@@ -109,9 +111,11 @@ def task_overhead(stack: Stack, jobs: int = 2000) -> list[dict]:
         elapsed = time.perf_counter() - start
         job_cpu.append(_per_item_ms(before, _cpu_by_part(stack), jobs))
 
-        def all_done() -> bool:
-            return stack.db.jobs.count_documents({"kind": "ping", "created_at": {"$gte": since},
-                                                  "state": "SUCCESS"}) >= jobs
+        def all_done(since: datetime = since) -> bool:
+            return (
+                stack.db.jobs.count_documents({"kind": "ping", "created_at": {"$gte": since}, "state": "SUCCESS"})
+                >= jobs
+            )
 
         if not all_done():  # some were still running: the figure then counts the wait for them too
             wait_until(all_done, 300, "the jobs", interval=0.5)
@@ -121,8 +125,10 @@ def task_overhead(stack: Stack, jobs: int = 2000) -> list[dict]:
     ratio = median(ours) / median(raw)
     job_ms = {name: median([c[name] for c in job_cpu]) for name in job_cpu[0]}
     task_ms = {name: median([c[name] for c in task_cpu]) for name in task_cpu[0]}
-    floor_ms = {"raw task": sum(task_ms.values()),
-                **{name: median([f[name] for f in floors]) for name in ("HTTP", "store writes")}}
+    floor_ms = {
+        "raw task": sum(task_ms.values()),
+        **{name: median([f[name] for f in floors]) for name in ("HTTP", "store writes")},
+    }
     one_client = median([f["one client"] for f in floors])
     # Every process shares the machine's cores, so jobs/s can never exceed cores / (CPU seconds
     # all of them spend per job); the store is one Python process, so never 1 / its own either.
@@ -136,15 +142,40 @@ def task_overhead(stack: Stack, jobs: int = 2000) -> list[dict]:
         return ", ".join(f"{name} {value:.2f}" for name, value in ms.items())
 
     case = "task overhead: 2,000 trivial jobs through the job API"
-    return [row(case, "jobs/s end to end / raw Celery no-op tasks/s", ratio, "report", True,
-                f"{median(ours):.0f} jobs/s vs {median(raw):.0f} tasks/s"),
-            row(case, "CPU per job, every process (ms)", spent, "report", True, parts(job_ms)),
-            row(case, "CPU per raw no-op task, every process (ms)", sum(task_ms.values()), "report", True,
-                parts(task_ms)),
-            row(case, "ceiling that CPU sets on jobs/s / raw tasks/s", ceiling / median(raw), "report", True,
-                f"{ceiling:.0f} jobs/s at most ({cores} cores; the store alone: {1000 / job_ms['store']:.0f})"),
-            row(case, "floor: CPU a job cannot skip, each part alone (ms)", floor, "report", True,
-                f"{parts(floor_ms)} (store writes: insert, STARTED, end, two clients at once; {one_client:.2f} "
-                f"from one); syncq's job path spends {spent - floor:.2f} above it"),
-            row(case, "ceiling at that floor / raw tasks/s", floor_ceiling / median(raw), "report", True,
-                f"{floor_ceiling:.0f} jobs/s with every core busy and nothing but the floor")]
+    return [
+        row(
+            case,
+            "jobs/s end to end / raw Celery no-op tasks/s",
+            ratio,
+            "report",
+            True,
+            f"{median(ours):.0f} jobs/s vs {median(raw):.0f} tasks/s",
+        ),
+        row(case, "CPU per job, every process (ms)", spent, "report", True, parts(job_ms)),
+        row(case, "CPU per raw no-op task, every process (ms)", sum(task_ms.values()), "report", True, parts(task_ms)),
+        row(
+            case,
+            "ceiling that CPU sets on jobs/s / raw tasks/s",
+            ceiling / median(raw),
+            "report",
+            True,
+            f"{ceiling:.0f} jobs/s at most ({cores} cores; the store alone: {1000 / job_ms['store']:.0f})",
+        ),
+        row(
+            case,
+            "floor: CPU a job cannot skip, each part alone (ms)",
+            floor,
+            "report",
+            True,
+            f"{parts(floor_ms)} (store writes: insert, STARTED, end, two clients at once; {one_client:.2f} "
+            f"from one); syncq's job path spends {spent - floor:.2f} above it",
+        ),
+        row(
+            case,
+            "ceiling at that floor / raw tasks/s",
+            floor_ceiling / median(raw),
+            "report",
+            True,
+            f"{floor_ceiling:.0f} jobs/s with every core busy and nothing but the floor",
+        ),
+    ]

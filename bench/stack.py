@@ -45,8 +45,9 @@ class Proc:
     """A child process in its own session (so it is stopped with all its children)."""
 
     def __init__(self, argv: list[str], env: dict[str, str]):
-        self.process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
 
     def children(self) -> list[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -70,12 +71,19 @@ class Stack:
         redis_url = redis_url or os.environ.get("SYNCQ_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
         self.mongo = start_secantus(":memory:")
         self.sim_port = free_port()
-        self.base_env = {**os.environ, "PYTHONPATH": str(ROOT), "SYNCQ_REDIS_URL": redis_url,
-                         "SYNCQ_QUEUE": f"syncq-bench-{uuid.uuid4().hex[:6]}",
-                         "SYNCQ_MONGODB_URI": self.mongo.uri.replace("/?", "/bench?"),
-                         "SYNCQ_JWT_SECRET": "bench-secret-" + uuid.uuid4().hex * 2,
-                         "SYNCQ_HTTP_RETRIES": "1", "SYNCQ_LOG_LEVEL": "WARNING"}
-        self.sim_proc = Proc([sys.executable, "-m", "syncq.cli", "simulate", "--port", str(self.sim_port)], self.base_env)
+        self.base_env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "SYNCQ_REDIS_URL": redis_url,
+            "SYNCQ_QUEUE": f"syncq-bench-{uuid.uuid4().hex[:6]}",
+            "SYNCQ_MONGODB_URI": self.mongo.uri.replace("/?", "/bench?"),
+            "SYNCQ_JWT_SECRET": "bench-secret-" + uuid.uuid4().hex * 2,
+            "SYNCQ_HTTP_RETRIES": "1",
+            "SYNCQ_LOG_LEVEL": "WARNING",
+        }
+        self.sim_proc = Proc(
+            [sys.executable, "-m", "syncq.cli", "simulate", "--port", str(self.sim_port)], self.base_env
+        )
         wait_until(lambda: port_open("127.0.0.1", self.sim_port), 30, "the simulator")
         self.sim_url = f"http://127.0.0.1:{self.sim_port}"
         from syncq.simulator import base_urls
@@ -83,15 +91,29 @@ class Stack:
         self.base_env.update(base_urls(self.sim_url))
         self.worker: Proc | None = None
         self.api_port = free_port()
-        self.api = Proc([sys.executable, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf", "api:create_app()"],
-                        {**self.base_env, "SYNCQ_API_BIND": f"127.0.0.1:{self.api_port}", "SYNCQ_API_WORKERS": "2"})
+        self.api = Proc(
+            [sys.executable, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf", "api:create_app()"],
+            {**self.base_env, "SYNCQ_API_BIND": f"127.0.0.1:{self.api_port}", "SYNCQ_API_WORKERS": "2"},
+        )
         self.url = f"http://127.0.0.1:{self.api_port}"
         wait_until(lambda: port_open("127.0.0.1", self.api_port), 30, "the API")
-        subprocess.run([sys.executable, "-m", "syncq.cli", "users", "create", "bench", "--admin", "--password-stdin",
-                        "--update"], input="bench-password\n", text=True, env=self.base_env, cwd=ROOT, check=True,
-                       capture_output=True)
-        self.token = subprocess.run([sys.executable, "-m", "syncq.cli", "token", "--sub", "bench"], env=self.base_env,
-                                    cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+        subprocess.run(
+            [sys.executable, "-m", "syncq.cli", "users", "create", "bench", "--admin", "--password-stdin", "--update"],
+            input="bench-password\n",
+            text=True,
+            env=self.base_env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        self.token = subprocess.run(
+            [sys.executable, "-m", "syncq.cli", "token", "--sub", "bench"],
+            env=self.base_env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=120)
         self.simctl = httpx.Client(base_url=self.sim_url, timeout=30)
         from pymongo import MongoClient
@@ -105,10 +127,27 @@ class Stack:
         """(Re)start the worker with extra settings; waits until it answers a ping job."""
         if self.worker is not None:
             self.worker.stop()
-        self.worker = Proc([sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool", "prefork",
-                            "--concurrency", str(concurrency), "--loglevel", "WARNING", "--without-gossip",
-                            "--without-mingle", "--hostname", f"bench{uuid.uuid4().hex[:4]}@%h"],
-                           {**self.base_env, **env})
+        self.worker = Proc(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"bench{uuid.uuid4().hex[:4]}@%h",
+            ],
+            {**self.base_env, **env},
+        )
         wait_until(lambda: self.http.post("/jobs/ping", params={"wait": 5}).status_code == 200, 60, "the worker")
         return self.worker
 

@@ -4,7 +4,7 @@ wait mid background sync, and the stats route on 10,000 stored submissions."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -29,18 +29,28 @@ def _seed_synced(stack: Stack, count: int) -> list[str]:
     stack.db.students.delete_many({})
     stack.db.submissions.delete_many({})
     stack.db.student_sync.delete_many({})
-    docs, now = [], datetime.now(timezone.utc)
+    docs, now = [], datetime.now(UTC)
     with httpx.Client(base_url=f"{stack.sim_url}/codeforces/api", timeout=60) as sim:
         for batch in cfu.handle_batches(handles, 300, 8192, 60):
             infos = sim.get("/user.info", params={"handles": ";".join(batch)}).json()["result"]
             for handle, info in zip(batch, infos):
                 profile = cfu.parse_user_info(info)
                 top = {k: profile.pop(k) for k in ("currRating", "rank", "maxRating", "maxRank")}
-                docs.append({"name": handle, "email": f"{handle}@example.com", "codeforcesHandle": handle,
-                             "handleLower": handle, **top, "profile": profile,
-                             "contestData": student_samples.user_rating(handle)[-3:],
-                             "submissions": {"total": 0, "byVerdict": {}, "solvedCount": 0, "solved": [], "last50": []},
-                             "lastActiveAt": None, "lastSyncedAt": now - timedelta(days=1), "createdAt": now})
+                docs.append(
+                    {
+                        "name": handle,
+                        "email": f"{handle}@example.com",
+                        "codeforcesHandle": handle,
+                        "handleLower": handle,
+                        **top,
+                        "profile": profile,
+                        "contestData": student_samples.user_rating(handle)[-3:],
+                        "submissions": {"total": 0, "byVerdict": {}, "solvedCount": 0, "solved": [], "last50": []},
+                        "lastActiveAt": None,
+                        "lastSyncedAt": now - timedelta(days=1),
+                        "createdAt": now,
+                    }
+                )
     stack.db.students.insert_many(docs)
     stack.db.student_sync.insert_one({"_id": "state", "lastBackgroundSyncAt": now - timedelta(days=1)})
     stack.simctl.delete("/_sim/log")
@@ -53,8 +63,10 @@ def students_at_scale(stack: Stack, students: int = 10_000) -> list[dict]:
     stack.sim("reset")
     stack.start_worker(concurrency=4, SYNCQ_CF_RATE_PER_SECOND="500", SYNCQ_CF_RATE_BURST="20")
     handles = _seed_synced(stack, students)
-    stack.sim("codeforces/round", {"fraction": 0.1, "submissions": 3, "rated_contest": True, "prefix": "light_",
-                                   "count": students})
+    stack.sim(
+        "codeforces/round",
+        {"fraction": 0.1, "submissions": 3, "rated_contest": True, "prefix": "light_", "count": students},
+    )
     stack.simctl.delete("/_sim/log")
     started = time.perf_counter()
     result = _job_result(stack, stack.http.post("/api/students/sync", params={"wait": 60}))
@@ -64,13 +76,29 @@ def students_at_scale(stack: Stack, students: int = 10_000) -> list[dict]:
     naive = 3 * students
     per_student, saving = made / students, naive / made
     calls = ", ".join(f"{k} {v}" for k, v in result["calls"].items())
-    note = (f"{made} calls ({calls}); {result['skippedUnchanged']} unchanged; wall {wall:.0f} s with the limit "
-            f"raised to 500/s (at 0.5/s: {made * 2.16 / 3600:.1f} h)")
+    note = (
+        f"{made} calls ({calls}); {result['skippedUnchanged']} unchanged; wall {wall:.0f} s with the limit "
+        f"raised to 500/s (at 0.5/s: {made * 2.16 / 3600:.1f} h)"
+    )
     stack.start_worker()
-    return [row(f"background sync of {students:,} students, 10% active", "Codeforces calls / students",
-                per_student, "<= 0.15", per_student <= 0.15, note),
-            row(f"background sync of {students:,} students, 10% active", "calls the naive plan makes / calls made",
-                saving, ">= 20", saving >= 20, f"naive: 3 x {students:,} = {naive:,}")]
+    return [
+        row(
+            f"background sync of {students:,} students, 10% active",
+            "Codeforces calls / students",
+            per_student,
+            "<= 0.15",
+            per_student <= 0.15,
+            note,
+        ),
+        row(
+            f"background sync of {students:,} students, 10% active",
+            "calls the naive plan makes / calls made",
+            saving,
+            ">= 20",
+            saving >= 20,
+            f"naive: 3 x {students:,} = {naive:,}",
+        ),
+    ]
 
 
 def manual_mid_background(stack: Stack, students: int = 1000, rate: float = 5.0) -> list[dict]:
@@ -88,13 +116,16 @@ def manual_mid_background(stack: Stack, students: int = 1000, rate: float = 5.0)
     def manual_waits(chosen: list[str]) -> list[float]:
         waits = []
         for handle in chosen:
-            triggered = datetime.now(timezone.utc)
+            triggered = datetime.now(UTC)
             response = stack.http.post(f"/api/codeforces/sync/{handle}", params={"wait": 30})
             assert response.status_code == 200, response.text
-            answers.append((datetime.now(timezone.utc) - triggered).total_seconds() / slot)
-            mine = [e for e in stack.sim_log("codeforces")  # its own calls, not the background's for the same one
-                    if (f"handle={handle}&" in e["query"] + "&" or e["query"] == f"handles={handle}")
-                    and datetime.fromisoformat(e["started_at"]) >= triggered]
+            answers.append((datetime.now(UTC) - triggered).total_seconds() / slot)
+            mine = [
+                e
+                for e in stack.sim_log("codeforces")  # its own calls, not the background's for the same one
+                if (f"handle={handle}&" in e["query"] + "&" or e["query"] == f"handles={handle}")
+                and datetime.fromisoformat(e["started_at"]) >= triggered
+            ]
             first = min(datetime.fromisoformat(e["started_at"]) for e in mine)
             waits.append((first - triggered).total_seconds() / slot)
             time.sleep(4 * slot)  # the limit idles again (alone) / the background takes its slots back
@@ -102,7 +133,7 @@ def manual_mid_background(stack: Stack, students: int = 1000, rate: float = 5.0)
 
     # With the limit idle: the path's own cost in slots (API, queue, worker, Redis), and every
     # worker process's first connections made before anything is measured.
-    idle = manual_waits(handles[900:900 + 2 * REPS])[REPS:]
+    idle = manual_waits(handles[900 : 900 + 2 * REPS])[REPS:]
     stack.simctl.delete("/_sim/log")
     # respond-async: with no preference the trigger would wait (up to SYNCQ_SYNC_WAIT) for the
     # background sync to end, and the manual syncs would run after it, not during it.
@@ -110,15 +141,22 @@ def manual_mid_background(stack: Stack, students: int = 1000, rate: float = 5.0)
     assert background.status_code == 202, background.text
     wait_until(lambda: len(stack.sim_log("codeforces")) > 10, 60, "the background sync to be under way")
     answers.clear()
-    busy = manual_waits(handles[100:100 + 2 * REPS])
+    busy = manual_waits(handles[100 : 100 + 2 * REPS])
     result = _job_result(stack, stack.http.get(f"/jobs/{background.json()['job_id']}", params={"wait": 60}))
     stack.start_worker()
     value = median(busy)
-    return [row(f"a manual sync started mid background sync ({students:,} students)",
-                "its wait before its first call / the rate limiter's slot", value, "<= 3", value <= 3,
-                f"limit {rate:g}/s (slot {slot * 1000:.0f} ms); median of {len(busy)}, max {max(busy):.2f}; with the "
-                f"limit idle {median(idle):.2f}; its answer (3 calls, the student back) after {median(answers):.2f} slots; "
-                f"the background sync made {result['callsTotal']} calls")]
+    return [
+        row(
+            f"a manual sync started mid background sync ({students:,} students)",
+            "its wait before its first call / the rate limiter's slot",
+            value,
+            "<= 3",
+            value <= 3,
+            f"limit {rate:g}/s (slot {slot * 1000:.0f} ms); median of {len(busy)}, max {max(busy):.2f}; with the "
+            f"limit idle {median(idle):.2f}; its answer (3 calls, the student back) after {median(answers):.2f} slots; "
+            f"the background sync made {result['callsTotal']} calls",
+        )
+    ]
 
 
 def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 50) -> list[dict]:
@@ -131,12 +169,20 @@ def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 50) -
     for k, item in enumerate(items):  # spread over the last 365 days, newest first
         item["creationTimeSeconds"] = now - 60 - k * (365 * 86400 // submissions)
     stack.db.submissions.insert_many(cfu.parse_submissions(items, handle).records)
-    stack.db.students.insert_one({"name": "Stats", "email": "s@example.com", "codeforcesHandle": handle,
-                                  "handleLower": handle, "currRating": 2000, "contestData": [],
-                                  "submissions": cfu.summarize_submissions([]),
-                                  "createdAt": datetime.now(timezone.utc)})
+    stack.db.students.insert_one(
+        {
+            "name": "Stats",
+            "email": "s@example.com",
+            "codeforcesHandle": handle,
+            "handleLower": handle,
+            "currRating": 2000,
+            "contestData": [],
+            "submissions": cfu.summarize_submissions([]),
+            "createdAt": datetime.now(UTC),
+        }
+    )
     timings: dict[str, list[float]] = {"stats": [], "doc": []}
-    for i in range(requests):
+    for _ in range(requests):
         for name, path in (("stats", f"/api/students/{handle}/stats?days=365"), ("doc", f"/api/students/{handle}")):
             wall, response = stack.timed("GET", path)
             assert response.status_code == 200, response.text
@@ -144,11 +190,18 @@ def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 50) -
     body = stack.http.get(f"/api/students/{handle}/stats?days=365").json()
     p50 = median(timings["stats"]) / median(timings["doc"])
     p99s = {k: sorted(v)[int(len(v) * 0.99) - 1] for k, v in timings.items()}
-    return [row(f"stats for a student with {submissions:,} submissions", "API time / time to read the student (p50)",
-                p50, "report; p99", True,
-                f"p50 {median(timings['stats']) * 1000:.0f} ms vs {median(timings['doc']) * 1000:.1f} ms; p99 "
-                f"{p99s['stats'] * 1000:.0f} ms vs {p99s['doc'] * 1000:.1f} ms ({p99s['stats'] / p99s['doc']:.1f}x); "
-                f"{body['submissions']} submissions in the window, {body['solved']} solved")]
+    return [
+        row(
+            f"stats for a student with {submissions:,} submissions",
+            "API time / time to read the student (p50)",
+            p50,
+            "report; p99",
+            True,
+            f"p50 {median(timings['stats']) * 1000:.0f} ms vs {median(timings['doc']) * 1000:.1f} ms; p99 "
+            f"{p99s['stats'] * 1000:.0f} ms vs {p99s['doc'] * 1000:.1f} ms ({p99s['stats'] / p99s['doc']:.1f}x); "
+            f"{body['submissions']} submissions in the window, {body['solved']} solved",
+        )
+    ]
 
 
 CASES = [students_at_scale, manual_mid_background, student_stats]

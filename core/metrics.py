@@ -18,7 +18,8 @@ from __future__ import annotations
 import glob
 import logging
 import os
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 if os.environ.get(MULTIPROC_ENV):  # prometheus_client writes there from the first sample on
@@ -32,19 +33,27 @@ log = logging.getLogger(__name__)
 HEALTH_STATES = ("ok", "degraded", "failing", "stale", "unknown")
 
 SYNC_DURATION = Histogram(
-    "syncq_sync_duration_seconds", "Wall time of one sync run, by source",
-    ["source"], buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800))
+    "syncq_sync_duration_seconds",
+    "Wall time of one sync run, by source",
+    ["source"],
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+)
 SYNC_RUNS = Counter(
-    "syncq_sync_runs_total", "Sync runs by source and result (ok, degraded, failed)", ["source", "result"])
-SYNC_ITEMS = Counter(
-    "syncq_sync_items_total", "Items fetched and parsed by successful syncs, by source", ["source"])
+    "syncq_sync_runs_total", "Sync runs by source and result (ok, degraded, failed)", ["source", "result"]
+)
+SYNC_ITEMS = Counter("syncq_sync_items_total", "Items fetched and parsed by successful syncs, by source", ["source"])
 SYNC_FAILED_ITEMS = Counter(
-    "syncq_sync_failed_items_total", "Items a successful sync could not parse or store, by source", ["source"])
+    "syncq_sync_failed_items_total", "Items a successful sync could not parse or store, by source", ["source"]
+)
 TASK_RETRIES = Counter(
-    "syncq_task_retries_total", "Celery task retries (the store or a lock was unavailable), by task", ["task"])
+    "syncq_task_retries_total", "Celery task retries (the store or a lock was unavailable), by task", ["task"]
+)
 RATE_LIMIT_WAIT = Histogram(
-    "syncq_rate_limit_wait_seconds", "Time a call waited for its slot in a shared rate limit",
-    ["limiter"], buckets=(0, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64))
+    "syncq_rate_limit_wait_seconds",
+    "Time a call waited for its slot in a shared rate limit",
+    ["limiter"],
+    buckets=(0, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
+)
 
 
 def queue_keys(queue: str) -> list[str]:
@@ -92,18 +101,24 @@ class SourceCollector:
         except Exception as exc:
             log.warning("source health unavailable for /metrics: %s", exc)
             return
-        health = GaugeMetricFamily("syncq_source_health", "1 for the source's current health, else 0",
-                                   labels=["source", "health"])
-        last = GaugeMetricFamily("syncq_source_last_success_timestamp_seconds",
-                                 "Unix time of the source's last successful sync", labels=["source"])
-        failures = GaugeMetricFamily("syncq_source_consecutive_failures", "Failed syncs in a row",
-                                     labels=["source"])
+        health = GaugeMetricFamily(
+            "syncq_source_health", "1 for the source's current health, else 0", labels=["source", "health"]
+        )
+        last = GaugeMetricFamily(
+            "syncq_source_last_success_timestamp_seconds",
+            "Unix time of the source's last successful sync",
+            labels=["source"],
+        )
+        failures = GaugeMetricFamily("syncq_source_consecutive_failures", "Failed syncs in a row", labels=["source"])
         # The last run as the store keeps it: right however the processes' own counters are deployed.
-        duration = GaugeMetricFamily("syncq_source_last_run_duration_seconds",
-                                     "Wall time of the source's last sync run", labels=["source"])
-        items = GaugeMetricFamily("syncq_source_last_run_items",
-                                  "Items the source's last sync run fetched (ok) and could not parse (failed)",
-                                  labels=["source", "outcome"])
+        duration = GaugeMetricFamily(
+            "syncq_source_last_run_duration_seconds", "Wall time of the source's last sync run", labels=["source"]
+        )
+        items = GaugeMetricFamily(
+            "syncq_source_last_run_items",
+            "Items the source's last sync run fetched (ok) and could not parse (failed)",
+            labels=["source", "outcome"],
+        )
         for source, state in sorted(sources.items()):
             for name in HEALTH_STATES:
                 health.add_metric([source, name], 1.0 if state.get("health") == name else 0.0)

@@ -27,8 +27,9 @@ def get_redis() -> redis.Redis:
     with _lock:
         if _client is None or _key != key:
             # Short timeouts: a Redis that is down must turn into a quick 503, not a hang.
-            _client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5,
-                                           health_check_interval=30, decode_responses=True)
+            _client = redis.Redis.from_url(
+                url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30, decode_responses=True
+            )
             _key = key
         return _client
 

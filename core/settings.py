@@ -13,8 +13,17 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_JWT_SECRET_BYTES = 32
-_URLS = ("codeforces_url", "leetcode_url", "codechef_url", "atcoder_url", "kenkoooo_url",
-         "raida_url_template", "api_url", "public_url", "flower_url")
+_URLS = (
+    "codeforces_url",
+    "leetcode_url",
+    "codechef_url",
+    "atcoder_url",
+    "kenkoooo_url",
+    "raida_url_template",
+    "api_url",
+    "public_url",
+    "flower_url",
+)
 
 
 class ConfigError(ValueError):
@@ -24,8 +33,9 @@ class ConfigError(ValueError):
 class Settings(BaseSettings):
     """syncq's settings: every `SYNCQ_*` variable (and Flower's basic auth), typed and checked."""
 
-    model_config = SettingsConfigDict(env_prefix="SYNCQ_", env_ignore_empty=True, frozen=True,
-                                      extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="SYNCQ_", env_ignore_empty=True, frozen=True, extra="ignore", populate_by_name=True
+    )
 
     # --- infrastructure -------------------------------------------------------------
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -74,7 +84,9 @@ class Settings(BaseSettings):
     leetcode_url: str = "https://leetcode.com"
     codechef_url: str = "https://www.codechef.com"
     atcoder_url: str = "https://atcoder.jp"
-    kenkoooo_url: str = Field("https://kenkoooo.com", validation_alias=AliasChoices("kenkoooo_url", "SYNCQ_KENKOOO_URL"))
+    kenkoooo_url: str = Field(
+        "https://kenkoooo.com", validation_alias=AliasChoices("kenkoooo_url", "SYNCQ_KENKOOO_URL")
+    )
     platform_order: Annotated[tuple[str, ...], NoDecode] = ("codeforces", "leetcode", "codechef", "atcoder")
     contests_schedule_enabled: bool = True
     contests_schedule_hours: int = Field(6, ge=1)
@@ -180,14 +192,14 @@ class Settings(BaseSettings):
         return value.strip().upper()
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         """The settings from the process environment; ConfigError names a bad variable."""
         try:
             return cls()
         except ValidationError as exc:
             raise ConfigError(_explain(exc)) from None
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (tests, the standalone launcher)."""
         return self.model_copy(update=changes)
 

@@ -7,8 +7,9 @@ result is made from the steps' results (`combine`) once the last one has ended.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from adapters import registry
 from core.settings import get_settings
@@ -58,23 +59,36 @@ def _first(args: tuple, kwargs: dict[str, Any], name: str) -> Params:
     return {name: value} if value is not None else {}
 
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (
-    Kind("ping", "syncq.system.ping",
-         arguments=lambda p: {"echo": p.get("echo"), "delay": p.get("delay", 0)}),
-    Kind("contests.platform", "syncq.contests.sync_platform",
-         arguments=lambda p: {"platform": p["platform"]},
-         guard=lambda p: f"contests.platform.{p['platform']}",
-         from_call=lambda a, k: _first(a, k, "platform")),
-    Kind("contests.sync_all", "syncq.contests.sync_platform",
-         guard=lambda p: "contests.sync_all",
-         steps=lambda p: platform_order(), step_argument="platform", combine=_sync_all_result),
-    Kind("students.sync", "syncq.students.sync_student",
-         arguments=lambda p: {"handle": p["handle"], "full": bool(p.get("full"))},
-         guard=lambda p: f"students.sync.{p['handle'].lower()}",
-         from_call=lambda a, k: _first(a, k, "handle")),
-    Kind("students.sync_all", "syncq.students.sync_all", guard=lambda p: "students.sync_all"),
-    Kind("raida.sync", "syncq.raida.sync", guard=lambda p: "raida.sync"),
-)}
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("ping", "syncq.system.ping", arguments=lambda p: {"echo": p.get("echo"), "delay": p.get("delay", 0)}),
+        Kind(
+            "contests.platform",
+            "syncq.contests.sync_platform",
+            arguments=lambda p: {"platform": p["platform"]},
+            guard=lambda p: f"contests.platform.{p['platform']}",
+            from_call=lambda a, k: _first(a, k, "platform"),
+        ),
+        Kind(
+            "contests.sync_all",
+            "syncq.contests.sync_platform",
+            guard=lambda p: "contests.sync_all",
+            steps=lambda p: platform_order(),
+            step_argument="platform",
+            combine=_sync_all_result,
+        ),
+        Kind(
+            "students.sync",
+            "syncq.students.sync_student",
+            arguments=lambda p: {"handle": p["handle"], "full": bool(p.get("full"))},
+            guard=lambda p: f"students.sync.{p['handle'].lower()}",
+            from_call=lambda a, k: _first(a, k, "handle"),
+        ),
+        Kind("students.sync_all", "syncq.students.sync_all", guard=lambda p: "students.sync_all"),
+        Kind("raida.sync", "syncq.raida.sync", guard=lambda p: "raida.sync"),
+    )
+}
 
 # The kind a task records when it runs as a whole job without one (started from Flower).
 BY_TASK: dict[str, Kind] = {k.task: k for k in KINDS.values() if k.steps is None}

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from celery import current_task, shared_task, signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
@@ -54,6 +55,7 @@ def _job_of(task_name: str, task_id: str | None, kwargs: dict[str, Any] | None) 
 
 
 # --- the writes; each one that ends something may be retried later by `record` -----------
+
 
 def started(job_id: str, step: str | None) -> None:
     """STARTED (a step: PROGRESS, naming the step, and the job's guard given its full lifetime
@@ -115,8 +117,14 @@ def _ended(job_id: str, state: str) -> dict[str, Any] | None:
 WRITES: dict[str, Callable[..., None]] = {"finish": finish, "fail": fail, "end_step": end_step}
 
 
-@shared_task(name="syncq.jobs.record", autoretry_for=store.UNAVAILABLE, retry_backoff=2,
-             retry_backoff_max=60, max_retries=120, ignore_result=True)
+@shared_task(
+    name="syncq.jobs.record",
+    autoretry_for=store.UNAVAILABLE,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=120,
+    ignore_result=True,
+)
 def record(write: str, *args: Any) -> None:
     """Write a job's end that MongoDB was down for (retried until the store is back)."""
     WRITES[write](*args)
@@ -140,6 +148,7 @@ def _best_effort(fn: Callable[..., None], *args: Any) -> None:
 
 # --- Celery's signals ----------------------------------------------------------------------
 
+
 @signals.task_prerun.connect
 def _on_prerun(sender=None, task_id=None, task=None, args=None, kwargs=None, **_: Any) -> None:
     run = _job_of(task.name, task_id, kwargs)
@@ -148,8 +157,7 @@ def _on_prerun(sender=None, task_id=None, task=None, args=None, kwargs=None, **_
     job_id, step = run
     if not (kwargs or {}).get("job_id"):  # started from Flower: record the job it is
         kind = kinds.BY_TASK[task.name]
-        _best_effort(jobs_store.ensure, job_id, kind.name, kind.from_call(tuple(args or ()), kwargs or {}),
-                     "flower")
+        _best_effort(jobs_store.ensure, job_id, kind.name, kind.from_call(tuple(args or ()), kwargs or {}), "flower")
     _best_effort(started, job_id, step)
 
 
@@ -182,8 +190,9 @@ def _on_failure(sender=None, task_id=None, exception=None, kwargs=None, **_: Any
 def _on_retry(sender=None, request=None, reason=None, **_: Any) -> None:
     run = _job_of(sender.name, request.id, request.kwargs)
     if run is not None:
-        _best_effort(jobs_store.mark_retry, run[0], error_message(reason) if isinstance(reason, BaseException)
-                     else str(reason))
+        _best_effort(
+            jobs_store.mark_retry, run[0], error_message(reason) if isinstance(reason, BaseException) else str(reason)
+        )
 
 
 PROGRESS_EVERY_S = 0.5

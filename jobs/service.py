@@ -42,10 +42,13 @@ class Enqueued:
 
 def _signature(kind: kinds.Kind, params: dict[str, Any], job_id: str):
     if kind.steps is None:
-        return app.signature(kind.task, kwargs={**kind.arguments(params), "job_id": job_id},
-                             immutable=True, task_id=job_id)
-    steps = [app.signature(kind.task, kwargs={kind.step_argument: step, "job_id": job_id, "step": step},
-                           immutable=True) for step in kind.steps(params)]
+        return app.signature(
+            kind.task, kwargs={**kind.arguments(params), "job_id": job_id}, immutable=True, task_id=job_id
+        )
+    steps = [
+        app.signature(kind.task, kwargs={kind.step_argument: step, "job_id": job_id, "step": step}, immutable=True)
+        for step in kind.steps(params)
+    ]
     return chain(*steps)
 
 
@@ -70,8 +73,14 @@ def send_task(name: str, args: tuple = ()) -> str:
         raise BrokerUnavailable(_broker_down(exc)) from exc
 
 
-def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: str = "api",
-            user: str | None = None, retry_of: str | None = None) -> Enqueued:
+def enqueue(
+    kind_name: str,
+    params: dict[str, Any] | None = None,
+    *,
+    trigger: str = "api",
+    user: str | None = None,
+    retry_of: str | None = None,
+) -> Enqueued:
     """Record a job and hand it to the broker, or return the run of it already under way.
 
     Raises kinds.UnknownKind, BrokerUnavailable, or a store error when MongoDB is down.
@@ -95,9 +104,17 @@ def enqueue(kind_name: str, params: dict[str, Any] | None = None, *, trigger: st
             return Enqueued(job, deduplicated=True)
     steps = kind.steps(params) if kind.steps else None
     try:
-        job = jobs_store.create(job_id, kind.name, params, trigger, user=user,
-                                total=len(steps) if steps is not None else None,
-                                retry_of=retry_of, guard=key, plan=steps)
+        job = jobs_store.create(
+            job_id,
+            kind.name,
+            params,
+            trigger,
+            user=user,
+            total=len(steps) if steps is not None else None,
+            retry_of=retry_of,
+            guard=key,
+            plan=steps,
+        )
     except Exception:
         if key:
             guards.release(key, job_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from pymongo import MongoClient
 from pymongo.database import Database
@@ -64,9 +64,15 @@ def client() -> MongoClient:
     with _lock:
         if _client is None or _client_pid != pid:
             timeout = get_settings().store_timeout_ms
-            _client = MongoClient(_current_uri(), tz_aware=True, connect=False,
-                                  serverSelectionTimeoutMS=timeout, connectTimeoutMS=timeout,
-                                  socketTimeoutMS=max(timeout * 6, 30000), appname="syncq")
+            _client = MongoClient(
+                _current_uri(),
+                tz_aware=True,
+                connect=False,
+                serverSelectionTimeoutMS=timeout,
+                connectTimeoutMS=timeout,
+                socketTimeoutMS=max(timeout * 6, 30000),
+                appname="syncq",
+            )
             _client_pid = pid
         return _client
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, InsertOne, UpdateOne
@@ -69,8 +70,9 @@ class UpsertOutcome:
     failed: list[dict[str, Any]] = field(default_factory=list)
 
 
-def upsert_contests(platform: str, docs: Iterable[dict[str, Any]],
-                    hashes: dict[str, str] | None = None) -> UpsertOutcome:
+def upsert_contests(
+    platform: str, docs: Iterable[dict[str, Any]], hashes: dict[str, str] | None = None
+) -> UpsertOutcome:
     """Write the new and changed contests of `platform` in one unordered bulk write
     (`hashes`: the stored content hashes, if already read)."""
     outcome = UpsertOutcome()
@@ -102,11 +104,18 @@ def upsert_contests(platform: str, docs: Iterable[dict[str, Any]],
     raced = _write(operations, ids, outcome, raced_below=len(inserts))
     if raced:  # stored by someone else since we read the hashes: compare again, update the changed
         fresh = _times(platform, sorted(raced))
-        retry = [(platform_id, fields) for platform_id, fields in inserts
-                 if platform_id in raced and (fresh.get(platform_id) or {}).get("contentHash") != fields["contentHash"]]
+        retry = [
+            (platform_id, fields)
+            for platform_id, fields in inserts
+            if platform_id in raced and (fresh.get(platform_id) or {}).get("contentHash") != fields["contentHash"]
+        ]
         outcome.unchanged += len(raced) - len(retry)
-        _write([_update(platform, fields, fresh.get(platform_id)) for platform_id, fields in retry],
-               [platform_id for platform_id, _ in retry], outcome, raced_below=0)
+        _write(
+            [_update(platform, fields, fresh.get(platform_id)) for platform_id, fields in retry],
+            [platform_id for platform_id, _ in retry],
+            outcome,
+            raced_below=0,
+        )
     outcome.written = outcome.synced + outcome.updated
     return outcome
 
@@ -125,17 +134,22 @@ def _moved(stored: dict[str, Any], fields: dict[str, Any]) -> bool:
     def when(value: Any) -> Any:
         return iso(value) if isinstance(value, datetime) else value  # the store keeps milliseconds
 
-    return (when(stored.get("startTime")) != when(fields.get("startTime"))
-            or stored.get("durationSeconds") != fields.get("durationSeconds"))
+    return when(stored.get("startTime")) != when(fields.get("startTime")) or stored.get(
+        "durationSeconds"
+    ) != fields.get("durationSeconds")
 
 
 def _times(platform: str, platform_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The stored start and duration of some contests of `platform` (what `_update` compares)."""
     if not platform_ids:
         return {}
-    return {doc["platformId"]: doc for doc in store.db().contests.find(
-        {"platform": platform, "platformId": {"$in": platform_ids}},
-        {"platformId": 1, "startTime": 1, "durationSeconds": 1, "contentHash": 1})}
+    return {
+        doc["platformId"]: doc
+        for doc in store.db().contests.find(
+            {"platform": platform, "platformId": {"$in": platform_ids}},
+            {"platformId": 1, "startTime": 1, "durationSeconds": 1, "contentHash": 1},
+        )
+    }
 
 
 def _write(operations: list[Any], ids: list[str], outcome: UpsertOutcome, *, raced_below: int) -> set[str]:
@@ -146,8 +160,11 @@ def _write(operations: list[Any], ids: list[str], outcome: UpsertOutcome, *, rac
     raced: set[str] = set()
     try:
         result = store.db().contests.bulk_write(operations, ordered=False)
-        counts = {"nInserted": result.inserted_count, "nUpserted": result.upserted_count,
-                  "nModified": result.modified_count}
+        counts = {
+            "nInserted": result.inserted_count,
+            "nUpserted": result.upserted_count,
+            "nModified": result.modified_count,
+        }
         errors: list[dict[str, Any]] = []
     except BulkWriteError as exc:
         counts, errors = exc.details, exc.details.get("writeErrors", [])
@@ -179,12 +196,24 @@ def platform_states() -> dict[str, dict[str, Any]]:
 
 def get_contest(platform: str, platform_id: str) -> dict[str, Any] | None:
     """One contest, or None."""
-    return store.db().contests.find_one({"platform": platform, "platformId": platform_id},
-                                        {"contentHash": 0})
+    return store.db().contests.find_one({"platform": platform, "platformId": platform_id}, {"contentHash": 0})
 
 
-FEED_FIELDS = {"_id": 0, "platform": 1, "platformId": 1, "name": 1, "type": 1, "phase": 1, "startTime": 1,
-               "endTime": 1, "durationSeconds": 1, "url": 1, "sequence": 1, "createdAt": 1, "updatedAt": 1}
+FEED_FIELDS = {
+    "_id": 0,
+    "platform": 1,
+    "platformId": 1,
+    "name": 1,
+    "type": 1,
+    "phase": 1,
+    "startTime": 1,
+    "endTime": 1,
+    "durationSeconds": 1,
+    "url": 1,
+    "sequence": 1,
+    "createdAt": 1,
+    "updatedAt": 1,
+}
 
 
 def feed_contests(platforms: list[str] | None = None, phase: str | None = None) -> list[dict[str, Any]]:
@@ -195,8 +224,11 @@ def feed_contests(platforms: list[str] | None = None, phase: str | None = None) 
         query["platform"] = {"$in": list(platforms)}
     if phase:
         query["phase"] = phase
-    return list(store.db().contests.find(query, FEED_FIELDS)
-                .sort([("startTime", ASCENDING), ("platform", ASCENDING), ("platformId", ASCENDING)]))
+    return list(
+        store.db()
+        .contests.find(query, FEED_FIELDS)
+        .sort([("startTime", ASCENDING), ("platform", ASCENDING), ("platformId", ASCENDING)])
+    )
 
 
 class BadCursor(ValueError):
@@ -220,9 +252,15 @@ def _decode_cursor(cursor: str) -> tuple[datetime | None, ObjectId]:
         raise BadCursor("cursor is not one this API handed out") from None
 
 
-def find_contests(*, platform: str | None = None, phase: str | None = None,
-                  start_from: datetime | None = None, start_to: datetime | None = None,
-                  limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def find_contests(
+    *,
+    platform: str | None = None,
+    phase: str | None = None,
+    start_from: datetime | None = None,
+    start_to: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
     """Contests by start time (those without one first), a page at a time; (items, next cursor)."""
     query: dict[str, Any] = {}
     if platform:
@@ -236,11 +274,14 @@ def find_contests(*, platform: str | None = None, phase: str | None = None,
         if after_start is None:
             after = {"$or": [{"startTime": None, "_id": {"$gt": after_id}}, {"startTime": {"$ne": None}}]}
         else:
-            after = {"$or": [{"startTime": {"$gt": after_start}},
-                             {"startTime": after_start, "_id": {"$gt": after_id}}]}
+            after = {"$or": [{"startTime": {"$gt": after_start}}, {"startTime": after_start, "_id": {"$gt": after_id}}]}
         query = {"$and": [query, after]} if query else after
-    docs = list(store.db().contests.find(query, {"contentHash": 0})
-                .sort([("startTime", ASCENDING), ("_id", ASCENDING)]).limit(limit + 1))
+    docs = list(
+        store.db()
+        .contests.find(query, {"contentHash": 0})
+        .sort([("startTime", ASCENDING), ("_id", ASCENDING)])
+        .limit(limit + 1)
+    )
     next_cursor = encode_cursor(docs[limit - 1]) if len(docs) > limit else None
     return docs[:limit], next_cursor
 
@@ -251,8 +292,13 @@ CANCELLED = "CANCELLED"  # the phase of a contest its platform stopped listing b
 MISSES_TO_CANCEL = 2
 
 
-def count_missing_upcoming(platform: str, listed: set[str], *, misses: int = MISSES_TO_CANCEL,
-                           stored: Mapping[str, dict[str, Any]] | None = None) -> list[str]:
+def count_missing_upcoming(
+    platform: str,
+    listed: set[str],
+    *,
+    misses: int = MISSES_TO_CANCEL,
+    stored: Mapping[str, dict[str, Any]] | None = None,
+) -> list[str]:
     """Count one more miss for every stored upcoming contest of `platform` not in `listed` (the
     platform's complete list, from a successful sync that looked right); mark those missed `misses`
     times in a row CANCELLED (kept, never deleted). Returns the ids cancelled now.
@@ -260,8 +306,11 @@ def count_missing_upcoming(platform: str, listed: set[str], *, misses: int = MIS
     `stored`: the platform's contests as `watched` read them before this sync wrote (a sync
     leaves unlisted contests as they were), which spares reading them all again."""
     contests = store.db().contests
-    upcoming = contests.find({"platform": platform, "phase": "UPCOMING"}, {"platformId": 1, "missingSyncs": 1}) \
-        if stored is None else (doc for doc in stored.values() if doc.get("phase") == "UPCOMING")
+    upcoming = (
+        contests.find({"platform": platform, "phase": "UPCOMING"}, {"platformId": 1, "missingSyncs": 1})
+        if stored is None
+        else (doc for doc in stored.values() if doc.get("phase") == "UPCOMING")
+    )
     missing = [doc for doc in upcoming if doc["platformId"] not in listed]
     cancel = [doc["platformId"] for doc in missing if (doc.get("missingSyncs") or 0) + 1 >= misses]
     count = [doc["platformId"] for doc in missing if (doc.get("missingSyncs") or 0) + 1 < misses]
@@ -271,9 +320,13 @@ def count_missing_upcoming(platform: str, listed: set[str], *, misses: int = MIS
     if cancel:
         # A content hash no listing can match: when the platform lists the contest again, the sync
         # sees it as changed and writes it back with its listed phase.
-        contests.update_many({"platform": platform, "platformId": {"$in": cancel}},
-                             {"$set": {"phase": CANCELLED, "cancelledAt": now, "updatedAt": now,
-                                       "contentHash": CANCELLED}, "$unset": {"missingSyncs": ""}})
+        contests.update_many(
+            {"platform": platform, "platformId": {"$in": cancel}},
+            {
+                "$set": {"phase": CANCELLED, "cancelledAt": now, "updatedAt": now, "contentHash": CANCELLED},
+                "$unset": {"missingSyncs": ""},
+            },
+        )
     return cancel
 
 
@@ -283,15 +336,23 @@ def clear_missing(platform: str, listed: set[str], stored: Mapping[str, dict[str
 
     `stored`: as for `count_missing_upcoming` (a sync's write leaves both marks as they were)."""
     contests = store.db().contests
-    marked = contests.find({"platform": platform, "$or": [{"missingSyncs": {"$exists": True}},
-                                                          {"cancelledAt": {"$exists": True}}]},
-                           {"platformId": 1, "cancelledAt": 1}) if stored is None else \
-        (doc for doc in stored.values() if "missingSyncs" in doc or "cancelledAt" in doc)
+    marked = (
+        contests.find(
+            {"platform": platform, "$or": [{"missingSyncs": {"$exists": True}}, {"cancelledAt": {"$exists": True}}]},
+            {"platformId": 1, "cancelledAt": 1},
+        )
+        if stored is None
+        else (doc for doc in stored.values() if "missingSyncs" in doc or "cancelledAt" in doc)
+    )
     back = [doc for doc in marked if doc["platformId"] in listed]
     if back:
-        contests.update_many({"platform": platform, "platformId": {"$in": [doc["platformId"] for doc in back]}},
-                             {"$unset": {"missingSyncs": "", "cancelledAt": ""}})
+        contests.update_many(
+            {"platform": platform, "platformId": {"$in": [doc["platformId"] for doc in back]}},
+            {"$unset": {"missingSyncs": "", "cancelledAt": ""}},
+        )
     return [doc["platformId"] for doc in back if doc.get("cancelledAt") is not None]
+
+
 def watched(platform: str) -> dict[str, dict[str, Any]]:
     """platformId -> stored contest (without raw payload and hash) of `platform`: what a sync
     compares its fresh records with to announce created, changed and cancelled contests."""

@@ -33,8 +33,9 @@ def prune(before: datetime) -> int:
     return store.db().events.delete_many({"_id": {"$lt": ObjectId.from_datetime(before)}}).deleted_count
 
 
-def find(*, type_: str | None = None, limit: int = 50,
-         cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def find(
+    *, type_: str | None = None, limit: int = 50, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Events newest first (by id), optionally of one type, a page at a time; (items, next cursor)."""
     query: dict[str, Any] = {}
     if type_:

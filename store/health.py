@@ -59,5 +59,4 @@ def add_run(run: dict[str, Any]) -> None:
 
 def recent_runs(source: str, limit: int = 20) -> list[dict[str, Any]]:
     """The source's latest runs, newest first."""
-    return list(store.db().source_runs.find({"source": source}, {"_id": 0})
-                .sort("at", DESCENDING).limit(limit))
+    return list(store.db().source_runs.find({"source": source}, {"_id": 0}).sort("at", DESCENDING).limit(limit))

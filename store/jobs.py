@@ -24,15 +24,35 @@ def _indexes(database: Database) -> None:
     database.jobs.create_index([("created_at", DESCENDING)])
 
 
-def create(job_id: str, kind: str, params: dict[str, Any], trigger: str, *, user: str | None = None,
-           total: int | None = None, retry_of: str | None = None, guard: str | None = None,
-           plan: list[str] | None = None) -> dict[str, Any]:
+def create(
+    job_id: str,
+    kind: str,
+    params: dict[str, Any],
+    trigger: str,
+    *,
+    user: str | None = None,
+    total: int | None = None,
+    retry_of: str | None = None,
+    guard: str | None = None,
+    plan: list[str] | None = None,
+) -> dict[str, Any]:
     """Record a new PENDING job (`plan`: the step names of a chained job); returns the document."""
     doc = {
-        "_id": job_id, "kind": kind, "state": "PENDING", "params": params, "trigger": trigger,
-        "user": user, "progress": {"done": 0, "total": total, "current": None} if total else None,
-        "result": None, "error": None, "created_at": utcnow(),
-        "finished_at": None, "retry_of": retry_of, "plan": plan, "steps": {}, "guard": guard,
+        "_id": job_id,
+        "kind": kind,
+        "state": "PENDING",
+        "params": params,
+        "trigger": trigger,
+        "user": user,
+        "progress": {"done": 0, "total": total, "current": None} if total else None,
+        "result": None,
+        "error": None,
+        "created_at": utcnow(),
+        "finished_at": None,
+        "retry_of": retry_of,
+        "plan": plan,
+        "steps": {},
+        "guard": guard,
     }
     store.db().jobs.insert_one(doc)
     return doc
@@ -43,11 +63,26 @@ def ensure(job_id: str, kind: str, params: dict[str, Any], trigger: str) -> None
     try:
         store.db().jobs.update_one(
             {"_id": job_id},
-            {"$setOnInsert": {"kind": kind, "state": "PENDING", "params": params, "trigger": trigger,
-                              "user": None, "progress": None, "result": None, "error": None,
-                              "created_at": utcnow(), "finished_at": None, "retry_of": None,
-                              "plan": None, "steps": {}, "guard": None}},
-            upsert=True)
+            {
+                "$setOnInsert": {
+                    "kind": kind,
+                    "state": "PENDING",
+                    "params": params,
+                    "trigger": trigger,
+                    "user": None,
+                    "progress": None,
+                    "result": None,
+                    "error": None,
+                    "created_at": utcnow(),
+                    "finished_at": None,
+                    "retry_of": None,
+                    "plan": None,
+                    "steps": {},
+                    "guard": None,
+                }
+            },
+            upsert=True,
+        )
     except DuplicateKeyError:  # two deliveries raced to create it: one is enough
         pass
 
@@ -71,31 +106,35 @@ def recent(kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
 def mark_started(job_id: str) -> None:
     """STARTED, keeping the first start time across redeliveries (a job that ended stays ended)."""
     # $min sets an absent field, and keeps the earlier time when a redelivered task starts again.
-    store.db().jobs.update_one({"_id": job_id, "state": _RUNNING},
-                               {"$set": {"state": "STARTED"}, "$min": {"started_at": utcnow()}})
+    store.db().jobs.update_one(
+        {"_id": job_id, "state": _RUNNING}, {"$set": {"state": "STARTED"}, "$min": {"started_at": utcnow()}}
+    )
 
 
 def step_started(job_id: str, step: str) -> dict[str, Any] | None:
     """PROGRESS: `step` of a chained job is running (progress.done counts the steps ended);
     returns the job's guard key (`{"guard": ...}`), None if the job is not running."""
-    return update_then_read(store.db().jobs, {"_id": job_id, "state": _RUNNING},
-                            {"$set": {"state": "PROGRESS", "progress.current": step},
-                             "$min": {"started_at": utcnow()}},
-                            projection={"guard": 1})
+    return update_then_read(
+        store.db().jobs,
+        {"_id": job_id, "state": _RUNNING},
+        {"$set": {"state": "PROGRESS", "progress.current": step}, "$min": {"started_at": utcnow()}},
+        projection={"guard": 1},
+    )
 
 
 def set_progress(job_id: str, done: int, total: int | None, current: str | None) -> dict[str, Any] | None:
     """PROGRESS with `{done, total, current}`; returns the job's guard key (`{"guard": ...}`)."""
-    return update_then_read(store.db().jobs, {"_id": job_id, "state": _RUNNING},
-                            {"$set": {"state": "PROGRESS",
-                                      "progress": {"done": done, "total": total, "current": current}}},
-                            projection={"guard": 1})
+    return update_then_read(
+        store.db().jobs,
+        {"_id": job_id, "state": _RUNNING},
+        {"$set": {"state": "PROGRESS", "progress": {"done": done, "total": total, "current": current}}},
+        projection={"guard": 1},
+    )
 
 
 def mark_retry(job_id: str, error: str) -> None:
     """RETRY, with the error that caused it."""
-    store.db().jobs.update_one({"_id": job_id, "state": _RUNNING},
-                               {"$set": {"state": "RETRY", "error": error}})
+    store.db().jobs.update_one({"_id": job_id, "state": _RUNNING}, {"$set": {"state": "RETRY", "error": error}})
 
 
 def record_step(job_id: str, step: str, result: Any) -> dict[str, Any] | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
@@ -47,8 +48,10 @@ def upsert_raida_addresses(servers: Iterable[dict[str, Any]]) -> int:
 
 def upsert_users(users: Iterable[dict[str, Any]]) -> int:
     """Directory users by serial number, writing only new or changed ones; returns how many were written."""
-    known = {d["serialNumber"]: d.get("contentHash") for d in
-             store.db().directory_users.find({}, {"serialNumber": 1, "contentHash": 1, "_id": 0})}
+    known = {
+        d["serialNumber"]: d.get("contentHash")
+        for d in store.db().directory_users.find({}, {"serialNumber": 1, "contentHash": 1, "_id": 0})
+    }
     docs = []
     for user in users:
         digest = hashlib.sha1(json.dumps(user, sort_keys=True, default=str).encode()).hexdigest()
@@ -103,23 +106,27 @@ def parity_server_id() -> str | None:
 
 def set_parity(server_id: str) -> None:
     """Make `server_id` the parity server."""
-    store.db().settings.update_one({"_id": "parity"}, {"$set": {"server_id": server_id, "updatedAt": utcnow()}},
-                                   upsert=True)
+    store.db().settings.update_one(
+        {"_id": "parity"}, {"$set": {"server_id": server_id, "updatedAt": utcnow()}}, upsert=True
+    )
 
 
 def default_parity() -> str | None:
     """If no parity server is set, make the first available server it; returns the id set or None."""
     if parity_server_id():
         return None
-    available = sorted(store.db().qmail_servers.find({"is_available": True}, {"server_id": 1, "server_index": 1}),
-                       key=_directory_order)
+    available = sorted(
+        store.db().qmail_servers.find({"is_available": True}, {"server_id": 1, "server_index": 1}), key=_directory_order
+    )
     if not available:
         return None
     first = available[0]
     # Only if still unset: two syncs racing must not flip it.
-    result = store.db().settings.update_one({"_id": "parity", "server_id": {"$exists": False}},
-                                            {"$set": {"server_id": first["server_id"], "updatedAt": utcnow()}},
-                                            upsert=True)
+    result = store.db().settings.update_one(
+        {"_id": "parity", "server_id": {"$exists": False}},
+        {"$set": {"server_id": first["server_id"], "updatedAt": utcnow()}},
+        upsert=True,
+    )
     return first["server_id"] if (result.upserted_id or result.modified_count) else None
 
 
@@ -130,8 +137,12 @@ def search_users(q: str | None, after: str | None, limit: int) -> tuple[list[dic
         query["searchKey"] = {"$regex": re.escape(q.lower())}
     if after:
         query["serialNumber"] = {"$gt": after}
-    docs = list(store.db().directory_users.find(query, {"_id": 0, "searchKey": 0, "updatedAt": 0, "contentHash": 0})
-                .sort("serialNumber", ASCENDING).limit(limit + 1))
+    docs = list(
+        store.db()
+        .directory_users.find(query, {"_id": 0, "searchKey": 0, "updatedAt": 0, "contentHash": 0})
+        .sort("serialNumber", ASCENDING)
+        .limit(limit + 1)
+    )
     next_cursor = docs[limit - 1]["serialNumber"] if len(docs) > limit else None
     return docs[:limit], next_cursor
 
@@ -142,8 +153,9 @@ def quorum_changed(ok: bool) -> bool:
     from pymongo.errors import DuplicateKeyError
 
     try:
-        result = store.db().settings.update_one({"_id": "raida_quorum", "ok": {"$ne": ok}},
-                                                {"$set": {"ok": ok, "since": utcnow()}}, upsert=True)
+        result = store.db().settings.update_one(
+            {"_id": "raida_quorum", "ok": {"$ne": ok}}, {"$set": {"ok": ok, "since": utcnow()}}, upsert=True
+        )
     except DuplicateKeyError:  # the record exists and already says `ok`
         return False
     return bool(result.upserted_id or result.modified_count)

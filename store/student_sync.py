@@ -35,6 +35,11 @@ def applied_contests(contest_ids: list[int]) -> set[int]:
 
 def record_contest(contest_id: int, *, rated: bool, participants: int, tracked: int) -> None:
     """Remember that a contest's rating changes were applied (or that it has none)."""
-    doc: dict[str, Any] = {"contestId": contest_id, "rated": rated, "participants": participants,
-                           "tracked": tracked, "appliedAt": utcnow()}
+    doc: dict[str, Any] = {
+        "contestId": contest_id,
+        "rated": rated,
+        "participants": participants,
+        "tracked": tracked,
+        "appliedAt": utcnow(),
+    }
     store.db().student_sync.update_one({"_id": f"contest:{contest_id}"}, {"$set": doc}, upsert=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -44,10 +44,25 @@ def _indexes(database: Database) -> None:
 def create(name: str, email: str, handle: str, phone: str | None = None) -> dict[str, Any]:
     """A new student (not yet synced); StudentExists for a taken handle."""
     now = utcnow()
-    doc = {"name": name, "email": email, "phone": phone, "codeforcesHandle": handle,
-           "handleLower": handle.lower(), "currRating": None, "rank": None, "maxRating": None,
-           "maxRank": None, "contestData": [], "submissions": None, "lastActiveAt": None,
-           "lastSyncedAt": None, "reminders": True, "remindersSent": 0, "createdAt": now, "updatedAt": now}
+    doc = {
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "codeforcesHandle": handle,
+        "handleLower": handle.lower(),
+        "currRating": None,
+        "rank": None,
+        "maxRating": None,
+        "maxRank": None,
+        "contestData": [],
+        "submissions": None,
+        "lastActiveAt": None,
+        "lastSyncedAt": None,
+        "reminders": True,
+        "remindersSent": 0,
+        "createdAt": now,
+        "updatedAt": now,
+    }
     try:
         store.db().students.insert_one(doc)
     except DuplicateKeyError:
@@ -63,8 +78,9 @@ def get(handle: str) -> dict[str, Any] | None:
 def update_fields(handle: str, fields: dict[str, Any]) -> dict[str, Any] | None:
     """Set editable fields; returns the updated student or None."""
     changes = {k: v for k, v in fields.items() if k in EDITABLE}
-    return update_then_read(store.db().students, {"handleLower": handle.lower()},
-                            {"$set": {**changes, "updatedAt": utcnow()}})
+    return update_then_read(
+        store.db().students, {"handleLower": handle.lower()}, {"$set": {**changes, "updatedAt": utcnow()}}
+    )
 
 
 def delete(handle: str) -> bool:
@@ -77,30 +93,38 @@ def delete(handle: str) -> bool:
 def save_sync(handle: str, fields: dict[str, Any]) -> dict[str, Any] | None:
     """Write a sync's results onto the student (a handle marked not found is found again);
     returns the updated document."""
-    return update_then_read(store.db().students, {"handleLower": handle.lower()},
-                            {"$set": {**fields, "lastSyncedAt": utcnow(), "updatedAt": utcnow()},
-                             "$unset": {"handleStatus": "", "handleNotFoundAt": ""}})
+    return update_then_read(
+        store.db().students,
+        {"handleLower": handle.lower()},
+        {
+            "$set": {**fields, "lastSyncedAt": utcnow(), "updatedAt": utcnow()},
+            "$unset": {"handleStatus": "", "handleNotFoundAt": ""},
+        },
+    )
 
 
 def upsert_submissions(records: list[dict[str, Any]]) -> int:
     """Write submissions in one unordered bulk upsert; returns how many were new."""
     if not records:
         return 0
-    ops = [UpdateOne({"handle": r["handle"], "submissionId": r["submissionId"]}, {"$set": r}, upsert=True)
-           for r in records]
+    ops = [
+        UpdateOne({"handle": r["handle"], "submissionId": r["submissionId"]}, {"$set": r}, upsert=True) for r in records
+    ]
     return store.db().submissions.bulk_write(ops, ordered=False).upserted_count
 
 
 def newest_submission_id(handle: str) -> int | None:
     """The newest stored submission id of `handle`, or None when none is stored."""
-    doc = store.db().submissions.find_one({"handle": handle.lower()}, {"submissionId": 1},
-                                          sort=[("submissionId", DESCENDING)])
+    doc = store.db().submissions.find_one(
+        {"handle": handle.lower()}, {"submissionId": 1}, sort=[("submissionId", DESCENDING)]
+    )
     return doc["submissionId"] if doc else None
 
 
 def _encode(values: list[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, ObjectId) else v
-                      for v in values])
+    raw = json.dumps(
+        [v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, ObjectId) else v for v in values]
+    )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -111,15 +135,20 @@ def _decode(cursor: str) -> list[Any]:
         raise BadCursor("cursor is not one this API handed out") from None
 
 
-def list_students(sort: str = "name", limit: int = 50, cursor: str | None = None,
-                  inactive_days: int | None = None, min_rating: int | None = None,
-                  max_rating: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def list_students(
+    sort: str = "name",
+    limit: int = 50,
+    cursor: str | None = None,
+    inactive_days: int | None = None,
+    min_rating: int | None = None,
+    max_rating: int | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
     """Students by name (A-Z), rating or problems solved (highest first), a page at a time;
     `inactive_days` keeps those with no OK submission in that many days (or none at all), and
     `min_rating`/`max_rating` those rated within that range (inclusive)."""
     query: dict[str, Any] = {}
     if inactive_days is not None:
-        since = datetime.now(timezone.utc) - timedelta(days=inactive_days)
+        since = datetime.now(UTC) - timedelta(days=inactive_days)
         query["$or"] = [{"lastActiveAt": None}, {"lastActiveAt": {"$lt": since}}]
     if min_rating is not None or max_rating is not None:
         query["currRating"] = {k: v for k, v in (("$gte", min_rating), ("$lte", max_rating)) if v is not None}
@@ -135,8 +164,13 @@ def list_students(sort: str = "name", limit: int = 50, cursor: str | None = None
         field = "nameKey"
     pipeline: list[dict[str, Any]] = [
         {"$match": query},
-        {"$addFields": {"ratingKey": {"$ifNull": ["$currRating", -1]}, "nameKey": {"$toLower": "$name"},
-                        "solvedKey": {"$ifNull": ["$submissions.solvedCount", -1]}}},
+        {
+            "$addFields": {
+                "ratingKey": {"$ifNull": ["$currRating", -1]},
+                "nameKey": {"$toLower": "$name"},
+                "solvedKey": {"$ifNull": ["$submissions.solvedCount", -1]},
+            }
+        },
     ]
     if cursor:
         value, oid = _decode(cursor)
@@ -169,19 +203,34 @@ def list_submissions(handle: str, verdict: str | None, limit: int, after: int | 
 
 # --- inactivity reminders (syncs.reminders) ------------------------------------------------
 
+
 def inactive(since: datetime) -> list[dict[str, Any]]:
     """Synced students with no OK submission since `since` (or none at all)."""
     query = {"lastSyncedAt": {"$ne": None}, "$or": [{"lastActiveAt": None}, {"lastActiveAt": {"$lt": since}}]}
-    return list(store.db().students.find(query, {"codeforcesHandle": 1, "name": 1, "email": 1, "lastActiveAt": 1,
-                                                 "reminders": 1, "inactiveStreak": 1, "reminderStreak": 1,
-                                                 "remindersSent": 1, "createdAt": 1}))
+    return list(
+        store.db().students.find(
+            query,
+            {
+                "codeforcesHandle": 1,
+                "name": 1,
+                "email": 1,
+                "lastActiveAt": 1,
+                "reminders": 1,
+                "inactiveStreak": 1,
+                "reminderStreak": 1,
+                "remindersSent": 1,
+                "createdAt": 1,
+            },
+        )
+    )
 
 
 def claim_streak(handle: str, field: str, streak: str) -> bool:
     """Set `field` (inactiveStreak or reminderStreak) to `streak` unless it already says so:
     True for the one caller that did, so a streak is announced and emailed once."""
-    result = store.db().students.update_one({"handleLower": handle.lower(), field: {"$ne": streak}},
-                                            {"$set": {field: streak}})
+    result = store.db().students.update_one(
+        {"handleLower": handle.lower(), field: {"$ne": streak}}, {"$set": {field: streak}}
+    )
     return result.modified_count == 1
 
 
@@ -192,21 +241,35 @@ def release_streak(handle: str, field: str, streak: str) -> None:
 
 def count_reminder(handle: str) -> None:
     """One more reminder sent to the student."""
-    store.db().students.update_one({"handleLower": handle.lower()},
-                                   {"$inc": {"remindersSent": 1}, "$set": {"lastReminderAt": utcnow()}})
+    store.db().students.update_one(
+        {"handleLower": handle.lower()}, {"$inc": {"remindersSent": 1}, "$set": {"lastReminderAt": utcnow()}}
+    )
 
 
 def end_streaks(since: datetime) -> int:
     """Students active since `since` are no longer in an inactive streak; how many were."""
     result = store.db().students.update_many(
-        {"lastActiveAt": {"$gte": since},
-         "$or": [{"inactiveStreak": {"$nin": [None]}}, {"reminderStreak": {"$nin": [None]}}]},
-        {"$set": {"inactiveStreak": None, "reminderStreak": None}})
+        {
+            "lastActiveAt": {"$gte": since},
+            "$or": [{"inactiveStreak": {"$nin": [None]}}, {"reminderStreak": {"$nin": [None]}}],
+        },
+        {"$set": {"inactiveStreak": None, "reminderStreak": None}},
+    )
     return result.modified_count
+
+
 # --- the background sync ------------------------------------------------------------------------
 
-BACKGROUND_FIELDS = {"codeforcesHandle": 1, "handleLower": 1, "currRating": 1, "profile": 1, "lastSyncedAt": 1,
-                     "submissions.total": 1, "lastActiveAt": 1, "handleStatus": 1}
+BACKGROUND_FIELDS = {
+    "codeforcesHandle": 1,
+    "handleLower": 1,
+    "currRating": 1,
+    "profile": 1,
+    "lastSyncedAt": 1,
+    "submissions.total": 1,
+    "lastActiveAt": 1,
+    "handleStatus": 1,
+}
 
 
 def background_candidates() -> list[dict[str, Any]]:
@@ -217,31 +280,40 @@ def background_candidates() -> list[dict[str, Any]]:
 
 def not_found_handles() -> list[str]:
     """Handles marked not found (skipped by the background sync until a manual sync or a new handle)."""
-    return sorted(d["codeforcesHandle"] for d in store.db().students.find({"handleStatus": "not_found"},
-                                                                           {"codeforcesHandle": 1}))
+    return sorted(
+        d["codeforcesHandle"] for d in store.db().students.find({"handleStatus": "not_found"}, {"codeforcesHandle": 1})
+    )
 
 
 def mark_not_found(handles: list[str], at: datetime) -> int:
     """Mark students whose handle Codeforces does not know; their data stays."""
     if not handles:
         return 0
-    return store.db().students.update_many(
-        {"handleLower": {"$in": [h.lower() for h in handles]}},
-        {"$set": {"handleStatus": "not_found", "handleNotFoundAt": at, "updatedAt": at}}).modified_count
+    return (
+        store.db()
+        .students.update_many(
+            {"handleLower": {"$in": [h.lower() for h in handles]}},
+            {"$set": {"handleStatus": "not_found", "handleNotFoundAt": at, "updatedAt": at}},
+        )
+        .modified_count
+    )
 
 
 def mark_checked(handles: list[str], at: datetime) -> None:
     """Record that these students were checked against Codeforces at `at` (nothing else changed)."""
     if handles:
-        store.db().students.update_many({"handleLower": {"$in": [h.lower() for h in handles]}},
-                                        {"$set": {"lastSyncedAt": at}})
+        store.db().students.update_many(
+            {"handleLower": {"$in": [h.lower() for h in handles]}}, {"$set": {"lastSyncedAt": at}}
+        )
 
 
 def save_background(updates: list[tuple[str, dict[str, Any]]], at: datetime) -> None:
     """Write the background sync's per-student fields in one unordered bulk write."""
     if updates:
-        ops = [UpdateOne({"handleLower": handle.lower()}, {"$set": {**fields, "lastSyncedAt": at, "updatedAt": at}})
-               for handle, fields in updates]
+        ops = [
+            UpdateOne({"handleLower": handle.lower()}, {"$set": {**fields, "lastSyncedAt": at, "updatedAt": at}})
+            for handle, fields in updates
+        ]
         store.db().students.bulk_write(ops, ordered=False)
 
 
@@ -250,11 +322,19 @@ def apply_rating_changes(contest_id: int, changes: dict[str, dict[str, Any]]) ->
     have it yet (so applying a contest twice changes nothing); returns the handles changed."""
     if not changes:
         return []
-    tracked = [d["handleLower"] for d in store.db().students.find(
-        {"handleLower": {"$in": list(changes)}, "contestData.contestId": {"$ne": contest_id}}, {"handleLower": 1})]
-    ops = [UpdateOne({"handleLower": h, "contestData.contestId": {"$ne": contest_id}},
-                     {"$push": {"contestData": changes[h]}, "$set": {"currRating": changes[h]["newRating"]}})
-           for h in tracked]
+    tracked = [
+        d["handleLower"]
+        for d in store.db().students.find(
+            {"handleLower": {"$in": list(changes)}, "contestData.contestId": {"$ne": contest_id}}, {"handleLower": 1}
+        )
+    ]
+    ops = [
+        UpdateOne(
+            {"handleLower": h, "contestData.contestId": {"$ne": contest_id}},
+            {"$push": {"contestData": changes[h]}, "$set": {"currRating": changes[h]["newRating"]}},
+        )
+        for h in tracked
+    ]
     if ops:
         store.db().students.bulk_write(ops, ordered=False)
     return tracked
@@ -267,8 +347,11 @@ def change_handle(handle: str, new_handle: str) -> dict[str, Any] | None:
     try:
         result = store.db().students.update_one(
             {"handleLower": handle.lower()},
-            {"$set": {"codeforcesHandle": new_handle, "handleLower": new_handle.lower(), "updatedAt": now},
-             "$unset": {"handleStatus": "", "handleNotFoundAt": ""}})
+            {
+                "$set": {"codeforcesHandle": new_handle, "handleLower": new_handle.lower(), "updatedAt": now},
+                "$unset": {"handleStatus": "", "handleNotFoundAt": ""},
+            },
+        )
     except DuplicateKeyError:
         raise StudentExists(new_handle) from None
     if result.matched_count == 0:

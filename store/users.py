@@ -29,8 +29,12 @@ def create(username: str, password: str, role: str = "user") -> dict[str, Any]:
     """Create a user with a scrypt hash; UserExists if the name is taken."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    doc = {"username": username, "password_hash": generate_password_hash(password, method="scrypt"),
-           "role": role, "created_at": utcnow()}
+    doc = {
+        "username": username,
+        "password_hash": generate_password_hash(password, method="scrypt"),
+        "role": role,
+        "created_at": utcnow(),
+    }
     try:
         store.db().users.insert_one(doc)
     except DuplicateKeyError:
@@ -60,8 +64,8 @@ def delete(username: str) -> bool:
 def set_password(username: str, password: str) -> bool:
     """Replace a user's password; True if the user exists."""
     result = store.db().users.update_one(
-        {"username": username},
-        {"$set": {"password_hash": generate_password_hash(password, method="scrypt")}})
+        {"username": username}, {"$set": {"password_hash": generate_password_hash(password, method="scrypt")}}
+    )
     return result.matched_count == 1
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.collection import Collection
@@ -10,15 +10,15 @@ from pymongo.collection import Collection
 
 def utcnow() -> datetime:
     """Now, as an aware UTC datetime with millisecond precision (what MongoDB keeps)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def iso(value: datetime) -> str:
     """ISO 8601 UTC with milliseconds and a Z, e.g. 2025-12-21T10:30:45.123Z."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def json_safe(value):
@@ -36,8 +36,9 @@ def json_safe(value):
     return value
 
 
-def update_then_read(collection: Collection, query: dict[str, Any], update: dict[str, Any],
-                     projection: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def update_then_read(
+    collection: Collection, query: dict[str, Any], update: dict[str, Any], projection: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """Apply `update` to the one document `query` names (by a unique key), then read it back.
 
     Not `find_one_and_update`: SecantusDB serves that by scanning the whole collection (80 ms a

@@ -37,11 +37,22 @@ def new_id(prefix: str) -> str:
 
 # --- endpoints -------------------------------------------------------------------------
 
+
 def create_endpoint(fields: dict[str, Any]) -> dict[str, Any]:
     """Store a new, enabled endpoint made of `fields` (url, events, leadMinutes, secret, ...)."""
     now = utcnow()
-    doc = {"_id": new_id("ep"), **fields, "enabled": True, "disabledAt": None, "disabledReason": None,
-           "failingSince": None, "lastError": None, "lastSuccessAt": None, "createdAt": now, "updatedAt": now}
+    doc = {
+        "_id": new_id("ep"),
+        **fields,
+        "enabled": True,
+        "disabledAt": None,
+        "disabledReason": None,
+        "failingSince": None,
+        "lastError": None,
+        "lastSuccessAt": None,
+        "createdAt": now,
+        "updatedAt": now,
+    }
     store.db().webhooks.insert_one(doc)
     return doc
 
@@ -80,8 +91,7 @@ def subscribers(event_type: str) -> list[dict[str, Any]]:
 def endpoint_succeeded(endpoint_id: str) -> None:
     """An attempt was delivered: the endpoint is no longer failing."""
     now = utcnow()
-    store.db().webhooks.update_one({"_id": endpoint_id},
-                                   {"$set": {"failingSince": None, "lastSuccessAt": now}})
+    store.db().webhooks.update_one({"_id": endpoint_id}, {"$set": {"failingSince": None, "lastSuccessAt": now}})
 
 
 def endpoint_failed(endpoint_id: str, error: str, disable_before: datetime) -> dict[str, Any] | None:
@@ -91,29 +101,45 @@ def endpoint_failed(endpoint_id: str, error: str, disable_before: datetime) -> d
     now = utcnow()
     db.webhooks.update_one({"_id": endpoint_id, "failingSince": None}, {"$set": {"failingSince": now}})
     db.webhooks.update_one({"_id": endpoint_id}, {"$set": {"lastError": error}})
-    endpoint = db.webhooks.find_one({"_id": endpoint_id, "enabled": True,
-                                     "failingSince": {"$lte": disable_before}})
+    endpoint = db.webhooks.find_one({"_id": endpoint_id, "enabled": True, "failingSince": {"$lte": disable_before}})
     if endpoint is not None:
         since = endpoint["failingSince"]
-        reason = (f"disabled after failing since {iso(since)} with no successful delivery "
-                  f"(last error: {error})")
-        db.webhooks.update_one({"_id": endpoint_id, "enabled": True},
-                               {"$set": {"enabled": False, "disabledAt": now, "disabledReason": reason,
-                                         "updatedAt": now}})
+        reason = f"disabled after failing since {iso(since)} with no successful delivery (last error: {error})"
+        db.webhooks.update_one(
+            {"_id": endpoint_id, "enabled": True},
+            {"$set": {"enabled": False, "disabledAt": now, "disabledReason": reason, "updatedAt": now}},
+        )
     return db.webhooks.find_one({"_id": endpoint_id})
 
 
 # --- deliveries --------------------------------------------------------------------------
+
 
 def create_deliveries(message_id: str, event_type: str, body: str, endpoint_ids: list[str]) -> list[str]:
     """One pending delivery of a message per endpoint; their ids."""
     if not endpoint_ids:
         return []
     now = utcnow()
-    docs = [{"_id": new_id("dlv"), "endpointId": endpoint_id, "messageId": message_id, "type": event_type,
-             "body": body, "status": "pending", "attempts": 0, "createdAt": now, "nextAttemptAt": now,
-             "lastAttemptAt": None, "deliveredAt": None, "statusCode": None, "latencyMs": None,
-             "lastError": None, "history": []} for endpoint_id in endpoint_ids]
+    docs = [
+        {
+            "_id": new_id("dlv"),
+            "endpointId": endpoint_id,
+            "messageId": message_id,
+            "type": event_type,
+            "body": body,
+            "status": "pending",
+            "attempts": 0,
+            "createdAt": now,
+            "nextAttemptAt": now,
+            "lastAttemptAt": None,
+            "deliveredAt": None,
+            "statusCode": None,
+            "latencyMs": None,
+            "lastError": None,
+            "history": [],
+        }
+        for endpoint_id in endpoint_ids
+    ]
     store.db().webhook_deliveries.insert_many(docs)
     return [doc["_id"] for doc in docs]
 
@@ -125,28 +151,43 @@ def claim_attempt(delivery_id: str, attempt: int) -> dict[str, Any] | None:
     claimed = store.db().webhook_deliveries.update_one(
         {"_id": delivery_id, "status": "pending", "attempts": attempt - 1},
         # nextAttemptAt: now, so the overdue scan leaves an attempt in flight alone.
-        {"$set": {"attempts": attempt, "lastAttemptAt": now, "nextAttemptAt": now}})
+        {"$set": {"attempts": attempt, "lastAttemptAt": now, "nextAttemptAt": now}},
+    )
     return get_delivery(delivery_id) if claimed.modified_count == 1 else None
 
 
-def record_attempt(delivery_id: str, *, status: str, status_code: int | None, latency_ms: float | None,
-                   error: str | None, next_attempt_at: datetime | None = None) -> None:
+def record_attempt(
+    delivery_id: str,
+    *,
+    status: str,
+    status_code: int | None,
+    latency_ms: float | None,
+    error: str | None,
+    next_attempt_at: datetime | None = None,
+) -> None:
     """Write an attempt's outcome onto its delivery (`status`: pending, delivered or failed)."""
     now = utcnow()
-    fields: dict[str, Any] = {"status": status, "statusCode": status_code, "latencyMs": latency_ms,
-                              "lastError": error, "nextAttemptAt": next_attempt_at}
+    fields: dict[str, Any] = {
+        "status": status,
+        "statusCode": status_code,
+        "latencyMs": latency_ms,
+        "lastError": error,
+        "nextAttemptAt": next_attempt_at,
+    }
     if status == "delivered":
         fields["deliveredAt"] = now
     entry = {"at": now, "statusCode": status_code, "latencyMs": latency_ms, "error": error}
     store.db().webhook_deliveries.update_one(
-        {"_id": delivery_id}, {"$set": fields, "$push": {"history": {"$each": [entry], "$slice": -HISTORY}}})
+        {"_id": delivery_id}, {"$set": fields, "$push": {"history": {"$each": [entry], "$slice": -HISTORY}}}
+    )
 
 
 def give_up(delivery_id: str, error: str) -> None:
     """End a pending delivery as failed without another attempt (its endpoint is gone or disabled)."""
-    store.db().webhook_deliveries.update_one({"_id": delivery_id, "status": "pending"},
-                                             {"$set": {"status": "failed", "lastError": error,
-                                                       "nextAttemptAt": None}})
+    store.db().webhook_deliveries.update_one(
+        {"_id": delivery_id, "status": "pending"},
+        {"$set": {"status": "failed", "lastError": error, "nextAttemptAt": None}},
+    )
 
 
 def get_delivery(delivery_id: str) -> dict[str, Any] | None:
@@ -159,14 +200,21 @@ def deliveries(endpoint_id: str, status: str | None = None, limit: int = 50) -> 
     query: dict[str, Any] = {"endpointId": endpoint_id}
     if status:
         query["status"] = status
-    return list(store.db().webhook_deliveries.find(query, {"body": 0})
-                .sort([("createdAt", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+    return list(
+        store.db()
+        .webhook_deliveries.find(query, {"body": 0})
+        .sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
+        .limit(limit)
+    )
 
 
 def overdue(before: datetime, limit: int = 500) -> list[dict[str, Any]]:
     """Pending deliveries whose next attempt was due before `before` (their task was lost)."""
-    return list(store.db().webhook_deliveries.find(
-        {"status": "pending", "nextAttemptAt": {"$lt": before}}, {"_id": 1, "attempts": 1}).limit(limit))
+    return list(
+        store.db()
+        .webhook_deliveries.find({"status": "pending", "nextAttemptAt": {"$lt": before}}, {"_id": 1, "attempts": 1})
+        .limit(limit)
+    )
 
 
 def prune(before: datetime) -> int:
@@ -175,10 +223,12 @@ def prune(before: datetime) -> int:
     database = store.db()
     database.webhook_marks.delete_many({"at": {"$lt": before}})
     return database.webhook_deliveries.delete_many(
-        {"createdAt": {"$lt": before}, "status": {"$ne": "pending"}}).deleted_count
+        {"createdAt": {"$lt": before}, "status": {"$ne": "pending"}}
+    ).deleted_count
 
 
 # --- sent-once marks -----------------------------------------------------------------------
+
 
 def mark_once(key: str, endpoint_id: str) -> bool:
     """Remember `key` for an endpoint: True the first time, False when it was already marked."""

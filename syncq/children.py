@@ -23,8 +23,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 STOP_GRACE = 10.0  # seconds an orderly stop gives each tier of children before SIGKILL
@@ -42,8 +43,10 @@ def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
     if _PRCTL is None:
         return None
     if threading.current_thread() is not threading.main_thread():
-        raise RuntimeError("start children from the main thread: PR_SET_PDEATHSIG fires when the "
-                           "forking thread ends, which would end the child with it")
+        raise RuntimeError(
+            "start children from the main thread: PR_SET_PDEATHSIG fires when the "
+            "forking thread ends, which would end the child with it"
+        )
     parent = os.getpid()
 
     def preexec() -> None:
@@ -86,9 +89,15 @@ class Reaper:
     """The launcher's side of the reaper: tell it each child's group; `close` when all are stopped."""
 
     def __init__(self, env: dict[str, str]):
-        self.process = subprocess.Popen([sys.executable, "-m", "syncq.children"], env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "syncq.children"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
 
     def _send(self, line: str) -> None:
         try:
@@ -139,27 +148,44 @@ def reaper_main() -> int:
 
 
 def _short(line: str, limit: int = 240) -> str:
-    return line if len(line) <= limit else line[:limit - 3] + "..."
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 class Child:
     """A child process in a process group of its own, its output copied to ours (each line
     prefixed with its name), to its log file, and to the tail kept for error messages."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path,
-                 reaper: Reaper | None = None, cwd: str | None = None, echo: bool = True):
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        log_dir: Path,
+        reaper: Reaper | None = None,
+        cwd: str | None = None,
+        echo: bool = True,
+    ):
         self.name, self.echo = name, echo
         self.tail: collections.deque[str] = collections.deque(maxlen=300)
         self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "a", encoding="utf-8")
+        self._log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 (open while the child runs)
         self._log.write(f"--- started {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(argv)}\n")
         self._stopped = False
         # A session of its own: a Ctrl-C or a closed terminal reaches the launcher alone, which
         # then stops the children in order (a worker before the Redis it acknowledges through).
-        self.process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        text=True, bufsize=1, errors="replace",
-                                        start_new_session=True, preexec_fn=die_with_parent())
+        self.process = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+            errors="replace",
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
+        )
         self.pid = self.process.pid
         self.reaper = reaper
         if reaper is not None:
@@ -197,7 +223,7 @@ class Child:
         if tracebacks:  # a traceback's error is the first unindented line after its frames
             errors: list[str] = []
             for start in tracebacks:
-                error = next((line for line in lines[start + 1:] if not line[:1].isspace()), None)
+                error = next((line for line in lines[start + 1 :] if not line[:1].isspace()), None)
                 if error and error not in errors:
                     errors.append(error)
             # Two, not one: a server whose worker failed prints the worker's error (the cause) and

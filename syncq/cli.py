@@ -6,7 +6,7 @@ import argparse
 import getpass
 import re
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.settings import ConfigError, get_settings
 
@@ -71,24 +71,29 @@ def make_token(sub: str, role: str, expires: int | None = None) -> str:
         # flask-jwt-extended reads a zero lifetime as "never expires".
         raise ValueError(f"a token's lifetime must be a positive number of seconds, not {expires}")
 
+    from flask_jwt_extended import create_access_token
+
     from api import create_app
     from api.auth import issue_token
-    from flask_jwt_extended import create_access_token
 
     app = create_app()
     with app.app_context():
         if expires is None:
             return issue_token(sub, role)
-        return create_access_token(identity=sub, additional_claims={"role": role},
-                                   expires_delta=timedelta(seconds=expires))
+        return create_access_token(
+            identity=sub, additional_claims={"role": role}, expires_delta=timedelta(seconds=expires)
+        )
 
 
 def cmd_token(args: argparse.Namespace) -> int:
     import store.users as users
 
     if not args.no_check and users.get(args.sub) is None:
-        print(f"syncq: no user {args.sub}; the API rejects tokens of unknown users "
-              f"(create it: syncq users create {args.sub} --admin)", file=sys.stderr)
+        print(
+            f"syncq: no user {args.sub}; the API rejects tokens of unknown users "
+            f"(create it: syncq users create {args.sub} --admin)",
+            file=sys.stderr,
+        )
         return 1
     print(make_token(args.sub, args.role, args.expires))
     return 0
@@ -115,8 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--admin", action="store_true", help="give it role admin")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    create.add_argument("--update", action="store_true",
-                        help="set the password if the user exists (its role is kept, or made admin with --admin)")
+    create.add_argument(
+        "--update",
+        action="store_true",
+        help="set the password if the user exists (its role is kept, or made admin with --admin)",
+    )
     create.set_defaults(func=cmd_users_create)
     role = users_sub.add_parser("role", help="change an account's role (its tokens follow at once)")
     role.add_argument("name")
@@ -129,8 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="print a signed access token (operators)")
     token.add_argument("--sub", required=True, help="the user name the token is for")
     token.add_argument("--role", default="admin", choices=["admin", "user"])
-    token.add_argument("--expires", type=_positive_seconds, default=None,
-                       help="lifetime in seconds, more than 0 (default SYNCQ_JWT_EXPIRES)")
+    token.add_argument(
+        "--expires",
+        type=_positive_seconds,
+        default=None,
+        help="lifetime in seconds, more than 0 (default SYNCQ_JWT_EXPIRES)",
+    )
     token.add_argument("--no-check", action="store_true", help="do not check that the user exists")
     token.set_defaults(func=cmd_token)
 
@@ -168,8 +180,10 @@ def store_error_line(exc: Exception, uri: str, unreachable: bool) -> str:
     reason = re.split(r" \(configured timeouts|, Timeout: |, Topology Description|, full error: ", str(exc))[0]
     reason = " ".join(reason.split()) or type(exc).__name__
     if unreachable:
-        return (f"MongoDB is unreachable at {_redacted(uri)}: {reason}; "
-                "set SYNCQ_MONGODB_URI (syncq standalone --status prints it)")
+        return (
+            f"MongoDB is unreachable at {_redacted(uri)}: {reason}; "
+            "set SYNCQ_MONGODB_URI (syncq standalone --status prints it)"
+        )
     return f"MongoDB at {_redacted(uri)} failed: {reason}; check SYNCQ_MONGODB_URI"
 
 

@@ -40,8 +40,9 @@ class Api:
     def __init__(self, base: str, token: str, timeout: float = 75.0):
         if not token:
             raise ClientError("no token: set SYNCQ_TOKEN or pass --token (see `syncq token`)")
-        self.http = httpx.Client(base_url=base, timeout=timeout,
-                                 headers={"Authorization": f"Bearer {token}", "X-Syncq-Trigger": "cli"})
+        self.http = httpx.Client(
+            base_url=base, timeout=timeout, headers={"Authorization": f"Bearer {token}", "X-Syncq-Trigger": "cli"}
+        )
 
     def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         try:
@@ -110,11 +111,21 @@ def platforms_table(results: dict[str, dict[str, Any]]) -> str:
     rows = [["platform", "synced", "updated", "failed", *(["unchanged"] if unchanged else []), "error"]]
     for name, r in results.items():
         error = platform_error(name, r)
-        rows.append([name, r.get("synced", 0), r.get("updated", 0), r.get("failed", 0),
-                     *([r.get("unchanged", "-")] if unchanged else []),
-                     error if len(error) <= ERROR_WIDTH else error[:ERROR_WIDTH - 15] + "... (see below)"])
-    long = [f"  {name}: {platform_error(name, r)}" for name, r in results.items()
-            if len(platform_error(name, r)) > ERROR_WIDTH]
+        rows.append(
+            [
+                name,
+                r.get("synced", 0),
+                r.get("updated", 0),
+                r.get("failed", 0),
+                *([r.get("unchanged", "-")] if unchanged else []),
+                error if len(error) <= ERROR_WIDTH else error[: ERROR_WIDTH - 15] + "... (see below)",
+            ]
+        )
+    long = [
+        f"  {name}: {platform_error(name, r)}"
+        for name, r in results.items()
+        if len(platform_error(name, r)) > ERROR_WIDTH
+    ]
     return render_table(rows) + ("\n\nerrors:\n" + "\n".join(long) if long else "") + failures_text(results)
 
 
@@ -127,8 +138,7 @@ def failures_text(results: dict[str, dict[str, Any]]) -> str:
         if not failures:
             continue
         lines.append(f"  {name}:")
-        lines += [f"    {f.get('platformId') or '(no id)'}: {f.get('reason') or 'no reason given'}"
-                  for f in failures]
+        lines += [f"    {f.get('platformId') or '(no id)'}: {f.get('reason') or 'no reason given'}" for f in failures]
         more = int(r.get("failed") or 0) - len(failures)
         if more > 0:
             lines.append(f"    ... and {more} more (a result keeps the first {len(failures)})")
@@ -144,8 +154,15 @@ def result_table(kind: str, body: Any) -> str:
     if "platform" in body and "synced" in body:
         return platforms_table({body["platform"]: body})
     if "users_synced" in body:
-        keys = ["status", "users_synced", "servers_synced", "raida_servers_synced", "raida_ready",
-                "timestamp", "message"]
+        keys = [
+            "status",
+            "users_synced",
+            "servers_synced",
+            "raida_servers_synced",
+            "raida_ready",
+            "timestamp",
+            "message",
+        ]
         return render_table([["field", "value"]] + [[k, body[k]] for k in keys if k in body])
     if "codeforcesHandle" in body:
         keys = ["codeforcesHandle", "name", "currRating", "maxRating", "rank", "lastActiveAt", "lastSyncedAt"]
@@ -215,8 +232,16 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             return 0
         rows = [["job_id", "kind", "state", "trigger", "created_at", "error"]]
         for job in body["jobs"]:
-            rows.append([job["job_id"], job["kind"], job["state"], job["trigger"], job["created_at"],
-                         (job.get("error") or "")[:40]])
+            rows.append(
+                [
+                    job["job_id"],
+                    job["kind"],
+                    job["state"],
+                    job["trigger"],
+                    job["created_at"],
+                    (job.get("error") or "")[:40],
+                ]
+            )
         print(render_table(rows))
         return 0
     _, body = api.call("GET", f"/jobs/{args.job_id}")
@@ -237,14 +262,18 @@ def _guarded(func):
         except ClientError as exc:
             print(f"syncq: {exc}", file=sys.stderr)
             return 1
+
     return run
 
 
 def add_commands(sub) -> None:
     """Add `syncq sync` and `syncq jobs` to the CLI."""
-    sync = sub.add_parser("sync", help="trigger a sync through the API and follow it",
-                          epilog="exit status: 0 done, 3 done but some items or platforms failed, "
-                                 "1 the job failed or the API refused or could not be reached")
+    sync = sub.add_parser(
+        "sync",
+        help="trigger a sync through the API and follow it",
+        epilog="exit status: 0 done, 3 done but some items or platforms failed, "
+        "1 the job failed or the API refused or could not be reached",
+    )
     targets = sync.add_subparsers(dest="target", required=True)
     for name, help_text in (("all", "every contest platform"), ("raida", "the RAIDA network")):
         _common(targets.add_parser(name, help=help_text))
@@ -257,8 +286,9 @@ def add_commands(sub) -> None:
     jobs = sub.add_parser("jobs", help="list or show jobs")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     listing = jobs_sub.add_parser("list")
-    listing.add_argument("--kind", choices=sorted(KINDS), metavar="KIND",
-                         help=f"only jobs of this kind: {', '.join(sorted(KINDS))}")
+    listing.add_argument(
+        "--kind", choices=sorted(KINDS), metavar="KIND", help=f"only jobs of this kind: {', '.join(sorted(KINDS))}"
+    )
     listing.add_argument("--limit", type=int, default=20)
     _common(listing)
     show = jobs_sub.add_parser("show")

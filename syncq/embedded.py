@@ -43,8 +43,10 @@ def secantus_command() -> list[str]:
     found = shutil.which("secantusd-py")
     if found:
         return [found]
-    raise FileNotFoundError("secantusd-py not found: install the embedded extra "
-                            "(pip install -e '.[embedded]', which pins secantusdb==0.7.0b3)")
+    raise FileNotFoundError(
+        "secantusd-py not found: install the embedded extra "
+        "(pip install -e '.[embedded]', which pins secantusdb==0.7.0b3)"
+    )
 
 
 # Started `--standalone`: as a single-node replica set (its default) it also writes an oplog
@@ -59,8 +61,18 @@ URI_OPTIONS = "directConnection=true&retryWrites=false"
 
 def secantus_argv(host: str, port: int, storage: str) -> list[str]:
     """The command that serves SecantusDB on host:port with `storage` (a dir or :memory:)."""
-    return [*secantus_command(), "--host", host, "--port", str(port), "--storage-path", storage,
-            "--log-level", "WARNING", "--standalone"]
+    return [
+        *secantus_command(),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--storage-path",
+        storage,
+        "--log-level",
+        "WARNING",
+        "--standalone",
+    ]
 
 
 def embedded_uri(host: str, port: int, database: str = "") -> str:
@@ -91,16 +103,18 @@ class EmbeddedMongo:
                 self.process.wait(5)
 
 
-def start_secantus(storage: str = ":memory:", *, host: str = "127.0.0.1", port: int | None = None,
-                   log_file=None, timeout: float = 30.0) -> EmbeddedMongo:
+def start_secantus(
+    storage: str = ":memory:", *, host: str = "127.0.0.1", port: int | None = None, log_file=None, timeout: float = 30.0
+) -> EmbeddedMongo:
     """Start SecantusDB on `port` (free one if None) with `storage` (a dir or :memory:); wait for it."""
     port = port or free_port(host)
     if storage != ":memory:":
         Path(storage).mkdir(parents=True, exist_ok=True)
     cmd = secantus_argv(host, port, storage)
     out = log_file if log_file is not None else subprocess.DEVNULL
-    process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     server = EmbeddedMongo(process, host, port)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

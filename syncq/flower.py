@@ -13,13 +13,21 @@ def flower_argv(port: int, address: str) -> list[str]:
     """The command that runs Flower with basic auth from FLOWER_USER / FLOWER_PASSWORD."""
     settings = get_settings()
     if not settings.flower_user or not settings.flower_password:
-        raise SystemExit("syncq flower: set FLOWER_USER and FLOWER_PASSWORD; Flower is never served "
-                         "without basic auth")
+        raise SystemExit("syncq flower: set FLOWER_USER and FLOWER_PASSWORD; Flower is never served without basic auth")
     if ":" in settings.flower_user or "," in settings.flower_user:
         raise SystemExit("syncq flower: FLOWER_USER must not contain ':' or ','")
-    return [sys.executable, "-m", "celery", "-A", "workers", "flower", f"--port={port}",
-            f"--address={address}", f"--basic-auth={settings.flower_user}:{settings.flower_password}",
-            "--persistent=False"]
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers",
+        "flower",
+        f"--port={port}",
+        f"--address={address}",
+        f"--basic-auth={settings.flower_user}:{settings.flower_password}",
+        "--persistent=False",
+    ]
 
 
 def cmd_flower(args: argparse.Namespace) -> int:

@@ -40,23 +40,32 @@ def refuse_second(data_dir: Path, info: dict[str, Any]) -> int:
     pid = info.get("pid")
     if pid and pid_alive(int(pid)):
         state = "starting" if info.get("state") == "starting" else "running"
-        say(f"syncq standalone: a stack is already {state} on {data_dir} ({describe(info)}); "
-            f"stop it with: {stop_hint(data_dir)} (or Ctrl-C in its terminal)", sys.stderr)
+        say(
+            f"syncq standalone: a stack is already {state} on {data_dir} ({describe(info)}); "
+            f"stop it with: {stop_hint(data_dir)} (or Ctrl-C in its terminal)",
+            sys.stderr,
+        )
     else:
-        say(f"syncq standalone: {data_dir} is locked by processes left of a stack whose launcher "
-            f"(pid {pid or '?'}) is gone; end them with: {stop_hint(data_dir)}", sys.stderr)
+        say(
+            f"syncq standalone: {data_dir} is locked by processes left of a stack whose launcher "
+            f"(pid {pid or '?'}) is gone; end them with: {stop_hint(data_dir)}",
+            sys.stderr,
+        )
     return 1
 
 
 def take_over(previous: dict[str, Any], data_dir: Path) -> None:
     """After acquiring the lock: say so if it was stale, and end what that stack left behind."""
     if previous.get("state") not in (None, "stopped"):
-        say(f"syncq standalone: taking over the stale lock on {data_dir} (its launcher, pid "
-            f"{previous.get('pid', '?')}, is gone)")
+        say(
+            f"syncq standalone: taking over the stale lock on {data_dir} (its launcher, pid "
+            f"{previous.get('pid', '?')}, is gone)"
+        )
     leftovers = end_leftovers(previous)
     if leftovers:
-        say(f"syncq standalone: ended {len(leftovers)} process(es) left of that stack: "
-            f"{', '.join(map(str, leftovers))}")
+        say(
+            f"syncq standalone: ended {len(leftovers)} process(es) left of that stack: {', '.join(map(str, leftovers))}"
+        )
 
 
 def show_status(data_dir: Path) -> int:
@@ -66,17 +75,20 @@ def show_status(data_dir: Path) -> int:
     if not lock.held():
         say(f"syncq standalone: no stack is running on {data_dir}")
         return 1
-    since = datetime.fromtimestamp(info["started_at"]).strftime("%Y-%m-%d %H:%M:%S") \
-        if info.get("started_at") else "?"
-    lines = [f"syncq standalone: a stack is {info.get('state', 'running')} on {data_dir} "
-             f"(launcher pid {info.get('pid', '?')}, since {since})"]
+    since = datetime.fromtimestamp(info["started_at"]).strftime("%Y-%m-%d %H:%M:%S") if info.get("started_at") else "?"
+    lines = [
+        f"syncq standalone: a stack is {info.get('state', 'running')} on {data_dir} "
+        f"(launcher pid {info.get('pid', '?')}, since {since})"
+    ]
     for key, label in (("api", "API"), ("flower", "Flower"), ("redis", "Redis"), ("mongodb", "MongoDB")):
         if info.get(key):
             lines.append(f"  {label:<8}{info[key]}")
     children = info.get("children") or {}
     if children:
-        lines.append("  children: " + ", ".join(
-            f"{name} {pid} ({'up' if pid_alive(int(pid)) else 'gone'})" for name, pid in children.items()))
+        lines.append(
+            "  children: "
+            + ", ".join(f"{name} {pid} ({'up' if pid_alive(int(pid)) else 'gone'})" for name, pid in children.items())
+        )
     lines.append(f"  stop it with: {stop_hint(data_dir)}")
     say("\n".join(lines))
     return 0
@@ -114,9 +126,14 @@ def stop_stack(data_dir: Path) -> int:
             _wait_free(lock, 10)
     leftovers = end_leftovers(info)
     if lock.held() or stack_processes(info):
-        say(f"syncq standalone: {data_dir} is still locked; see `{own_command()} standalone --status "
-            f"--data-dir {data_dir}`", sys.stderr)
+        say(
+            f"syncq standalone: {data_dir} is still locked; see `{own_command()} standalone --status "
+            f"--data-dir {data_dir}`",
+            sys.stderr,
+        )
         return 1
-    say(f"syncq standalone: stopped the stack on {data_dir}"
-        + (f" (and ended {len(leftovers)} leftover process(es))" if leftovers else ""))
+    say(
+        f"syncq standalone: stopped the stack on {data_dir}"
+        + (f" (and ended {len(leftovers)} leftover process(es))" if leftovers else "")
+    )
     return 0

@@ -41,11 +41,16 @@ RESPOND_ASYNC = {"Prefer": "respond-async"}
 
 # What each child is, for a newcomer, and what to do when it fails ({data_dir}, {port} filled in).
 ROLES = {
-    "redis": ("Redis", "see its log; if port {port} was taken meanwhile, start again (a free port is "
-                       "picked) or pass --redis-port"),
-    "mongodb": ("the store (SecantusDB)", "make sure {data_dir}/mongo is a directory you can write, on "
-                                          "a disk with room, used by no other program; or pass another "
-                                          "--data-dir, or set SYNCQ_MONGODB_URI to a MongoDB of your own"),
+    "redis": (
+        "Redis",
+        "see its log; if port {port} was taken meanwhile, start again (a free port is picked) or pass --redis-port",
+    ),
+    "mongodb": (
+        "the store (SecantusDB)",
+        "make sure {data_dir}/mongo is a directory you can write, on "
+        "a disk with room, used by no other program; or pass another "
+        "--data-dir, or set SYNCQ_MONGODB_URI to a MongoDB of your own",
+    ),
     "sim": ("the platform simulator", "see its log, or start without --offline to use the real platforms"),
     "worker": ("the Celery worker", "see its log; it needs the Redis and the store that were up"),
     "beat": ("Celery beat", "see its log; it needs the Redis that was up"),
@@ -76,8 +81,14 @@ def internet_reachable(host: str = "codeforces.com", port: int = 443, timeout: f
         return False
 
 
-def _http(method: str, url: str, token: str | None = None, body: dict | None = None,
-          timeout: float = 10.0, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+def _http(
+    method: str,
+    url: str,
+    token: str | None = None,
+    body: dict | None = None,
+    timeout: float = 10.0,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Content-Type", "application/json")
@@ -110,11 +121,24 @@ def redis_argv(data_dir: Path, port: int) -> list[str]:
     if which("redis-server"):
         redis_dir = data_dir / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
-        return ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(redis_dir),
-                "--appendonly", "yes", "--save", ""]
-    code = ("import sys; from fakeredis import TcpFakeServer; "
-            "s = TcpFakeServer(('127.0.0.1', int(sys.argv[1])), server_type='redis'); "
-            "print('fakeredis TCP server on', sys.argv[1], flush=True); s.serve_forever()")
+        return [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(redis_dir),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+        ]
+    code = (
+        "import sys; from fakeredis import TcpFakeServer; "
+        "s = TcpFakeServer(('127.0.0.1', int(sys.argv[1])), server_type='redis'); "
+        "print('fakeredis TCP server on', sys.argv[1], flush=True); s.serve_forever()"
+    )
     return [PY, "-c", code, str(port)]
 
 
@@ -136,8 +160,7 @@ class Stack:
         if not self.stopping:
             self.stopping = True
             why = {signal.SIGINT: "Ctrl-C", signal.SIGHUP: "SIGHUP (terminal closed)"}.get(signum, "SIGTERM")
-            say(f"\nsyncq standalone: {why}: stopping every process of the stack... "
-                f"(Ctrl-C again to stop at once)")
+            say(f"\nsyncq standalone: {why}: stopping every process of the stack... (Ctrl-C again to stop at once)")
         elif not self.hurry.is_set():
             self.hurry.set()
             say("syncq standalone: stopping at once (killing what is left)")
@@ -155,8 +178,10 @@ class Stack:
     def failure(self, child: Child, what: str) -> str:
         label, hint = ROLES.get(child.name, (child.name, "see its log"))
         hint = hint.format(data_dir=self.data_dir, port=self.ports.get(child.name, "?"))
-        return (f"syncq standalone: {label} {what}: {child.last_lines()}. What to do: {hint}. "
-                f"Full log: {child.log_path}. Nothing of the stack was left running.")
+        return (
+            f"syncq standalone: {label} {what}: {child.last_lines()}. What to do: {hint}. "
+            f"Full log: {child.log_path}. Nothing of the stack was left running."
+        )
 
     def wait(self, what: str, child: Child, check, timeout: float) -> None:
         """Poll `check` until true; a dead child, a stop or the timeout ends the wait."""
@@ -179,8 +204,10 @@ class Stack:
             self.ports[name] = port
         child = Child(name, argv, env, self.log_dir, self.reaper)
         self.children.append(child)
-        self.lock.update(children={c.name: c.pid for c in self.children},
-                         starts={str(c.pid): start_ticks(c.pid) for c in self.children})
+        self.lock.update(
+            children={c.name: c.pid for c in self.children},
+            starts={str(c.pid): start_ticks(c.pid) for c in self.children},
+        )
         return child
 
     # --- the run ---------------------------------------------------------------------------------
@@ -205,8 +232,10 @@ class Stack:
                     if tool.poll() is None:
                         tool.kill()
                         tool.wait(10)
-                tiers = [[c for c in reversed(self.children) if c.name not in ("mongodb", "redis")],
-                         [c for c in self.children if c.name in ("mongodb", "redis")]]
+                tiers = [
+                    [c for c in reversed(self.children) if c.name not in ("mongodb", "redis")],
+                    [c for c in self.children if c.name in ("mongodb", "redis")],
+                ]
                 stop_all(tiers, self.hurry)
             finally:
                 self.reaper.close()
@@ -218,12 +247,14 @@ class Stack:
         redis_port, api_port = _pick_port(args.redis_port), _pick_port(args.port)
         flower_port = _pick_port(args.flower_port)
         api, flower = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{flower_port}"
-        env.update({
-            "SYNCQ_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "SYNCQ_JWT_SECRET": env.get("SYNCQ_JWT_SECRET") or _secret(data_dir, "jwt-secret"),
-            "FLOWER_USER": env.get("FLOWER_USER") or "admin",
-            "FLOWER_PASSWORD": env.get("FLOWER_PASSWORD") or _secret(data_dir, "flower-password", 12),
-        })
+        env.update(
+            {
+                "SYNCQ_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+                "SYNCQ_JWT_SECRET": env.get("SYNCQ_JWT_SECRET") or _secret(data_dir, "jwt-secret"),
+                "FLOWER_USER": env.get("FLOWER_USER") or "admin",
+                "FLOWER_PASSWORD": env.get("FLOWER_PASSWORD") or _secret(data_dir, "flower-password", 12),
+            }
+        )
         self.lock.update(api=api, flower=flower, redis=env["SYNCQ_REDIS_URL"])
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):  # the API's /metrics sums what the worker counted
             metrics_dir = data_dir / "metrics"
@@ -235,8 +266,9 @@ class Stack:
         self.wait("listen", redis, lambda: port_open("127.0.0.1", redis_port), 30)
         if not os.environ.get("SYNCQ_MONGODB_URI"):
             mongo_port = _pick_port(args.mongo_port)
-            mongo = self.start("mongodb", secantus_argv("127.0.0.1", mongo_port, str(data_dir / "mongo")),
-                               env, mongo_port)
+            mongo = self.start(
+                "mongodb", secantus_argv("127.0.0.1", mongo_port, str(data_dir / "mongo")), env, mongo_port
+            )
             env["SYNCQ_MONGODB_URI"] = embedded_uri("127.0.0.1", mongo_port, "syncq")
             self.wait("listen", mongo, lambda: port_open("127.0.0.1", mongo_port), 60)
         self.lock.update(mongodb=env["SYNCQ_MONGODB_URI"])
@@ -252,18 +284,59 @@ class Stack:
             env.setdefault("SYNCQ_CF_RATE_PER_SECOND", "20")
             env.setdefault("SYNCQ_CF_RATE_BURST", "20")
         self.lock.update(ports={**self.ports, "api": api_port, "flower": flower_port})
-        worker = self.start("worker", [PY, "-m", "celery", "-A", "workers", "worker", "-E", "--loglevel", "INFO",
-                                       "--concurrency", str(args.concurrency), "--hostname", "standalone@%h"], env)
-        self.start("beat", [PY, "-m", "celery", "-A", "workers", "beat", "--loglevel", "INFO",
-                            "--scheduler", "redbeat.RedBeatScheduler"], env)
-        api_child = self.start("api", [PY, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf",
-                                       "api:create_app()"],
-                               {**env, "SYNCQ_API_BIND": f"127.0.0.1:{api_port}",
-                                "SYNCQ_FLOWER_URL": env.get("SYNCQ_FLOWER_URL") or flower}, api_port)
+        worker = self.start(
+            "worker",
+            [
+                PY,
+                "-m",
+                "celery",
+                "-A",
+                "workers",
+                "worker",
+                "-E",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(args.concurrency),
+                "--hostname",
+                "standalone@%h",
+            ],
+            env,
+        )
+        self.start(
+            "beat",
+            [
+                PY,
+                "-m",
+                "celery",
+                "-A",
+                "workers",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--scheduler",
+                "redbeat.RedBeatScheduler",
+            ],
+            env,
+        )
+        api_child = self.start(
+            "api",
+            [PY, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf", "api:create_app()"],
+            {
+                **env,
+                "SYNCQ_API_BIND": f"127.0.0.1:{api_port}",
+                "SYNCQ_FLOWER_URL": env.get("SYNCQ_FLOWER_URL") or flower,
+            },
+            api_port,
+        )
         # Flower keeps its own metrics (its /metrics): not in the directory syncq's /metrics sums.
         flower_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-        flower_child = self.start("flower", [PY, "-m", "syncq.cli", "flower", "--port", str(flower_port),
-                                             "--address", "127.0.0.1"], flower_env, flower_port)
+        flower_child = self.start(
+            "flower",
+            [PY, "-m", "syncq.cli", "flower", "--port", str(flower_port), "--address", "127.0.0.1"],
+            flower_env,
+            flower_port,
+        )
         self.wait("answer /health", api_child, lambda: _http("GET", f"{api}/health", timeout=3)[0] == 200, 90)
         self.wait("listen", flower_child, lambda: port_open("127.0.0.1", flower_port), 60)
 
@@ -275,15 +348,19 @@ class Stack:
         token = body["access_token"]
         self.wait("run a ping job", worker, lambda: self.run_job(api, "/jobs/ping", token, 5)[0] == 200, 90)
 
-        say(f"\nsyncq standalone: running one sync-all "
-            f"({'offline, simulated platforms' if offline else 'live platforms'})...")
+        say(
+            f"\nsyncq standalone: running one sync-all "
+            f"({'offline, simulated platforms' if offline else 'live platforms'})..."
+        )
         status, body = self.run_job(api, "/contests/sync/all", token, 600, progress=True)
-        say("\n" + (platforms_table(body.get("results", {})) if status == 200
-                    else f"sync-all answered {status}: {body}"))
+        say(
+            "\n"
+            + (platforms_table(body.get("results", {})) if status == 200 else f"sync-all answered {status}: {body}")
+        )
         say(f"""
 Web UI    {api}/ui/      (log in as admin, below)
 API       {api}          (try: curl {api}/contests?limit=5)
-Flower    {flower}   user {env['FLOWER_USER']}, password {env['FLOWER_PASSWORD']}
+Flower    {flower}   user {env["FLOWER_USER"]}, password {env["FLOWER_PASSWORD"]}
 Login     admin / {admin_password}
 Token     {token}
 Data      {data_dir}    (logs in {self.log_dir})
@@ -298,10 +375,16 @@ Ctrl-C stops everything (or: {stop_hint(data_dir)}).
 
     def create_admin(self, env: dict[str, str], password: str) -> subprocess.Popen:
         """Start `syncq users create admin` with the stored password (created, or reset to it)."""
-        tool = subprocess.Popen([PY, "-m", "syncq.cli", "users", "create", "admin", "--admin", "--password-stdin",
-                                 "--update"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                                preexec_fn=die_with_parent())
+        tool = subprocess.Popen(
+            [PY, "-m", "syncq.cli", "users", "create", "admin", "--admin", "--password-stdin", "--update"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
+        )
         self.reaper.watch(tool.pid)
         self.tools.append(tool)
         assert tool.stdin is not None
@@ -321,8 +404,10 @@ Ctrl-C stops everything (or: {stop_hint(data_dir)}).
         self.check()
         if tool.returncode != 0:
             lines = [line for line in out.splitlines() if line.strip()][-2:]
-            raise Failed(f"syncq standalone: {ROLES['tool'][0]} failed (code {tool.returncode}): "
-                         f"{' | '.join(lines)}. What to do: {ROLES['tool'][1]}. Nothing of the stack was left running.")
+            raise Failed(
+                f"syncq standalone: {ROLES['tool'][0]} failed (code {tool.returncode}): "
+                f"{' | '.join(lines)}. What to do: {ROLES['tool'][1]}. Nothing of the stack was left running."
+            )
 
     def run_job(self, api: str, path: str, token: str, timeout: float, progress: bool = False) -> tuple[int, dict]:
         """Trigger with `Prefer: respond-async`, then poll `GET /jobs/<id>` (a progress bar if asked)."""
@@ -359,15 +444,17 @@ def run(args: argparse.Namespace) -> int:
         previous = lock.read()
         acquired = lock.acquire()
     except OSError as exc:
-        say(f"syncq standalone: cannot use {data_dir} as the data dir: {exc.strerror or exc}. "
-            f"What to do: pass --data-dir a directory you can write.", sys.stderr)
+        say(
+            f"syncq standalone: cannot use {data_dir} as the data dir: {exc.strerror or exc}. "
+            f"What to do: pass --data-dir a directory you can write.",
+            sys.stderr,
+        )
         return 1
     if not acquired:
         return refuse_second(data_dir, lock.read())
     stack = Stack(args, data_dir, lock)
     take_over(previous, data_dir)
-    lock.update(id=stack.stack_id, pid=os.getpid(), data_dir=str(data_dir), state="starting",
-                started_at=time.time())
+    lock.update(id=stack.stack_id, pid=os.getpid(), data_dir=str(data_dir), state="starting", started_at=time.time())
     try:
         return stack.run()
     finally:

@@ -12,8 +12,9 @@ A contest sync reads `contest_snapshot(platform)` before it writes and calls
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 import store.contests as contests_store
 import store.raida as raida_store
@@ -21,8 +22,7 @@ from core.signals import emit
 from store.util import iso, json_safe, utcnow
 
 WATCHED = ("startTime", "durationSeconds", "phase")
-CONTEST_FIELDS = ("platform", "platformId", "name", "type", "phase", "startTime", "endTime",
-                  "durationSeconds", "url")
+CONTEST_FIELDS = ("platform", "platformId", "name", "type", "phase", "startTime", "endTime", "durationSeconds", "url")
 
 
 def contest_data(doc: dict[str, Any]) -> dict[str, Any]:
@@ -55,8 +55,11 @@ def announce_contests(platform: str, before: dict[str, dict[str, Any]], records:
                 emit("contest.created", contest_data(doc))
                 counts["created"] += 1
             continue
-        changes = {field: {"from": json_safe(old.get(field)), "to": json_safe(doc.get(field))}
-                   for field in WATCHED if not _same(old.get(field), doc.get(field))}
+        changes = {
+            field: {"from": json_safe(old.get(field)), "to": json_safe(doc.get(field))}
+            for field in WATCHED
+            if not _same(old.get(field), doc.get(field))
+        }
         if changes:
             emit("contest.updated", {**contest_data(doc), "changes": changes})
             counts["updated"] += 1

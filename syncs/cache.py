@@ -13,8 +13,8 @@ import json
 import logging
 from typing import Any
 
-from core.settings import get_settings
 from core.redisconn import UNAVAILABLE, get_redis
+from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 KINDS = ("info", "contest", "submissions")
@@ -27,8 +27,11 @@ def key(kind: str, handle: str) -> str:
 
 def _ttl(kind: str) -> int:
     settings = get_settings()
-    return {"info": settings.cache_info_ttl, "contest": settings.cache_contest_ttl,
-            "submissions": settings.cache_submissions_ttl}[kind]
+    return {
+        "info": settings.cache_info_ttl,
+        "contest": settings.cache_contest_ttl,
+        "submissions": settings.cache_submissions_ttl,
+    }[kind]
 
 
 def get(kind: str, handle: str) -> Any | None:

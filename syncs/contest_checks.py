@@ -9,7 +9,8 @@ again. Both announce events: `contest.cancelled` and `contest.restored`.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import store.contests as contests_store
 from core import signals
@@ -21,13 +22,24 @@ SCHEDULE_KIND = "contests.sync_all"
 
 def failed(platform: str, error: str, started: float) -> dict[str, Any]:
     """Record a failed sync of `platform` (`started`: its `time.monotonic()` start)."""
-    return health.record_run(platform, ok=False, error=error, interval_s=health.schedule_interval(SCHEDULE_KIND),
-                             duration_s=time.monotonic() - started)
+    return health.record_run(
+        platform,
+        ok=False,
+        error=error,
+        interval_s=health.schedule_interval(SCHEDULE_KIND),
+        duration_s=time.monotonic() - started,
+    )
 
 
-def succeeded(platform: str, records: Iterable[Any], failed_items: int, started: float,
-              complete: bool = True, stored: Mapping[str, dict[str, Any]] | None = None,
-              comparable: int | None = None) -> dict[str, Any]:
+def succeeded(
+    platform: str,
+    records: Iterable[Any],
+    failed_items: int,
+    started: float,
+    complete: bool = True,
+    stored: Mapping[str, dict[str, Any]] | None = None,
+    comparable: int | None = None,
+) -> dict[str, Any]:
     """Record a successful sync of `platform` that listed `records` (written already) and could not
     parse or store `failed_items`; then settle cancellations. `complete`: False when the list is
     known to be partial (a fallback query), which never counts as a miss. `stored`: the platform's
@@ -37,13 +49,22 @@ def succeeded(platform: str, records: Iterable[Any], failed_items: int, started:
     Returns what to add to the sync's result (`cancelled`, `restored` counts when there are any)."""
     records = list(records)
     listed = {record.platformId for record in records}
-    checked = health.record_run(platform, ok=True, items=len(records), failed_items=failed_items,
-                                upcoming=sum(1 for record in records if record.phase == "UPCOMING"),
-                                comparable=comparable, interval_s=health.schedule_interval(SCHEDULE_KIND),
-                                duration_s=time.monotonic() - started)
+    checked = health.record_run(
+        platform,
+        ok=True,
+        items=len(records),
+        failed_items=failed_items,
+        upcoming=sum(1 for record in records if record.phase == "UPCOMING"),
+        comparable=comparable,
+        interval_s=health.schedule_interval(SCHEDULE_KIND),
+        duration_s=time.monotonic() - started,
+    )
     restored = contests_store.clear_missing(platform, listed, stored)
-    cancelled = contests_store.count_missing_upcoming(platform, listed, stored=stored) \
-        if checked["health"] == health.OK and complete else []
+    cancelled = (
+        contests_store.count_missing_upcoming(platform, listed, stored=stored)
+        if checked["health"] == health.OK and complete
+        else []
+    )
     now = utcnow()
     for type_, ids in (("contest.cancelled", cancelled), ("contest.restored", restored)):
         for platform_id in ids:

@@ -11,9 +11,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import store.contests as contests_store
 from celery.exceptions import SoftTimeLimitExceeded
 
+import store.contests as contests_store
 from adapters import registry
 from adapters.errors import SyncError
 from adapters.http import make_client
@@ -59,8 +59,12 @@ def sync_platform(platform: str) -> dict[str, Any]:
         except Exception as exc:  # a bug or a surprise in one platform must not stop the others
             log.exception("contest sync of %s failed unexpectedly", platform)
             name = type(exc).__name__
-            result = counts(failed=1, error=f"{platform}: unexpected error: {name}: {exc}" if str(exc)
-                            else f"{platform}: unexpected error: {name}")
+            result = counts(
+                failed=1,
+                error=f"{platform}: unexpected error: {name}: {exc}"
+                if str(exc)
+                else f"{platform}: unexpected error: {name}",
+            )
             contests_store.record_attempt(platform, result, success=False)
             contest_checks.failed(platform, result["error"], started)
             return result
@@ -72,10 +76,23 @@ def sync_platform(platform: str) -> dict[str, Any]:
     result = counts(outcome.synced, outcome.updated, len(failures))
     result["unchanged"] = outcome.unchanged
     if failures:  # the first ones, each as {"platformId", "reason"}; `failed` keeps the exact count
-        result["failures"] = [{"platformId": None if f.get("item") is None else str(f["item"]),
-                               "reason": f.get("error") or "no reason given"} for f in failures[:MAX_FAILURES_SHOWN]]
-    result.update(contest_checks.succeeded(platform, parsed.records, len(failures), started,
-                                           complete=getattr(parsed, "complete", True), stored=snapshot,
-                                           comparable=parsed.comparable))
+        result["failures"] = [
+            {
+                "platformId": None if f.get("item") is None else str(f["item"]),
+                "reason": f.get("error") or "no reason given",
+            }
+            for f in failures[:MAX_FAILURES_SHOWN]
+        ]
+    result.update(
+        contest_checks.succeeded(
+            platform,
+            parsed.records,
+            len(failures),
+            started,
+            complete=getattr(parsed, "complete", True),
+            stored=snapshot,
+            comparable=parsed.comparable,
+        )
+    )
     contests_store.record_attempt(platform, result, success=True)
     return result

@@ -15,7 +15,7 @@ from core import signals
 log = logging.getLogger(__name__)
 
 
-def record(_sender: Any, *, type: str, data: dict[str, Any], **_extra: Any) -> None:  # noqa: A002 (the signal's name)
+def record(_sender: Any, *, type: str, data: dict[str, Any], **_extra: Any) -> None:
     """Keep one emitted event; a store failure is logged, never raised into the code that emitted it."""
     try:
         events_store.record(type, data)

@@ -46,8 +46,9 @@ def schedule_interval(kind: str) -> float | None:
     return schedules.interval_seconds(get_settings(), kind)
 
 
-def assess(last_good: dict[str, Any] | None, items: int, failed_items: int, upcoming: int | None,
-           comparable: int | None = None) -> list[str]:
+def assess(
+    last_good: dict[str, Any] | None, items: int, failed_items: int, upcoming: int | None, comparable: int | None = None
+) -> list[str]:
     """Why a successful sync looks wrong against the last good one (empty: it looks right).
 
     `comparable`: the part of `items` every sync fetches whole (None: all of them); it is what
@@ -67,8 +68,10 @@ def assess(last_good: dict[str, Any] | None, items: int, failed_items: int, upco
             before = (last_good.get("items") or 0) if comparable is None else 0
         what = "items" if comparable is None else "items every sync fetches"
         if before and count < before * DROP_BELOW:
-            reasons.append(f"{what} fell from {before} to {count} (more than half) since the last good sync "
-                           f"at {iso(last_good['at'])}")
+            reasons.append(
+                f"{what} fell from {before} to {count} (more than half) since the last good sync "
+                f"at {iso(last_good['at'])}"
+            )
         if upcoming == 0 and (last_good.get("upcoming") or 0) > 0:
             reasons.append(f"no upcoming contests, where the last good sync had {last_good['upcoming']}")
     return reasons
@@ -88,25 +91,38 @@ def _stale_reason(state: dict[str, Any], now: datetime) -> str | None:
     if anchor is None or now - anchor <= timedelta(seconds=interval * STALE_AFTER_INTERVALS):
         return None
     what = f"since {iso(since)}" if since else f"since the first attempt at {iso(anchor)}"
-    return (f"no successful sync {what}: more than twice the schedule's interval "
-            f"({_span(interval)}, stale after {_span(interval * STALE_AFTER_INTERVALS)})")
+    return (
+        f"no successful sync {what}: more than twice the schedule's interval "
+        f"({_span(interval)}, stale after {_span(interval * STALE_AFTER_INTERVALS)})"
+    )
 
 
 def _after_run(state: dict[str, Any] | None, run: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The source's next state after `run` (pure)."""
     old = state or {}
-    new: dict[str, Any] = {k: old.get(k) for k in ("health", "reason", "since", "lastSuccessAt", "lastGood",
-                                                   "firstRunAt", "consecutiveFailures")}
+    new: dict[str, Any] = {
+        k: old.get(k)
+        for k in ("health", "reason", "since", "lastSuccessAt", "lastGood", "firstRunAt", "consecutiveFailures")
+    }
     new["health"] = new["health"] or UNKNOWN
     new["firstRunAt"] = new["firstRunAt"] or now
     new.update(lastRunAt=now, lastRun=run, intervalS=run["intervalS"])
     if run["ok"]:
         reasons = assess(old.get("lastGood"), run["items"], run["failedItems"], run["upcoming"], run["comparable"])
-        new.update(consecutiveFailures=0, lastSuccessAt=now, lastError=None,
-                   health=DEGRADED if reasons else OK, reason="; ".join(reasons) or None)
+        new.update(
+            consecutiveFailures=0,
+            lastSuccessAt=now,
+            lastError=None,
+            health=DEGRADED if reasons else OK,
+            reason="; ".join(reasons) or None,
+        )
         if not reasons:
-            new["lastGood"] = {"at": now, "items": run["items"], "upcoming": run["upcoming"],
-                               "comparable": run["items"] if run["comparable"] is None else run["comparable"]}
+            new["lastGood"] = {
+                "at": now,
+                "items": run["items"],
+                "upcoming": run["upcoming"],
+                "comparable": run["items"] if run["comparable"] is None else run["comparable"],
+            }
     else:
         failures = (old.get("consecutiveFailures") or 0) + 1
         new.update(consecutiveFailures=failures, lastError=run["error"])
@@ -118,13 +134,21 @@ def _after_run(state: dict[str, Any] | None, run: dict[str, Any], now: datetime)
 
 
 def _announce(source: str, old: str, new: dict[str, Any], now: datetime) -> None:
-    signals.emit(EVENT, {"source": source, "old": old, "new": new["health"], "reason": new.get("reason"),
-                         "at": now})
+    signals.emit(EVENT, {"source": source, "old": old, "new": new["health"], "reason": new.get("reason"), "at": now})
 
 
-def record_run(source: str, *, ok: bool, items: int = 0, failed_items: int = 0, upcoming: int | None = None,
-               error: str | None = None, interval_s: float | None = None,
-               duration_s: float | None = None, comparable: int | None = None) -> dict[str, Any]:
+def record_run(
+    source: str,
+    *,
+    ok: bool,
+    items: int = 0,
+    failed_items: int = 0,
+    upcoming: int | None = None,
+    error: str | None = None,
+    interval_s: float | None = None,
+    duration_s: float | None = None,
+    comparable: int | None = None,
+) -> dict[str, Any]:
     """Record one sync run of `source` and update its health; returns the public health.
 
     `items`: what a successful sync fetched and parsed; `failed_items`: what it could not parse or
@@ -134,9 +158,18 @@ def record_run(source: str, *, ok: bool, items: int = 0, failed_items: int = 0, 
     purpose once it has the rest (None: all of `items`).
     """
     now = utcnow()
-    run = {"source": source, "at": now, "ok": ok, "items": items, "failedItems": failed_items,
-           "comparable": comparable, "upcoming": upcoming, "error": error, "intervalS": interval_s,
-           "durationS": duration_s}
+    run = {
+        "source": source,
+        "at": now,
+        "ok": ok,
+        "items": items,
+        "failedItems": failed_items,
+        "comparable": comparable,
+        "upcoming": upcoming,
+        "error": error,
+        "intervalS": interval_s,
+        "durationS": duration_s,
+    }
     changed_from = None
     for _ in range(_SAVE_ATTEMPTS):
         state = health_store.get(source)
@@ -154,8 +187,9 @@ def record_run(source: str, *, ok: bool, items: int = 0, failed_items: int = 0, 
     health_store.add_run(run)
     if changed_from is not None:
         _announce(source, changed_from, new, now)
-    metrics.SYNC_RUNS.labels(source, "failed" if not ok else "degraded" if new.get("health") == DEGRADED
-                             else "ok").inc()
+    metrics.SYNC_RUNS.labels(
+        source, "failed" if not ok else "degraded" if new.get("health") == DEGRADED else "ok"
+    ).inc()
     if ok:
         metrics.SYNC_ITEMS.labels(source).inc(items)
         metrics.SYNC_FAILED_ITEMS.labels(source).inc(failed_items)
@@ -190,13 +224,19 @@ def expected_sources() -> list[str]:
 def public(source: str, state: dict[str, Any] | None) -> dict[str, Any]:
     """A source's health as the API shows it."""
     state = state or {}
-    return {"source": source, "health": state.get("health") or UNKNOWN,
-            "reason": state.get("reason") if state else "never synced",
-            "since": state.get("since"), "lastRunAt": state.get("lastRunAt"),
-            "lastSuccessAt": state.get("lastSuccessAt"),
-            "consecutiveFailures": state.get("consecutiveFailures") or 0, "lastError": state.get("lastError"),
-            "lastRun": {k: (state.get("lastRun") or {}).get(k) for k in ("ok", "items", "failedItems", "durationS")}
-            if state.get("lastRun") else None}
+    return {
+        "source": source,
+        "health": state.get("health") or UNKNOWN,
+        "reason": state.get("reason") if state else "never synced",
+        "since": state.get("since"),
+        "lastRunAt": state.get("lastRunAt"),
+        "lastSuccessAt": state.get("lastSuccessAt"),
+        "consecutiveFailures": state.get("consecutiveFailures") or 0,
+        "lastError": state.get("lastError"),
+        "lastRun": {k: (state.get("lastRun") or {}).get(k) for k in ("ok", "items", "failedItems", "durationS")}
+        if state.get("lastRun")
+        else None,
+    }
 
 
 def all_sources(now: datetime | None = None) -> dict[str, dict[str, Any]]:

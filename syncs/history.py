@@ -23,5 +23,9 @@ def prune() -> dict[str, object]:
     if days <= 0:
         return {"kept": "for ever"}
     before = utcnow() - timedelta(days=days)
-    return {"before": iso(before), "jobs": jobs_store.prune(before), "events": events_store.prune(before),
-            "webhook_deliveries": webhooks_store.prune(before)}
+    return {
+        "before": iso(before),
+        "jobs": jobs_store.prune(before),
+        "events": events_store.prune(before),
+        "webhook_deliveries": webhooks_store.prune(before),
+    }

@@ -62,11 +62,20 @@ def email_for(student: dict[str, Any], settings: Settings, now: datetime) -> Ema
     """The reminder email of one student, from the template."""
     days, handle = _days(student, now), student["codeforcesHandle"]
     last = student.get("lastActiveAt")
-    since = (f"Your last accepted submission on Codeforces was on {last:%d %B %Y}, {days} days ago."
-             if last else f"We have not seen an accepted submission from you on Codeforces in the {days} days "
-                          "we have been following your progress.")
-    values = {"name": student.get("name") or handle, "days": days, "since": since, "handle": handle,
-              "page": page_url(settings, handle), "threshold": settings.inactive_days}
+    since = (
+        f"Your last accepted submission on Codeforces was on {last:%d %B %Y}, {days} days ago."
+        if last
+        else f"We have not seen an accepted submission from you on Codeforces in the {days} days "
+        "we have been following your progress."
+    )
+    values = {
+        "name": student.get("name") or handle,
+        "days": days,
+        "since": since,
+        "handle": handle,
+        "page": page_url(settings, handle),
+        "threshold": settings.inactive_days,
+    }
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = student["email"]
@@ -97,11 +106,18 @@ def remind_inactive(now: datetime | None = None) -> dict[str, Any]:
         summary["inactive"] += 1
         if students_store.claim_streak(handle, "inactiveStreak", streak):
             summary["announced"] += 1
-            emit("student.inactive", {"handle": handle, "name": student.get("name"),
-                                      "lastActiveAt": iso(student["lastActiveAt"]) if student.get("lastActiveAt")
-                                      else None, "inactiveDays": _days(student, now),
-                                      "threshold": settings.inactive_days, "reminders": student.get("reminders", True),
-                                      "page": page_url(settings, handle)})
+            emit(
+                "student.inactive",
+                {
+                    "handle": handle,
+                    "name": student.get("name"),
+                    "lastActiveAt": iso(student["lastActiveAt"]) if student.get("lastActiveAt") else None,
+                    "inactiveDays": _days(student, now),
+                    "threshold": settings.inactive_days,
+                    "reminders": student.get("reminders", True),
+                    "page": page_url(settings, handle),
+                },
+            )
         if not settings.smtp_url or student.get("reminders") is False or not student.get("email"):
             continue
         if not students_store.claim_streak(handle, "reminderStreak", streak):

@@ -17,11 +17,11 @@ import store.students as students_store
 from adapters import codeforces_users as cfu
 from adapters.errors import SyncError
 from adapters.http import make_async_client
+from adapters.ratelimit import codeforces_limiter
 from core.settings import get_settings
 from store.util import json_safe
 from syncs import cache, health, reminders, students_background
 from syncs.errors import SyncFailed
-from adapters.ratelimit import codeforces_limiter
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +35,29 @@ async def _fetch(handle: str, newest: int | None, use_cache: bool) -> tuple[dict
     fresh_marker = cache.get("submissions", handle) if use_cache and newest is not None else None
     async with make_async_client(settings) as client:
         if info is None and rating is None and fresh_marker is None:
-            payload = await cfu.fetch_student(client, settings, handle, newest_known=newest,
-                                              before_call=limiter.before_call)
+            payload = await cfu.fetch_student(
+                client, settings, handle, newest_known=newest, before_call=limiter.before_call
+            )
             return payload.info, payload.rating, payload.submissions, payload.bytes_fetched
         calls: dict[str, Any] = {}
         if info is None:
             calls["info"] = cfu.api_call_async(client, settings, "user.info", {"handles": handle}, limiter.before_call)
         if rating is None:
-            calls["rating"] = cfu.api_call_async(client, settings, "user.rating", {"handle": handle},
-                                                 limiter.before_call)
+            calls["rating"] = cfu.api_call_async(
+                client, settings, "user.rating", {"handle": handle}, limiter.before_call
+            )
         if fresh_marker is None:
-            calls["status"] = cfu.fetch_new_submissions(client, settings, handle, newest or 0,
-                                                        before_call=limiter.before_call) \
-                if newest is not None else \
-                cfu.api_call_async(client, settings, "user.status", {"handle": handle, "from": 1,
-                                                                     "count": cfu.MAX_SUBMISSIONS}, limiter.before_call)
+            calls["status"] = (
+                cfu.fetch_new_submissions(client, settings, handle, newest or 0, before_call=limiter.before_call)
+                if newest is not None
+                else cfu.api_call_async(
+                    client,
+                    settings,
+                    "user.status",
+                    {"handle": handle, "from": 1, "count": cfu.MAX_SUBMISSIONS},
+                    limiter.before_call,
+                )
+            )
         done = dict(zip(calls, await asyncio.gather(*calls.values())))
     spent = 0
     if "info" in done:
@@ -123,6 +131,12 @@ def _record_health(result: dict[str, Any], duration_s: float) -> None:
     account counts as one item, and the run failed when every student failed."""
     failed = result["failed"]
     ok = result["synced"] > 0 or not failed
-    health.record_run(health.STUDENTS, ok=ok, items=result["synced"], failed_items=len(failed),
-                      error=None if ok else f"every student failed; first: {failed[0]['handle']}: {failed[0]['error']}",
-                      interval_s=health.schedule_interval("students.sync_all"), duration_s=duration_s)
+    health.record_run(
+        health.STUDENTS,
+        ok=ok,
+        items=result["synced"],
+        failed_items=len(failed),
+        error=None if ok else f"every student failed; first: {failed[0]['handle']}: {failed[0]['error']}",
+        interval_s=health.schedule_interval("students.sync_all"),
+        duration_s=duration_s,
+    )

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -43,8 +43,12 @@ WRITE_CHUNK = 500
 PROFILE_FIELDS = ("currRating", "rank", "maxRating", "maxRank")
 
 
-def sync_all_students(settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None,
-                      before_call: cfu.BeforeCall | None = None) -> dict[str, Any]:
+def sync_all_students(
+    settings: Settings | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    before_call: cfu.BeforeCall | None = None,
+) -> dict[str, Any]:
     """Run one background sync of every student; returns the job's result.
 
     `before_call` defaults to the shared Codeforces limit as a background caller; `transport`
@@ -58,7 +62,7 @@ def sync_all_students(settings: Settings | None = None, *, transport: httpx.Asyn
 def _epoch(value: Any) -> float | None:
     if not isinstance(value, datetime):
         return None
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 class _Run:
@@ -95,8 +99,12 @@ class _Run:
             report_progress(0, self.total, None)
             by_lower = {s["handleLower"]: s for s in students}
             base = len(f"{self.settings.codeforces_url}/api/user.info?handles=")
-            batches = cfu.handle_batches([s["codeforcesHandle"] for s in students], self.settings.cf_batch_handles,
-                                         self.settings.cf_batch_url_bytes, base)
+            batches = cfu.handle_batches(
+                [s["codeforcesHandle"] for s in students],
+                self.settings.cf_batch_handles,
+                self.settings.cf_batch_url_bytes,
+                base,
+            )
             await asyncio.gather(*(self.sync_batch(batch, by_lower) for batch in batches))
             await self.flush(force=True)
         students_store.mark_not_found(self.not_found, self.started)
@@ -169,8 +177,7 @@ class _Run:
             await self.flush()
         self.progress(1, handle)
 
-    async def student_fields(self, student: dict[str, Any],
-                             info: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    async def student_fields(self, student: dict[str, Any], info: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
         """(the fields to write for one student or None, whether it needed calls), making only
         the calls its `user.info` entry shows are needed."""
         handle = student["codeforcesHandle"]
@@ -184,13 +191,16 @@ class _Run:
         rating_moved = never or profile.get("currRating") != student.get("currRating")
         if not active and not rating_moved:
             # No call needed; the profile is written only if something in it moved (contribution...).
-            same = all(student.get(k) == fields[k] for k in PROFILE_FIELDS) and \
-                (student.get("profile") or {}) == fields["profile"]
+            same = (
+                all(student.get(k) == fields[k] for k in PROFILE_FIELDS)
+                and (student.get("profile") or {}) == fields["profile"]
+            )
             return (None if same else fields), False
         calls = {}
         if rating_moved:
-            calls["rating"] = self.call(cfu.api_call_async(self.client, self.settings, "user.rating",
-                                                           {"handle": handle}, self.counted))
+            calls["rating"] = self.call(
+                cfu.api_call_async(self.client, self.settings, "user.rating", {"handle": handle}, self.counted)
+            )
         if active:
             calls["status"] = self.new_submissions(student)
         done = dict(zip(calls, await asyncio.gather(*calls.values())))
@@ -209,19 +219,27 @@ class _Run:
     async def new_submissions(self, student: dict[str, Any]) -> dict[str, Any]:
         """Fetch the submissions newer than the stored ones, store them, and return the summary fields."""
         handle = student["codeforcesHandle"]
-        newest = None if student.get("submissions") is None else \
-            await asyncio.to_thread(students_store.newest_submission_id, handle)
+        newest = (
+            None
+            if student.get("submissions") is None
+            else await asyncio.to_thread(students_store.newest_submission_id, handle)
+        )
         async with self.gate:
             if newest is None:
-                fetched = await cfu.api_call_async(self.client, self.settings, "user.status",
-                                                   {"handle": handle, "from": 1, "count": cfu.MAX_SUBMISSIONS},
-                                                   self.counted)
+                fetched = await cfu.api_call_async(
+                    self.client,
+                    self.settings,
+                    "user.status",
+                    {"handle": handle, "from": 1, "count": cfu.MAX_SUBMISSIONS},
+                    self.counted,
+                )
                 raw, spent = fetched.result, fetched.bytes
                 if not isinstance(raw, list):
                     raise ValueError("user.status result is not a list")
             else:
-                raw, spent = await cfu.fetch_new_submissions(self.client, self.settings, handle, newest,
-                                                             before_call=self.counted)
+                raw, spent = await cfu.fetch_new_submissions(
+                    self.client, self.settings, handle, newest, before_call=self.counted
+                )
         records = cfu.parse_submissions(raw, handle).records
         if not records:
             return {"lastFetchBytes": spent}
@@ -230,8 +248,11 @@ class _Run:
         if newest is not None:
             previous = (await asyncio.to_thread(students_store.get, handle) or {}).get("submissions")
         latest, older = cfu.last_active_at(records), student.get("lastActiveAt") if newest is not None else None
-        return {"submissions": cfu.merge_summary(previous, records), "lastFetchBytes": spent,
-                "lastActiveAt": max(t for t in (latest, older) if t) if (latest or older) else None}
+        return {
+            "submissions": cfu.merge_summary(previous, records),
+            "lastFetchBytes": spent,
+            "lastActiveAt": max(t for t in (latest, older) if t) if (latest or older) else None,
+        }
 
     # --- bookkeeping ---------------------------------------------------------------------------
     def progress(self, n: int, current: str | None) -> None:
@@ -253,11 +274,19 @@ class _Run:
         student_failures = [f for f in failed if f["handle"] != "(contests)"]
         synced = self.changed + self.unchanged
         calls = dict(sorted(self.calls.items()))
-        return {"message": f"Synced {synced} of {self.total} students: {self.changed} changed, "
-                           f"{self.unchanged} unchanged, {len(self.not_found)} not found, "
-                           f"{len(student_failures)} failed",
-                "total": self.total, "synced": synced, "changed": self.changed, "skippedUnchanged": self.unchanged,
-                "notFound": sorted(self.not_found), "skippedNotFound": self.skipped_not_found,
-                "failed": failed, "contestsApplied": contests,
-                "calls": calls, "callsTotal": sum(calls.values()),
-                "callsPerStudent": round(sum(calls.values()) / self.total, 4) if self.total else 0.0}
+        return {
+            "message": f"Synced {synced} of {self.total} students: {self.changed} changed, "
+            f"{self.unchanged} unchanged, {len(self.not_found)} not found, "
+            f"{len(student_failures)} failed",
+            "total": self.total,
+            "synced": synced,
+            "changed": self.changed,
+            "skippedUnchanged": self.unchanged,
+            "notFound": sorted(self.not_found),
+            "skippedNotFound": self.skipped_not_found,
+            "failed": failed,
+            "contestsApplied": contests,
+            "calls": calls,
+            "callsTotal": sum(calls.values()),
+            "callsPerStudent": round(sum(calls.values()) / self.total, 4) if self.total else 0.0,
+        }

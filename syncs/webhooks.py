@@ -26,8 +26,16 @@ from core.settings import Settings, get_settings
 from store.util import iso, json_safe, utcnow
 from syncs.announce import contest_data
 
-EVENTS = ("contest.created", "contest.updated", "contest.cancelled", "contest.starting_soon",
-          "source.health_changed", "student.inactive", "job.failed", "raida.quorum_lost")
+EVENTS = (
+    "contest.created",
+    "contest.updated",
+    "contest.cancelled",
+    "contest.starting_soon",
+    "source.health_changed",
+    "student.inactive",
+    "job.failed",
+    "raida.quorum_lost",
+)
 TEST_EVENT = "webhook.test"
 DEFAULT_LEAD_MINUTES = (60, 10)
 SECRET_PREFIX = "whsec_"
@@ -46,7 +54,7 @@ def secret_problem(secret: str) -> str | None:
     if not secret.startswith(SECRET_PREFIX):
         return f"a secret starts with {SECRET_PREFIX}"
     try:
-        raw = base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)
+        raw = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
     except ValueError:
         return "a secret is whsec_ followed by base64"
     if not 24 <= len(raw) <= 64:
@@ -55,8 +63,9 @@ def secret_problem(secret: str) -> str | None:
 
 
 def _body(type_: str, data: dict[str, Any]) -> str:
-    return json.dumps({"type": type_, "timestamp": iso(utcnow()), "data": json_safe(data)},
-                      separators=(",", ":"), default=str)
+    return json.dumps(
+        {"type": type_, "timestamp": iso(utcnow()), "data": json_safe(data)}, separators=(",", ":"), default=str
+    )
 
 
 def check_url(url: str) -> None:
@@ -85,8 +94,11 @@ def send_test(endpoint: dict[str, Any]) -> str:
 
 def signed_headers(secret: str, message_id: str, body: str, at: datetime) -> dict[str, str]:
     """The Standard Webhooks headers of one attempt."""
-    return {"webhook-id": message_id, "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": Webhook(secret).sign(message_id, at, body)}
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, at, body),
+    }
 
 
 def backoff(attempt: int, settings: Settings) -> float:
@@ -103,8 +115,12 @@ def attempt(delivery_id: str, number: int) -> float | None:
         return None
     endpoint = webhooks_store.get_endpoint(delivery["endpointId"])
     if endpoint is None or not endpoint.get("enabled"):
-        webhooks_store.give_up(delivery_id, "endpoint deleted" if endpoint is None else
-                               f"endpoint disabled: {endpoint.get('disabledReason') or 'by an operator'}")
+        webhooks_store.give_up(
+            delivery_id,
+            "endpoint deleted"
+            if endpoint is None
+            else f"endpoint disabled: {endpoint.get('disabledReason') or 'by an operator'}",
+        )
         return None
     now = utcnow()
     try:
@@ -114,13 +130,16 @@ def attempt(delivery_id: str, number: int) -> float | None:
     except target.TargetRefused as exc:
         outcome = target.Outcome(None, None, f"refused: {exc}")
     if outcome.ok:
-        webhooks_store.record_attempt(delivery_id, status="delivered", status_code=outcome.status_code,
-                                      latency_ms=outcome.latency_ms, error=None)
+        webhooks_store.record_attempt(
+            delivery_id, status="delivered", status_code=outcome.status_code, latency_ms=outcome.latency_ms, error=None
+        )
         webhooks_store.endpoint_succeeded(endpoint["_id"])
         return None
     error = outcome.error or "failed"
-    endpoint = webhooks_store.endpoint_failed(
-        endpoint["_id"], error, now - timedelta(seconds=settings.webhook_disable_after)) or endpoint
+    endpoint = (
+        webhooks_store.endpoint_failed(endpoint["_id"], error, now - timedelta(seconds=settings.webhook_disable_after))
+        or endpoint
+    )
     delay = backoff(number, settings)
     created = delivery["createdAt"]
     if not endpoint.get("enabled"):
@@ -128,12 +147,18 @@ def attempt(delivery_id: str, number: int) -> float | None:
     elif (now + timedelta(seconds=delay) - created).total_seconds() > settings.webhook_retry_window:
         final = f"{error}; gave up after {number} attempts"
     else:
-        webhooks_store.record_attempt(delivery_id, status="pending", status_code=outcome.status_code,
-                                      latency_ms=outcome.latency_ms, error=error,
-                                      next_attempt_at=now + timedelta(seconds=delay))
+        webhooks_store.record_attempt(
+            delivery_id,
+            status="pending",
+            status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            error=error,
+            next_attempt_at=now + timedelta(seconds=delay),
+        )
         return delay
-    webhooks_store.record_attempt(delivery_id, status="failed", status_code=outcome.status_code,
-                                  latency_ms=outcome.latency_ms, error=final)
+    webhooks_store.record_attempt(
+        delivery_id, status="failed", status_code=outcome.status_code, latency_ms=outcome.latency_ms, error=final
+    )
     return None
 
 
@@ -145,8 +170,9 @@ def starting_soon(now: datetime | None = None) -> list[str]:
     if not endpoints:
         return []
     horizon = max(max(e.get("leadMinutes") or DEFAULT_LEAD_MINUTES) for e in endpoints)
-    contests, _ = contests_store.find_contests(phase="UPCOMING", start_from=now,
-                                               start_to=now + timedelta(minutes=horizon), limit=1000)
+    contests, _ = contests_store.find_contests(
+        phase="UPCOMING", start_from=now, start_to=now + timedelta(minutes=horizon), limit=1000
+    )
     deliveries: list[str] = []
     for endpoint in endpoints:
         leads = sorted(endpoint.get("leadMinutes") or DEFAULT_LEAD_MINUTES)
@@ -158,8 +184,12 @@ def starting_soon(now: datetime | None = None) -> list[str]:
             if not due:
                 continue
             start = iso(contest["startTime"])
-            fresh = [webhooks_store.mark_once(f"{endpoint['_id']}|{contest['platform']}|{contest['platformId']}|"
-                                              f"{start}|{lead}", endpoint["_id"]) for lead in due]
+            fresh = [
+                webhooks_store.mark_once(
+                    f"{endpoint['_id']}|{contest['platform']}|{contest['platformId']}|{start}|{lead}", endpoint["_id"]
+                )
+                for lead in due
+            ]
             if fresh[0]:
                 data = {**contest_data(contest), "leadMinutes": due[0], "minutesLeft": round(minutes_left, 1)}
                 deliveries += publish("contest.starting_soon", data, [endpoint["_id"]])

@@ -60,8 +60,11 @@ def redis_url() -> str:
     try:
         client.ping()
     except redis.RedisError as exc:
-        pytest.exit(f"Redis is needed at {_REDIS_URL} ({exc}); start one: redis-server --daemonize yes "
-                    "--bind 127.0.0.1 --port 6379 --save '' --appendonly no", returncode=3)
+        pytest.exit(
+            f"Redis is needed at {_REDIS_URL} ({exc}); start one: redis-server --daemonize yes "
+            "--bind 127.0.0.1 --port 6379 --save '' --appendonly no",
+            returncode=3,
+        )
     _clear_run_keys(client)  # an interrupted session's locks
     return _REDIS_URL
 
@@ -111,7 +114,6 @@ def store_db(mongo_uri, redis_url):
 def app(store_db):
     """The Flask app on the test store."""
     from api import create_app
-
     from api.auth import limiter
 
     application = create_app(reload_settings())
@@ -177,8 +179,14 @@ def _session_worker(celery_app_under_test):
     from celery.contrib.testing.worker import start_worker
 
     celery_app_under_test.control.purge()
-    with start_worker(celery_app_under_test, pool="threads", concurrency=4, perform_ping_check=False,
-                      loglevel="WARNING", shutdown_timeout=20) as worker:
+    with start_worker(
+        celery_app_under_test,
+        pool="threads",
+        concurrency=4,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=20,
+    ) as worker:
         _started_workers.append(worker.hostname)
         yield worker
         _started_workers.clear()

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from adapters.errors import ParseError, TransientError
 from adapters.records import Contest, ParseResult
 
-BASE = datetime(2026, 11, 1, tzinfo=timezone.utc)
+BASE = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def contest(platform: str, n: int, **changes: Any) -> Contest:
     """A plausible contest number `n` of `platform`."""
-    fields = dict(platform=platform, platformId=f"{platform[:2]}{n}", name=f"{platform} round {n}",
-                  type="CF", phase="FINISHED", rawPhase="FINISHED",
-                  startTime=BASE + timedelta(days=n), endTime=BASE + timedelta(days=n, hours=2),
-                  durationSeconds=7200, url=f"https://example.test/{platform}/{n}", raw={"id": n})
+    fields = {
+        "platform": platform,
+        "platformId": f"{platform[:2]}{n}",
+        "name": f"{platform} round {n}",
+        "type": "CF",
+        "phase": "FINISHED",
+        "rawPhase": "FINISHED",
+        "startTime": BASE + timedelta(days=n),
+        "endTime": BASE + timedelta(days=n, hours=2),
+        "durationSeconds": 7200,
+        "url": f"https://example.test/{platform}/{n}",
+        "raw": {"id": n},
+    }
     fields.update(changes)
     return Contest(**fields)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,7 @@ class FakeNetwork:
     garbage_dir (echo ready, directory is HTML), dir_down (echo ready, directory 503)."""
 
     def __init__(self, count: int = 25):
-        self.mode = {i: "ready" for i in range(count)}
+        self.mode = dict.fromkeys(range(count), "ready")
         self.users = (FIXTURES / "raida_users.csv").read_text()
         self.qmail = (FIXTURES / "raida_qmail_servers.json").read_text()
         self.raida = (FIXTURES / "raida_servers.txt").read_text()

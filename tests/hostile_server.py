@@ -47,7 +47,7 @@ GIVE_UP = 30.0  # seconds a trickle goes on at most
 _MB = 1024 * 1024
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bomb(kind: str) -> bytes:
     """A compressed body (`gzip`, `deflate` or `br`) that decodes to a body of zeros, built once."""
     zeros = b"0" * _MB
@@ -62,7 +62,7 @@ def bomb(kind: str) -> bytes:
 
 
 class _Handler(socketserver.BaseRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def handle(self) -> None:
         sock: socket.socket = self.request
@@ -98,10 +98,20 @@ class _Handler(socketserver.BaseRequestHandler):
         return request_line.split(" ")[1] if " " in request_line else "/"
 
     # --- helpers --------------------------------------------------------------------------
-    def _answer(self, sock: socket.socket, body: bytes, *, status: str = "200 OK",
-                ctype: str = "application/json", extra: str = "") -> None:
-        sock.sendall(f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-                     f"{extra}Connection: close\r\n\r\n".encode("latin-1") + body)
+    def _answer(
+        self,
+        sock: socket.socket,
+        body: bytes,
+        *,
+        status: str = "200 OK",
+        ctype: str = "application/json",
+        extra: str = "",
+    ) -> None:
+        sock.sendall(
+            f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+            f"{extra}Connection: close\r\n\r\n".encode("latin-1")
+            + body
+        )
 
     def _forever(self, sock: socket.socket, piece: bytes, chunked: bool) -> None:
         frame = f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked else piece
@@ -115,7 +125,7 @@ class _Handler(socketserver.BaseRequestHandler):
         for i in range(len(data)):
             if self.server.stopping.wait(self.server.interval) or time.monotonic() > until:
                 return
-            sock.sendall(data[i:i + 1])
+            sock.sendall(data[i : i + 1])
 
     # --- behaviours -----------------------------------------------------------------------
     def mode_ok(self, sock):
@@ -134,8 +144,7 @@ class _Handler(socketserver.BaseRequestHandler):
         self._forever(sock, b"0," * 32768, chunked=True)
 
     def mode_enormous(self, sock):
-        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 10737418240\r\n\r\n[")
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10737418240\r\n\r\n[")
         self._forever(sock, b"0," * 32768, chunked=False)
 
     def _bomb(self, sock, kind: str, name: str):
@@ -163,16 +172,16 @@ class _Handler(socketserver.BaseRequestHandler):
         self._answer(sock, b'{"status": "OK", "result": [{"id": 1, "name": "Round')
 
     def mode_latin1(self, sock):
-        self._answer(sock, '{"name": "Café Ünïcode"}'.encode("latin-1"),
-                     ctype="application/json; charset=iso-8859-1")
+        self._answer(sock, '{"name": "Café Ünïcode"}'.encode("latin-1"), ctype="application/json; charset=iso-8859-1")
 
     def mode_gzip_ok(self, sock):
-        self._answer(sock, gzip.compress(b'{"status": "OK", "result": [1, 2, 3]}'),
-                     extra="Content-Encoding: gzip\r\n")
+        self._answer(sock, gzip.compress(b'{"status": "OK", "result": [1, 2, 3]}'), extra="Content-Encoding: gzip\r\n")
 
     def mode_redirect_endless(self, sock):
-        sock.sendall(b"HTTP/1.1 302 Found\r\nLocation: /ok/\r\nContent-Type: application/json\r\n"
-                     b"Transfer-Encoding: chunked\r\n\r\n")
+        sock.sendall(
+            b"HTTP/1.1 302 Found\r\nLocation: /ok/\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
         self._forever(sock, b"0," * 32768, chunked=True)
 
     def mode_tls_trickle(self, sock):
@@ -189,8 +198,12 @@ class _Handler(socketserver.BaseRequestHandler):
             if "trickle" in self.path:
                 return self.mode_trickle_headers(sock)
             body = b'{"status": "OK", "result": []}'
-            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                         + str(len(body)).encode() + b"\r\nConnection: keep-alive\r\n\r\n" + body)
+            sock.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                + str(len(body)).encode()
+                + b"\r\nConnection: keep-alive\r\n\r\n"
+                + body
+            )
             self.path = self._read_request(sock)
 
     def mode_unknown(self, sock):
@@ -216,8 +229,9 @@ class HostileServer:
 
     def __init__(self, interval: float = 0.2, tls: ssl.SSLContext | None = None):
         self._server = _Server(interval, tls)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="hostile-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="hostile-server", daemon=True
+        )
 
     @property
     def hits(self) -> list[str]:
@@ -236,7 +250,7 @@ class HostileServer:
         scheme = "https" if self._server.tls is not None else "http"
         return f"{scheme}://127.0.0.1:{self._server.server_address[1]}/{mode}"
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         self._thread.start()
         return self
 

@@ -31,8 +31,12 @@ def wait_until(condition, timeout: float, what: str):
 def stack_env(mongo_uri: str, db_name: str, **extra: str) -> dict[str, str]:
     """Environment for child processes: this test's database, a queue of their own."""
     base, _, query = mongo_uri.partition("?")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SYNCQ_QUEUE": f"syncq-proc-{uuid.uuid4().hex[:8]}",
-           "SYNCQ_MONGODB_URI": f"{base.rstrip('/')}/{db_name}" + (f"?{query}" if query else "")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SYNCQ_QUEUE": f"syncq-proc-{uuid.uuid4().hex[:8]}",
+        "SYNCQ_MONGODB_URI": f"{base.rstrip('/')}/{db_name}" + (f"?{query}" if query else ""),
+    }
     env.update(extra)
     return env
 
@@ -42,10 +46,31 @@ class Worker:
 
     def __init__(self, env: dict[str, str], concurrency: int = 1):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool", "prefork",
-             "--concurrency", str(concurrency), "--loglevel", "INFO", "-E", "--without-gossip",
-             "--without-mingle", "--hostname", f"w{uuid.uuid4().hex[:6]}@%h"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "-E",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"w{uuid.uuid4().hex[:6]}@%h",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def children(self) -> list[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -83,14 +108,19 @@ class Api:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf", "api:create_app()"],
             env={**env, "SYNCQ_API_BIND": f"127.0.0.1:{self.port}", "SYNCQ_API_WORKERS": "1"},
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         wait_until(lambda: port_open("127.0.0.1", self.port), 30, "the API to listen")
 
     def client(self, token: str) -> httpx.Client:
         """A client whose triggers answer 202 at once (`Prefer: respond-async`) for the test to poll."""
-        return httpx.Client(base_url=self.url, timeout=70,
-                            headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"})
+        return httpx.Client(
+            base_url=self.url, timeout=70, headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"}
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -46,13 +46,36 @@ class Launcher:
         self.data_dir = data_dir
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log = data_dir.parent / f"{data_dir.name}-launcher-{time.monotonic_ns()}.out"
-        args = [sys.executable, "-m", "syncq.cli", "standalone", "--offline", "--data-dir", str(data_dir),
-                "--port", str(free_port()), "--flower-port", str(free_port()), "--redis-port", str(free_port()),
-                "--mongo-port", str(free_port()), "--concurrency", "1", *extra]
+        args = [
+            sys.executable,
+            "-m",
+            "syncq.cli",
+            "standalone",
+            "--offline",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(free_port()),
+            "--flower-port",
+            str(free_port()),
+            "--redis-port",
+            str(free_port()),
+            "--mongo-port",
+            str(free_port()),
+            "--concurrency",
+            "1",
+            *extra,
+        ]
         with open(self.log, "w") as out:
-            self.process = subprocess.Popen(args, env=env or user_env(), cwd=ROOT, stdout=out,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                args,
+                env=env or user_env(),
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.pid = self.process.pid
 
     def output(self) -> str:
@@ -104,7 +127,7 @@ class Launcher:
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise AssertionError(f"the launcher did not exit within {timeout} s:\n{self.output()[-3000:]}")
+            raise AssertionError(f"the launcher did not exit within {timeout} s:\n{self.output()[-3000:]}") from None
 
     def token(self) -> str:
         return re.search(r"^Token\s+(\S+)", self.output(), re.M).group(1)
@@ -124,8 +147,11 @@ def with_marker(stack_id: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and marker in (entry / "environ").read_bytes().split(b"\0") \
-                    and live(int(entry.name)):
+            if (
+                entry.name.isdigit()
+                and marker in (entry / "environ").read_bytes().split(b"\0")
+                and live(int(entry.name))
+            ):
                 found.append(int(entry.name))
         except OSError:
             continue
@@ -154,7 +180,10 @@ def assert_nothing_left(processes: dict[int, str], info: dict, timeout: float = 
         if not left and not busy:
             return
         if time.monotonic() > deadline:
-            names = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80] for pid in left
-                     if Path(f"/proc/{pid}/cmdline").exists()}
+            names = {
+                pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80]
+                for pid in left
+                if Path(f"/proc/{pid}/cmdline").exists()
+            }
             raise AssertionError(f"left running: {names}; ports still taken: {busy}")
         time.sleep(0.2)

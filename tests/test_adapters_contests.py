@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -34,12 +34,13 @@ def test_registry_lists_the_four_platforms_in_order():
 
 # --- Codeforces ------------------------------------------------------------------------------
 
+
 def test_codeforces_parses_about_two_thousand_contests():
     result = codeforces.parse(load("codeforces_contest_list.json")["result"])
     assert len(result.records) == 2000 and result.failed == []
     first = result.records[-1]
     assert first.platform == "codeforces" and first.url == f"https://codeforces.com/contest/{first.platformId}"
-    assert first.startTime.tzinfo == timezone.utc and first.endTime > first.startTime
+    assert first.startTime.tzinfo == UTC and first.endTime > first.startTime
 
 
 def test_codeforces_phases_are_normalised_and_raw_phase_kept():
@@ -50,8 +51,9 @@ def test_codeforces_phases_are_normalised_and_raw_phase_kept():
 
 
 def test_codeforces_contest_without_start_time_has_no_times():
-    result = codeforces.parse([{"id": 7, "name": "Round", "type": "CF", "phase": "BEFORE",
-                                "frozen": False, "durationSeconds": 7200}])
+    result = codeforces.parse(
+        [{"id": 7, "name": "Round", "type": "CF", "phase": "BEFORE", "frozen": False, "durationSeconds": 7200}]
+    )
     contest = result.records[0]
     assert contest.startTime is None and contest.endTime is None and contest.durationSeconds == 7200
 
@@ -62,17 +64,32 @@ def test_codeforces_drops_the_ever_changing_relative_time():
     assert "relativeTimeSeconds" not in codeforces.parse([item]).records[0].raw
 
 
-@pytest.mark.parametrize("bad", [
-    {"id": 1, "name": "x", "type": "CF", "phase": "FINISHED", "durationSeconds": -5, "startTimeSeconds": 1},
-    {"id": 2, "name": "x", "type": "CF", "phase": "FINISHED", "durationSeconds": 7200,
-     "startTimeSeconds": 253402300799},
-    {"id": 3, "name": "x", "type": "CF", "phase": "SOMETIME", "durationSeconds": 7200},
-    {"id": "four", "name": "x", "phase": "FINISHED", "durationSeconds": 1},
-    "not an object",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"id": 1, "name": "x", "type": "CF", "phase": "FINISHED", "durationSeconds": -5, "startTimeSeconds": 1},
+        {
+            "id": 2,
+            "name": "x",
+            "type": "CF",
+            "phase": "FINISHED",
+            "durationSeconds": 7200,
+            "startTimeSeconds": 253402300799,
+        },
+        {"id": 3, "name": "x", "type": "CF", "phase": "SOMETIME", "durationSeconds": 7200},
+        {"id": "four", "name": "x", "phase": "FINISHED", "durationSeconds": 1},
+        "not an object",
+    ],
+)
 def test_codeforces_absurd_or_malformed_items_are_skipped_and_counted(bad):
-    good = {"id": 9, "name": "ok", "type": "CF", "phase": "FINISHED", "durationSeconds": 60,
-            "startTimeSeconds": 1700000000}
+    good = {
+        "id": 9,
+        "name": "ok",
+        "type": "CF",
+        "phase": "FINISHED",
+        "durationSeconds": 60,
+        "startTimeSeconds": 1700000000,
+    }
     result = codeforces.parse([good, bad])
     assert [c.platformId for c in result.records] == ["9"] and len(result.failed) == 1
 
@@ -99,16 +116,20 @@ def test_codeforces_failed_envelope_with_400_is_permanent_and_not_retried():
 
 
 def test_codeforces_call_limit_is_retried_then_succeeds():
-    answers = [httpx.Response(503, json=load("codeforces_call_limit.json")),
-               httpx.Response(200, json={"status": "OK", "result": []})]
+    answers = [
+        httpx.Response(503, json=load("codeforces_call_limit.json")),
+        httpx.Response(200, json={"status": "OK", "result": []}),
+    ]
     assert codeforces.fetch(client_for(lambda request: answers.pop(0)), FAST) == []
     assert answers == []
 
 
 def test_codeforces_call_limit_backs_off_at_least_two_seconds(own_sleeps):
     waits = own_sleeps
-    answers = [httpx.Response(503, json=load("codeforces_call_limit.json")),
-               httpx.Response(200, json={"status": "OK", "result": []})]
+    answers = [
+        httpx.Response(503, json=load("codeforces_call_limit.json")),
+        httpx.Response(200, json={"status": "OK", "result": []}),
+    ]
     settings = FAST.replace(http_backoff_max=30.0)
     codeforces.fetch(client_for(lambda request: answers.pop(0), settings), settings)
     assert waits == [2.0]
@@ -120,8 +141,7 @@ def test_codeforces_retries_503_then_succeeds():
     def handler(request):
         calls.append(request)
         if len(calls) < 3:
-            return httpx.Response(503, text="<html>Service Unavailable</html>",
-                                  headers={"Content-Type": "text/html"})
+            return httpx.Response(503, text="<html>Service Unavailable</html>", headers={"Content-Type": "text/html"})
         return httpx.Response(200, json={"status": "OK", "result": [{"id": 1}]})
 
     assert codeforces.fetch(client_for(handler), FAST) == [{"id": 1}]
@@ -155,14 +175,17 @@ def test_base_url_with_a_path_prefix_and_user_agent():
 
 def test_429_retry_after_is_honoured(own_sleeps):
     waits = own_sleeps
-    answers = [httpx.Response(429, headers={"Retry-After": "7"}),
-               httpx.Response(200, json={"status": "OK", "result": []})]
+    answers = [
+        httpx.Response(429, headers={"Retry-After": "7"}),
+        httpx.Response(200, json={"status": "OK", "result": []}),
+    ]
     settings = FAST.replace(http_backoff_max=30.0)
     codeforces.fetch(client_for(lambda request: answers.pop(0), settings), settings)
     assert waits == [7.0]
 
 
 # --- LeetCode --------------------------------------------------------------------------------
+
 
 def test_leetcode_parses_weekly_and_biweekly_contests():
     result = leetcode.parse(load("leetcode_all_contests.json"), now=FIXED_NOW)
@@ -217,6 +240,7 @@ def test_leetcode_wrong_shape_is_a_parse_error():
 
 # --- CodeChef --------------------------------------------------------------------------------
 
+
 def test_codechef_parses_all_lists_with_phases_and_utc_times():
     result = codechef.parse(load("codechef_contests.json"))
     by_code = {c.platformId: c for c in result.records}
@@ -227,8 +251,9 @@ def test_codechef_parses_all_lists_with_phases_and_utc_times():
     assert (by_code["START215"].startTime.hour, by_code["START215"].startTime.minute) == (14, 30)
 
 
-@pytest.mark.parametrize("raw,seconds", [("120", 7200), ("03:00:00", 10800), ("240:00:00", 864000),
-                                         (90, 5400), ("1:30", 5400)])
+@pytest.mark.parametrize(
+    "raw,seconds", [("120", 7200), ("03:00:00", 10800), ("240:00:00", 864000), (90, 5400), ("1:30", 5400)]
+)
 def test_codechef_duration_forms(raw, seconds):
     assert codechef.duration_seconds(raw) == seconds
 
@@ -245,13 +270,18 @@ def test_codechef_error_status_is_permanent():
 
 
 def test_codechef_absurd_dates_are_skipped():
-    item = {"contest_code": "X1", "contest_name": "X", "contest_start_date_iso": "9999-01-01T00:00:00+05:30",
-            "contest_duration": "120"}
+    item = {
+        "contest_code": "X1",
+        "contest_name": "X",
+        "contest_start_date_iso": "9999-01-01T00:00:00+05:30",
+        "contest_duration": "120",
+    }
     result = codechef.parse({"status": "success", "future_contests": [item], "past_contests": []})
     assert result.records == [] and "absurd" in result.failed[0]["error"]
 
 
 # --- AtCoder ---------------------------------------------------------------------------------
+
 
 def test_atcoder_merges_kenkoooo_with_the_contests_page():
     payload = {"kenkoooo": load("kenkoooo_contests.json"), "page": load("atcoder_contests.html"), "errors": {}}
@@ -260,7 +290,7 @@ def test_atcoder_merges_kenkoooo_with_the_contests_page():
     assert len(by_id) == 1805 and result.failed == []
     assert by_id["abc431"].phase == "UPCOMING" and by_id["abc431"].durationSeconds == 6000
     assert by_id["ahc057"].phase == "RUNNING" and by_id["ahc057"].durationSeconds == 240 * 3600
-    assert by_id["abc431"].startTime == datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    assert by_id["abc431"].startTime == datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def test_atcoder_keeps_one_source_when_the_other_fails():

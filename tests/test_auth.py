@@ -31,10 +31,19 @@ def test_raw_body_keeps_status_code_first(client):
     assert r.data.decode().replace(" ", "").startswith('{"statusCode":401,"message":"Unauthorized"}')
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer", "Bearer ", "Token abc", "abc.def.ghi", "Bearer not-a-jwt", "Bearer a.b.c",
-    "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0", "Basic YWRtaW46YWRtaW4=",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer",
+        "Bearer ",
+        "Token abc",
+        "abc.def.ghi",
+        "Bearer not-a-jwt",
+        "Bearer a.b.c",
+        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0",
+        "Basic YWRtaW46YWRtaW4=",
+    ],
+)
 def test_malformed_tokens_are_401_not_422(client, header):
     r = client.get(ADMIN_ROUTE, headers={"Authorization": header})
     assert r.status_code == 401 and _bodies_in_order(r) == UNAUTHORIZED
@@ -44,25 +53,44 @@ def test_expired_token_is_401(app, client, admin_token):
     from flask_jwt_extended import create_access_token
 
     with app.app_context():
-        token = create_access_token("admin", additional_claims={"role": "admin"},
-                                    expires_delta=timedelta(seconds=-5))
+        token = create_access_token("admin", additional_claims={"role": "admin"}, expires_delta=timedelta(seconds=-5))
     r = client.get(ADMIN_ROUTE, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401 and r.get_json() == UNAUTHORIZED
 
 
 def test_token_signed_with_another_secret_is_401(client, admin_token):
-    forged = pyjwt.encode({"sub": "admin", "role": "admin", "type": "access", "fresh": False,
-                           "jti": "x", "iat": int(time.time()), "nbf": int(time.time()),
-                           "exp": int(time.time()) + 600},
-                          "another-secret-that-is-long-enough-0123456789", algorithm="HS256")
+    forged = pyjwt.encode(
+        {
+            "sub": "admin",
+            "role": "admin",
+            "type": "access",
+            "fresh": False,
+            "jti": "x",
+            "iat": int(time.time()),
+            "nbf": int(time.time()),
+            "exp": int(time.time()) + 600,
+        },
+        "another-secret-that-is-long-enough-0123456789",
+        algorithm="HS256",
+    )
     r = client.get(ADMIN_ROUTE, headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 401 and r.get_json() == UNAUTHORIZED
 
 
 def test_alg_none_token_is_401(client, admin_token):
-    unsigned = pyjwt.encode({"sub": "admin", "role": "admin", "type": "access", "fresh": False,
-                             "jti": "x", "iat": int(time.time()), "exp": int(time.time()) + 600},
-                            None, algorithm="none")
+    unsigned = pyjwt.encode(
+        {
+            "sub": "admin",
+            "role": "admin",
+            "type": "access",
+            "fresh": False,
+            "jti": "x",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 600,
+        },
+        None,
+        algorithm="none",
+    )
     r = client.get(ADMIN_ROUTE, headers={"Authorization": f"Bearer {unsigned}"})
     assert r.status_code == 401 and r.get_json() == UNAUTHORIZED
 
@@ -140,7 +168,9 @@ def test_login_returns_a_bearer_token_that_works(client, store_db):
 
 def test_login_token_carries_role_claim(client, store_db):
     users.create("viewer2", "s3cret-password", "user")
-    token = client.post("/auth/login", json={"username": "viewer2", "password": "s3cret-password"}).get_json()["access_token"]
+    token = client.post("/auth/login", json={"username": "viewer2", "password": "s3cret-password"}).get_json()[
+        "access_token"
+    ]
     claims = pyjwt.decode(token, options={"verify_signature": False})
     assert claims["role"] == "user" and claims["sub"] == "viewer2"
 
@@ -157,11 +187,14 @@ def test_password_is_stored_as_scrypt_hash(store_db):
     assert raw["password_hash"].startswith("scrypt:") and "s3cret-password" not in raw["password_hash"]
 
 
-@pytest.mark.parametrize("body", [
-    {"username": {"$gt": ""}, "password": {"$gt": ""}},
-    {"username": "ops"},
-    {"username": ["ops"], "password": "x"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": {"$gt": ""}, "password": {"$gt": ""}},
+        {"username": "ops"},
+        {"username": ["ops"], "password": "x"},
+    ],
+)
 def test_login_rejects_non_string_fields_with_400(client, store_db, body):
     users.create("ops", "s3cret-password", "admin")
     r = client.post("/auth/login", json=body)
@@ -175,18 +208,31 @@ def test_login_with_broken_json_is_400(client, store_db):
 
 def test_login_brute_force_is_limited_per_username(client, store_db):
     users.create("target", "s3cret-password", "admin")
-    codes = [client.post("/auth/login", json={"username": "target", "password": f"guess{i}"},
-                         environ_base={"REMOTE_ADDR": f"10.9.0.{i}"}).status_code for i in range(7)]
+    codes = [
+        client.post(
+            "/auth/login",
+            json={"username": "target", "password": f"guess{i}"},
+            environ_base={"REMOTE_ADDR": f"10.9.0.{i}"},
+        ).status_code
+        for i in range(7)
+    ]
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
     # Even the right password is refused while the limit holds.
-    r = client.post("/auth/login", json={"username": "target", "password": "s3cret-password"},
-                    environ_base={"REMOTE_ADDR": "10.9.0.99"})
+    r = client.post(
+        "/auth/login",
+        json={"username": "target", "password": "s3cret-password"},
+        environ_base={"REMOTE_ADDR": "10.9.0.99"},
+    )
     assert r.status_code == 429 and r.headers["Retry-After"].isdigit()
 
 
 def test_login_brute_force_is_limited_per_address(client, store_db):
-    codes = [client.post("/auth/login", json={"username": f"user{i}", "password": "x"},
-                         environ_base={"REMOTE_ADDR": "10.8.0.1"}).status_code for i in range(6)]
+    codes = [
+        client.post(
+            "/auth/login", json={"username": f"user{i}", "password": "x"}, environ_base={"REMOTE_ADDR": "10.8.0.1"}
+        ).status_code
+        for i in range(6)
+    ]
     assert codes[-1] == 429
 
 
@@ -198,10 +244,14 @@ def test_passwords_and_the_jwt_secret_never_reach_logs_or_responses(client, stor
     secret = get_settings().jwt_secret
     caplog.set_level(logging.DEBUG)
     users.create("ops", "correct-password-123", "admin")
-    bodies = [client.post("/auth/login", json={"username": "ops", "password": "wrong-password-456"}).data,
-              client.post("/auth/login", json={"username": "ops", "password": "correct-password-123"}).data,
-              client.post("/auth/login", data="{broken", content_type="application/json").data,
-              client.get("/health").data, client.get("/jobs").data, client.get("/nope").data]
+    bodies = [
+        client.post("/auth/login", json={"username": "ops", "password": "wrong-password-456"}).data,
+        client.post("/auth/login", json={"username": "ops", "password": "correct-password-123"}).data,
+        client.post("/auth/login", data="{broken", content_type="application/json").data,
+        client.get("/health").data,
+        client.get("/jobs").data,
+        client.get("/nope").data,
+    ]
     text = caplog.text + b"".join(bodies).decode()
     for needle in ("wrong-password-456", "correct-password-123", secret):
         assert needle not in text

@@ -94,18 +94,28 @@ def test_a_mongodb_that_refuses_a_command_is_named_in_one_line_without_the_uri_p
     from syncq.cli import store_error_line
 
     exc = OperationFailure("Authentication failed.", 18, {"ok": 0, "errmsg": "Authentication failed.", "code": 18})
-    assert store_error_line(exc, "mongodb://ops:s3cret@db.internal:27017/syncq", unreachable=False) == \
-        "MongoDB at mongodb://ops:***@db.internal:27017/syncq failed: Authentication failed.; check SYNCQ_MONGODB_URI"
+    assert (
+        store_error_line(exc, "mongodb://ops:s3cret@db.internal:27017/syncq", unreachable=False)
+        == "MongoDB at mongodb://ops:***@db.internal:27017/syncq failed: Authentication failed.; "
+        "check SYNCQ_MONGODB_URI"
+    )
 
 
-@pytest.mark.parametrize("command", [["token", "--sub", "admin"],
-                                     ["users", "create", "alice", "--admin", "--password-stdin"]])
+@pytest.mark.parametrize(
+    "command", [["token", "--sub", "admin"], ["users", "create", "alice", "--admin", "--password-stdin"]]
+)
 def test_account_commands_with_mongodb_down_say_so_in_one_line(command):
     # A process of its own, as a user runs it: the traceback would reach its stderr.
-    env = {**os.environ, "SYNCQ_MONGODB_URI": "mongodb://ops:s3cret@127.0.0.1:1/syncq",
-           "SYNCQ_STORE_TIMEOUT_MS": "200"}
-    run = subprocess.run([sys.executable, "-m", "syncq.cli", *command], input="a-long-password\n", env=env,
-                         cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "SYNCQ_MONGODB_URI": "mongodb://ops:s3cret@127.0.0.1:1/syncq", "SYNCQ_STORE_TIMEOUT_MS": "200"}
+    run = subprocess.run(
+        [sys.executable, "-m", "syncq.cli", *command],
+        input="a-long-password\n",
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 1
     assert run.stderr.startswith("syncq: MongoDB is unreachable at mongodb://ops:***@127.0.0.1:1/syncq: ")
     assert run.stderr.count("\n") == 1 and "set SYNCQ_MONGODB_URI" in run.stderr
@@ -185,14 +195,21 @@ def test_a_trigger_asks_to_answer_at_once_and_the_cli_polls_the_job_with_a_bar(c
     base = "http://api.test"
     envelope = {"job_id": "j1", "kind": "contests.platform", "state": "PENDING", "status_url": f"{base}/jobs/j1"}
     failures = [{"platformId": str(100 + i), "reason": "unknown phase 'SOON'"} for i in range(20)]
-    result = {"message": "Sync completed for codeforces", "platform": "codeforces", "synced": 1975,
-              "updated": 0, "failed": 25, "failures": failures}
+    result = {
+        "message": "Sync completed for codeforces",
+        "platform": "codeforces",
+        "synced": 1975,
+        "updated": 0,
+        "failed": 25,
+        "failures": failures,
+    }
     with respx.mock(base_url=base, assert_all_called=True) as api:
         trigger = api.post("/contests/sync/codeforces").respond(202, json=envelope)
         polls = api.get("/jobs/j1")
         polls.side_effect = [
-            httpx.Response(202, json={**envelope, "state": "PROGRESS",
-                                      "progress": {"done": 1, "total": 2, "current": "parse"}}),
+            httpx.Response(
+                202, json={**envelope, "state": "PROGRESS", "progress": {"done": 1, "total": 2, "current": "parse"}}
+            ),
             httpx.Response(200, json=result),
         ]
         code = main(["sync", "platform", "codeforces", "--api", base, "--token", "t"])
@@ -211,9 +228,17 @@ def test_a_server_that_answers_the_result_at_once_is_not_polled(capsys):
     import respx
 
     base = "http://api.test"
-    body = {"message": "Sync completed for all platforms",
-            "results": {"codechef": {"synced": 66, "updated": 0, "failed": 1,
-                                     "failures": [{"platformId": None, "reason": "bad contest_code None"}]}}}
+    body = {
+        "message": "Sync completed for all platforms",
+        "results": {
+            "codechef": {
+                "synced": 66,
+                "updated": 0,
+                "failed": 1,
+                "failures": [{"platformId": None, "reason": "bad contest_code None"}],
+            }
+        },
+    }
     with respx.mock(base_url=base, assert_all_called=True) as api:
         api.post("/contests/sync/all").respond(200, json=body)
         assert main(["sync", "all", "--api", base, "--token", "t"]) == 3
@@ -225,8 +250,12 @@ def test_a_long_platform_error_is_cut_in_the_table_and_shown_whole_under_it():
     from syncq.cli_client import platforms_table
 
     error = "codechef: unreachable: ConnectError: [Errno 111] Connection refused while fetching the contest list"
-    text = platforms_table({"codechef": {"synced": 0, "updated": 0, "failed": 1, "error": error},
-                            "atcoder": {"synced": 5, "updated": 0, "failed": 0}})
+    text = platforms_table(
+        {
+            "codechef": {"synced": 0, "updated": 0, "failed": 1, "error": error},
+            "atcoder": {"synced": 5, "updated": 0, "failed": 0},
+        }
+    )
     table, _, below = text.partition("errors:")
     assert "... (see below)" in table and error not in table
     assert f"  {error}" in below and "failed items:" not in text  # the platform named once
@@ -236,27 +265,48 @@ def test_a_long_platform_error_is_cut_in_the_table_and_shown_whole_under_it():
 def test_a_re_sync_shows_what_stayed_unchanged():
     from syncq.cli_client import platforms_table
 
-    lines = platforms_table({"atcoder": {"synced": 0, "updated": 0, "failed": 0, "unchanged": 1805},
-                             "leetcode": {"synced": 0, "updated": 0, "failed": 1,
-                                          "error": "leetcode: LeetCode answered an HTML page"}}).splitlines()
+    lines = platforms_table(
+        {
+            "atcoder": {"synced": 0, "updated": 0, "failed": 0, "unchanged": 1805},
+            "leetcode": {"synced": 0, "updated": 0, "failed": 1, "error": "leetcode: LeetCode answered an HTML page"},
+        }
+    ).splitlines()
     assert lines[0].split() == ["platform", "synced", "updated", "failed", "unchanged", "error"]
     assert lines[2].split() == ["atcoder", "0", "0", "0", "1805"]
     assert lines[3].split()[:6] == ["leetcode", "0", "0", "1", "-", "LeetCode"]
 
 
-@pytest.mark.parametrize("path,command,body,code", [
-    ("/contests/sync/atcoder", ["platform", "atcoder"],
-     {"message": "Sync completed for atcoder", "platform": "atcoder", "synced": 5, "updated": 0, "failed": 0}, 0),
-    ("/contests/sync/atcoder", ["platform", "atcoder"],
-     {"message": "Sync completed for atcoder", "platform": "atcoder", "synced": 4, "updated": 0, "failed": 1}, 3),
-    ("/contests/sync/all", ["all"],
-     {"message": "Sync completed for all platforms",
-      "results": {"atcoder": {"synced": 5, "updated": 0, "failed": 0},
-                  "leetcode": {"synced": 0, "updated": 0, "failed": 1, "error": "leetcode: down"}}}, 3),
-])
+@pytest.mark.parametrize(
+    "path,command,body,code",
+    [
+        (
+            "/contests/sync/atcoder",
+            ["platform", "atcoder"],
+            {"message": "Sync completed for atcoder", "platform": "atcoder", "synced": 5, "updated": 0, "failed": 0},
+            0,
+        ),
+        (
+            "/contests/sync/atcoder",
+            ["platform", "atcoder"],
+            {"message": "Sync completed for atcoder", "platform": "atcoder", "synced": 4, "updated": 0, "failed": 1},
+            3,
+        ),
+        (
+            "/contests/sync/all",
+            ["all"],
+            {
+                "message": "Sync completed for all platforms",
+                "results": {
+                    "atcoder": {"synced": 5, "updated": 0, "failed": 0},
+                    "leetcode": {"synced": 0, "updated": 0, "failed": 1, "error": "leetcode: down"},
+                },
+            },
+            3,
+        ),
+    ],
+)
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])
-def test_a_sync_whose_platform_failed_exits_3_and_still_prints_its_result(path, command, body, code, json_flag,
-                                                                          capsys):
+def test_a_sync_whose_platform_failed_exits_3_and_still_prints_its_result(path, command, body, code, json_flag, capsys):
     import respx
 
     base = "http://api.test"

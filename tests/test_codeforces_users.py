@@ -111,7 +111,7 @@ def test_incremental_paging_fetches_only_the_new_page():
     async def handler(request):
         start, count = int(request.url.params["from"]), int(request.url.params["count"])
         requested.append((start, count))
-        return httpx.Response(200, json={"status": "OK", "result": served[start - 1:start - 1 + count]})
+        return httpx.Response(200, json={"status": "OK", "result": served[start - 1 : start - 1 + count]})
 
     async def main():
         async with make_async_client(FAST, transport=httpx.MockTransport(handler)) as client:
@@ -123,8 +123,7 @@ def test_incremental_paging_fetches_only_the_new_page():
     assert spent / full_bytes < 0.02
 
 
-def test_the_hook_before_call_returns_runs_once_the_connection_is_open_right_before_the_request_is_written(
-        _simulator):
+def test_the_hook_before_call_returns_runs_once_the_connection_is_open_right_before_the_request_is_written(_simulator):
     # A real connection to the simulator, so httpcore opens it and says when it writes: a shared
     # rate limit logs the call here, not before connecting (a descheduled worker connected late).
     settings = Settings(codeforces_url=f"{_simulator.url}/codeforces", http_retries=1)
@@ -138,13 +137,21 @@ def test_the_hook_before_call_returns_runs_once_the_connection_is_open_right_bef
 
         async def at_send():
             events.append("at_send")
+
         return at_send
 
     async def main():
         async with make_async_client(settings) as client:
             url = f"{settings.codeforces_url}/api/user.info"
-            response = await send_async(client, "GET", url, service="codeforces", params={"handles": "tourist"},
-                                        at_send=await before_call("user.info"), extensions={"trace": trace})
+            response = await send_async(
+                client,
+                "GET",
+                url,
+                service="codeforces",
+                params={"handles": "tourist"},
+                at_send=await before_call("user.info"),
+                extensions={"trace": trace},
+            )
             return response.json()
 
     assert asyncio.run(main())["status"] == "OK"
@@ -170,6 +177,7 @@ def test_every_attempt_runs_its_own_hook_before_the_stub_transport_sees_the_requ
 
         async def at_send():
             seen.append("at_send")
+
         return at_send
 
     async def main():

@@ -22,7 +22,9 @@ def live_api(app):
     server.shutdown()
 
 
-def test_fifty_simultaneous_sync_all_triggers_make_exactly_one_run(live_api, admin_token, worker, monkeypatch, store_db):
+def test_fifty_simultaneous_sync_all_triggers_make_exactly_one_run(
+    live_api, admin_token, worker, monkeypatch, store_db
+):
     stubs = install(monkeypatch)
     gate = threading.Event()
     stubs["codeforces"].gate = gate  # keep the run going while the triggers arrive
@@ -30,8 +32,9 @@ def test_fifty_simultaneous_sync_all_triggers_make_exactly_one_run(live_api, adm
 
     def trigger(_):
         barrier.wait(10)
-        return httpx.post(f"{live_api}/contests/sync/all", headers={"Authorization": f"Bearer {admin_token}"},
-                          timeout=30)
+        return httpx.post(
+            f"{live_api}/contests/sync/all", headers={"Authorization": f"Bearer {admin_token}"}, timeout=30
+        )
 
     with concurrent.futures.ThreadPoolExecutor(50) as pool:
         responses = list(pool.map(trigger, range(50)))
@@ -41,22 +44,26 @@ def test_fifty_simultaneous_sync_all_triggers_make_exactly_one_run(live_api, adm
     assert len(ids) == 1
     assert sum(1 for r in responses if r.json().get("deduplicated")) == 49
     assert store_db.jobs.count_documents({"kind": "contests.sync_all"}) == 1
-    done = httpx.get(f"{live_api}/jobs/{ids.pop()}", params={"wait": 30},
-                     headers={"Authorization": f"Bearer {admin_token}"}, timeout=40)
+    done = httpx.get(
+        f"{live_api}/jobs/{ids.pop()}",
+        params={"wait": 30},
+        headers={"Authorization": f"Bearer {admin_token}"},
+        timeout=40,
+    )
     assert done.status_code == 200 and stubs["codeforces"].calls == 1
 
 
 def test_two_workers_never_sync_the_same_platform_at_once(worker, simulator, store_db):
+    from jobs.service import wait_for
     from store import jobs as jobs_store
     from workers.contests import sync_platform
-    from jobs.service import wait_for
 
     simulator.set_latency("codechef", 700)
     # Two runs of one platform at once (e.g. from Flower): the second waits for the first.
     first, second = sync_platform.apply_async(("codechef",)), sync_platform.apply_async(("codechef",))
     for result in (first, second):
         # A run started outside the API is recorded as a job when a worker starts it.
-        wait_until(lambda: jobs_store.get(result.id), 30, "the worker to record the run as a job")
+        wait_until(lambda result=result: jobs_store.get(result.id), 30, "the worker to record the run as a job")
         assert wait_for(result.id, 60)["state"] == "SUCCESS"
     fetches = sorted((e["start"], e["end"], e["path"]) for e in simulator.log() if e["service"] == "codechef")
     runs = [start for start, _end, path in fetches if path.endswith("/all")]  # each run lists /all first

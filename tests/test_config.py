@@ -32,9 +32,17 @@ def test_defaults_match_the_readme(env):
 
 
 def test_values_come_from_the_environment(env):
-    env({"SYNCQ_REDIS_URL": "redis://r:1/2", "SYNCQ_VISIBILITY_TIMEOUT": "9000",
-         "SYNCQ_CODEFORCES_URL": "http://127.0.0.1:9000/cf/", "SYNCQ_PLATFORM_ORDER": "atcoder, codeforces",
-         "SYNCQ_TOKEN": "tok", "FLOWER_USER": "ops", "SYNCQ_LOG_LEVEL": ""})
+    env(
+        {
+            "SYNCQ_REDIS_URL": "redis://r:1/2",
+            "SYNCQ_VISIBILITY_TIMEOUT": "9000",
+            "SYNCQ_CODEFORCES_URL": "http://127.0.0.1:9000/cf/",
+            "SYNCQ_PLATFORM_ORDER": "atcoder, codeforces",
+            "SYNCQ_TOKEN": "tok",
+            "FLOWER_USER": "ops",
+            "SYNCQ_LOG_LEVEL": "",
+        }
+    )
     s = Settings.from_env()
     assert s.api_token == "tok" and s.flower_user == "ops" and s.log_level == "INFO"
     assert s.redis_url == "redis://r:1/2" and s.visibility_timeout == 9000
@@ -42,12 +50,15 @@ def test_values_come_from_the_environment(env):
     assert s.platform_order == ("atcoder", "codeforces")
 
 
-@pytest.mark.parametrize("values,name", [
-    ({"SYNCQ_VISIBILITY_TIMEOUT": "soon"}, "SYNCQ_VISIBILITY_TIMEOUT"),
-    ({"SYNCQ_VISIBILITY_TIMEOUT": "4"}, "SYNCQ_VISIBILITY_TIMEOUT"),
-    ({"SYNCQ_CONTESTS_SCHEDULE_ENABLED": "maybe"}, "SYNCQ_CONTESTS_SCHEDULE_ENABLED"),
-    ({"SYNCQ_CF_RATE_PER_SECOND": "fast"}, "SYNCQ_CF_RATE_PER_SECOND"),
-])
+@pytest.mark.parametrize(
+    "values,name",
+    [
+        ({"SYNCQ_VISIBILITY_TIMEOUT": "soon"}, "SYNCQ_VISIBILITY_TIMEOUT"),
+        ({"SYNCQ_VISIBILITY_TIMEOUT": "4"}, "SYNCQ_VISIBILITY_TIMEOUT"),
+        ({"SYNCQ_CONTESTS_SCHEDULE_ENABLED": "maybe"}, "SYNCQ_CONTESTS_SCHEDULE_ENABLED"),
+        ({"SYNCQ_CF_RATE_PER_SECOND": "fast"}, "SYNCQ_CF_RATE_PER_SECOND"),
+    ],
+)
 def test_malformed_values_name_the_variable(env, values, name):
     env(values)
     with pytest.raises(ConfigError, match=name):
@@ -99,7 +110,9 @@ def test_the_embedded_store_is_reached_directly_without_retryable_writes(mongo_u
 
     from syncq.embedded import embedded_uri
 
-    assert embedded_uri("127.0.0.1", 5, "syncq") == "mongodb://127.0.0.1:5/syncq?directConnection=true&retryWrites=false"
+    assert (
+        embedded_uri("127.0.0.1", 5, "syncq") == "mongodb://127.0.0.1:5/syncq?directConnection=true&retryWrites=false"
+    )
     with MongoClient(mongo_uri) as client:
         assert client.options.retry_writes is False and client.options.direct_connection is True
         assert client.t_retry.c.insert_one({"ok": 1}).acknowledged

@@ -8,8 +8,8 @@ import pytest
 import store.contests as contests_store
 import store.events as events_store
 import syncs.events  # noqa: F401  (records emitted events, as the worker and the API do)
-from tests.contest_stubs import DOWN, contest, install
 from syncs.contests import sync_platform as sync_platform_once
+from tests.contest_stubs import DOWN, contest, install
 
 
 @pytest.fixture()
@@ -134,8 +134,10 @@ def test_platforms_show_each_platforms_health_and_reason(stubs, client):
     assert "items fell from 8 to 3" in shown["leetcode"]["healthReason"]
     assert "no upcoming contests, where the last good sync had 3" in shown["leetcode"]["healthReason"]
     assert shown["codechef"]["health"] == "failing"
-    assert "3 failed syncs in a row" in shown["codechef"]["healthReason"] and "connection refused" in \
-        shown["codechef"]["healthReason"]
+    assert (
+        "3 failed syncs in a row" in shown["codechef"]["healthReason"]
+        and "connection refused" in shown["codechef"]["healthReason"]
+    )
     assert shown["atcoder"]["health"] == "unknown" and shown["atcoder"]["healthReason"] == "never synced"
     assert shown["leetcode"]["healthSince"] is not None
 

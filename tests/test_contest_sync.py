@@ -7,8 +7,8 @@ import threading
 import pytest
 
 import store.contests as contests_store
-from tests.contest_stubs import DOWN, GARBAGE, contest, install
 from syncs.contests import sync_platform as sync_platform_once
+from tests.contest_stubs import DOWN, GARBAGE, contest, install
 
 
 @pytest.fixture()
@@ -92,6 +92,7 @@ def test_platform_state_keeps_last_success_apart_from_last_attempt(stubs, store_
 
 # --- through the API and a real worker ------------------------------------------------
 
+
 def test_sync_all_runs_every_platform_when_one_fails(client, admin_headers, worker, monkeypatch, store_db):
     stubs = install(monkeypatch)
     stubs["leetcode"].error = GARBAGE
@@ -101,8 +102,11 @@ def test_sync_all_runs_every_platform_when_one_fails(client, admin_headers, work
     assert body["message"] == "Sync completed for all platforms"
     assert list(body["results"]) == ["codeforces", "leetcode", "codechef", "atcoder"]
     for name in ("codeforces", "codechef", "atcoder"):
-        assert {k: body["results"][name][k] for k in ("synced", "updated", "failed")} == \
-            {"synced": 5, "updated": 0, "failed": 0}
+        assert {k: body["results"][name][k] for k in ("synced", "updated", "failed")} == {
+            "synced": 5,
+            "updated": 0,
+            "failed": 0,
+        }
     assert body["results"]["leetcode"]["failed"] == 1 and "HTML" in body["results"]["leetcode"]["error"]
     assert store_db.contests.count_documents({}) == 15
     job = client.get("/jobs?kind=contests.sync_all", headers=admin_headers).get_json()["jobs"][0]
@@ -128,8 +132,14 @@ def test_one_platform_sync_answers_its_own_body(client, admin_headers, worker, m
     install(monkeypatch)
     r = client.post("/contests/sync/codechef?wait=30", headers=admin_headers)
     assert r.status_code == 200
-    assert r.get_json() == {"message": "Sync completed for codechef", "platform": "codechef",
-                            "synced": 5, "updated": 0, "failed": 0, "unchanged": 0}
+    assert r.get_json() == {
+        "message": "Sync completed for codechef",
+        "platform": "codechef",
+        "synced": 5,
+        "updated": 0,
+        "failed": 0,
+        "unchanged": 0,
+    }
 
 
 def test_unknown_platform_is_404_listing_the_registered_ones(client, admin_headers, monkeypatch):
@@ -166,10 +176,12 @@ def test_contest_sync_requires_admin(client, user_token):
 
 # --- public reads ------------------------------------------------------------------------
 
+
 @pytest.fixture()
 def synced(stubs):
-    stubs["codeforces"].contests.append(contest("codeforces", 99, startTime=None, endTime=None,
-                                                phase="UPCOMING", rawPhase="BEFORE"))
+    stubs["codeforces"].contests.append(
+        contest("codeforces", 99, startTime=None, endTime=None, phase="UPCOMING", rawPhase="BEFORE")
+    )
     for name in stubs:
         sync_platform_once(name)
     return stubs
@@ -197,8 +209,9 @@ def test_contests_filter_by_platform_phase_and_time(client, synced):
     assert body["count"] == 4 and all(c["startTime"].startswith("2026-11-03") for c in body["contests"])
 
 
-@pytest.mark.parametrize("query", ["phase=SOON", "from=yesterday", "limit=0", "limit=501",
-                                   "cursor=garbage", "from=2026-11-05&to=2026-11-01"])
+@pytest.mark.parametrize(
+    "query", ["phase=SOON", "from=yesterday", "limit=0", "limit=501", "cursor=garbage", "from=2026-11-05&to=2026-11-01"]
+)
 def test_bad_contest_query_parameters_are_400(client, synced, query):
     r = client.get(f"/contests?{query}")
     assert r.status_code == 400 and r.get_json()["statusCode"] == 400
@@ -217,16 +230,24 @@ def test_platforms_show_last_sync(client, synced):
     assert all(p["lastSyncedAt"] and p["lastResult"]["failed"] == 0 for p in body["platforms"])
 
 
-@pytest.mark.parametrize("path", ["/contests/sync/..%2F..%2Fetc%2Fpasswd", "/contests/sync/codeforces;rm",
-                                  "/contests/sync/%24where", "/contests/sync/__proto__"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/contests/sync/..%2F..%2Fetc%2Fpasswd",
+        "/contests/sync/codeforces;rm",
+        "/contests/sync/%24where",
+        "/contests/sync/__proto__",
+    ],
+)
 def test_path_traversal_and_injection_in_platform_names_are_404(client, admin_headers, monkeypatch, path):
     install(monkeypatch)
     r = client.post(path, headers=admin_headers)
     assert r.status_code == 404 and r.get_json()["statusCode"] == 404
 
 
-@pytest.mark.parametrize("path", ["/contests/codeforces/%7B%22%24ne%22%3A1%7D", "/contests/codeforces/..%2Fx",
-                                  "/contests/%24ne/1"])
+@pytest.mark.parametrize(
+    "path", ["/contests/codeforces/%7B%22%24ne%22%3A1%7D", "/contests/codeforces/..%2Fx", "/contests/%24ne/1"]
+)
 def test_operator_and_traversal_ids_never_reach_a_query(client, monkeypatch, path, store_db):
     install(monkeypatch)
     assert client.get(path).status_code == 404

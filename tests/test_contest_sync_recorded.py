@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 import adapters.http
-from tests.recorded import RecordedPlatforms
 from syncs.contests import sync_platform as sync_platform_once
+from tests.recorded import RecordedPlatforms
 
 
 @pytest.fixture()
@@ -28,8 +28,17 @@ def test_first_identical_and_changed_syncs_count_exactly(platforms, store_db):
     def change(body):
         body["result"][5]["name"] = "Codeforces Round (renamed)"
         body["result"][6]["phase"] = "FINISHED"
-        body["result"].insert(0, {"id": 2101, "name": "New Round", "type": "CF", "phase": "BEFORE",
-                                  "frozen": False, "durationSeconds": 7200})
+        body["result"].insert(
+            0,
+            {
+                "id": 2101,
+                "name": "New Round",
+                "type": "CF",
+                "phase": "BEFORE",
+                "frozen": False,
+                "durationSeconds": 7200,
+            },
+        )
 
     platforms.edit("/api/contest.list", change)
     third = sync_platform_once("codeforces")
@@ -46,7 +55,8 @@ def test_every_platform_syncs_from_its_recorded_payload(platforms, store_db):
 def test_html_instead_of_json_keeps_stored_contests(platforms, store_db):
     sync_platform_once("codechef")
     platforms.overrides["/api/list/contests/all"] = lambda request: httpx.Response(
-        200, text="<!DOCTYPE html><html>Under maintenance</html>", headers={"Content-Type": "text/html"})
+        200, text="<!DOCTYPE html><html>Under maintenance</html>", headers={"Content-Type": "text/html"}
+    )
     result = sync_platform_once("codechef")
     assert result["failed"] == 1 and "HTML page" in result["error"]
     assert store_db.contests.count_documents({"platform": "codechef"}) == 66
@@ -55,7 +65,8 @@ def test_html_instead_of_json_keeps_stored_contests(platforms, store_db):
 def test_truncated_json_is_reported_not_retried(platforms):
     body = platforms.bodies["/graphql"]
     platforms.overrides["/graphql"] = lambda request: httpx.Response(
-        200, content=body[: len(body) // 2], headers={"Content-Type": "application/json"})
+        200, content=body[: len(body) // 2], headers={"Content-Type": "application/json"}
+    )
     result = sync_platform_once("leetcode")
     assert "truncated JSON" in result["error"]
     # Each query is sent once: allContests, then the fallback's topTwoContests (truncated too).

@@ -155,8 +155,11 @@ def test_compose_requires_the_jwt_secret():
 def test_env_example_documents_every_variable_compose_interpolates():
     text = (ROOT / "docker-compose.yml").read_text()
     used = set(re.findall(r"\$\{([A-Z0-9_]+)", text))
-    example = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
-               if "=" in line and not line.startswith("#")}
+    example = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
     assert used <= example, f"missing from .env.example: {used - example}"
 
 

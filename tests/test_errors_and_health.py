@@ -26,8 +26,11 @@ def test_oversized_body_is_413(client):
 def test_health_ok(client):
     r = client.get("/health")
     body = r.get_json()
-    assert r.status_code == 200 and {k: body[k] for k in ("status", "redis", "mongodb")} == \
-        {"status": "ok", "redis": "ok", "mongodb": "ok"}
+    assert r.status_code == 200 and {k: body[k] for k in ("status", "redis", "mongodb")} == {
+        "status": "ok",
+        "redis": "ok",
+        "mongodb": "ok",
+    }
     assert body["sources"]["codeforces"]["health"] == "unknown"  # never synced yet
 
 
@@ -99,7 +102,8 @@ def test_json_nested_too_deep_for_the_parser_is_a_400_not_a_500(client, admin_he
 
 
 def test_an_oversized_body_is_413_even_where_the_route_reads_no_body(client, admin_headers, store_db):
-    r = client.post("/contests/sync/all", data="x" * (200 * 1024), content_type="application/octet-stream",
-                    headers=admin_headers)
+    r = client.post(
+        "/contests/sync/all", data="x" * (200 * 1024), content_type="application/octet-stream", headers=admin_headers
+    )
     assert r.status_code == 413 and r.get_json()["statusCode"] == 413
     assert store_db.jobs.count_documents({}) == 0  # refused before anything was enqueued

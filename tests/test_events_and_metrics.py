@@ -14,8 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 import syncs.events  # noqa: F401  (records emitted events, as the worker and the API do)
 from core import metrics, signals
 
-
 # --- /events ------------------------------------------------------------------------------------
+
 
 def test_every_emitted_event_is_recorded_and_listed_newest_first(client, admin_headers):
     signals.emit("contest.created", {"platform": "codeforces", "platformId": "1"})
@@ -70,6 +70,7 @@ def test_an_event_the_store_cannot_keep_never_fails_the_code_that_emitted_it(sto
 
 # --- /metrics -----------------------------------------------------------------------------------
 
+
 def scrape(client, admin_headers) -> dict[tuple[str, tuple], float]:
     """Every sample of a scrape, by (name, sorted labels)."""
     r = client.get("/metrics", headers=admin_headers)
@@ -89,8 +90,8 @@ def test_metrics_need_an_admin_token(client, user_token):
 
 
 def test_a_sync_changes_what_the_scrape_shows(client, admin_headers, monkeypatch):
-    from tests.contest_stubs import DOWN, install
     from syncs.contests import sync_platform as sync_platform_once
+    from tests.contest_stubs import DOWN, install
 
     stubs = install(monkeypatch)
     before = scrape(client, admin_headers)
@@ -109,8 +110,9 @@ def test_a_sync_changes_what_the_scrape_shows(client, admin_headers, monkeypatch
     assert delta("syncq_sync_duration_seconds_count", source="codeforces") == 1
     assert after[("syncq_source_health", (("health", "ok"), ("source", "codeforces")))] == 1
     assert after[("syncq_source_health", (("health", "unknown"), ("source", "codeforces")))] == 0
-    assert ("syncq_source_health", (("health", "ok"), ("source", "codeforces"))) not in before \
-        or before[("syncq_source_health", (("health", "ok"), ("source", "codeforces")))] == 0
+    assert ("syncq_source_health", (("health", "ok"), ("source", "codeforces"))) not in before or before[
+        ("syncq_source_health", (("health", "ok"), ("source", "codeforces")))
+    ] == 0
     assert after[("syncq_source_consecutive_failures", (("source", "atcoder"),))] == 1
     assert ("syncq_source_last_success_timestamp_seconds", (("source", "codeforces"),)) in after
     assert ("syncq_source_last_success_timestamp_seconds", (("source", "atcoder"),)) not in after
@@ -123,8 +125,8 @@ def test_a_sync_changes_what_the_scrape_shows(client, admin_headers, monkeypatch
 def test_rate_limit_waits_and_task_retries_are_counted(client, admin_headers):
     from celery.signals import task_retry
 
-    from workers.contests import sync_platform
     from adapters.ratelimit import RateLimiter
+    from workers.contests import sync_platform
 
     key = f"syncq:test:ratelimit:{uuid.uuid4().hex[:8]}"
     before = scrape(client, admin_headers)
@@ -150,8 +152,12 @@ def test_queue_lengths_are_read_from_redis_at_scrape_time(redis_url):
         text = metrics.scrape(collector).decode()
     finally:
         client.delete(*metrics.queue_keys(queue))
-    lengths = {s.labels.get("queue"): s.value for f in text_string_to_metric_families(text)
-               if f.name == "syncq_queue_length" for s in f.samples}
+    lengths = {
+        s.labels.get("queue"): s.value
+        for f in text_string_to_metric_families(text)
+        if f.name == "syncq_queue_length"
+        for s in f.samples
+    }
     assert lengths == {queue: 3}
 
 
@@ -166,11 +172,18 @@ def test_the_scrape_sums_what_every_process_counted(tmp_path):
         env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
         subprocess.run([sys.executable, "-c", count], env=env, check=True, timeout=60)
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(here), "SYNCQ_METRICS_DIRS": str(there)}
-    serve = "from core import metrics, settings; print(metrics.scrape(other_dirs=settings.get_settings().metrics_dirs).decode())"
-    served = subprocess.run([sys.executable, "-c", serve], env=env, check=True, timeout=60,
-                            capture_output=True, text=True).stdout
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
-               for f in text_string_to_metric_families(served) for s in f.samples}
+    serve = (
+        "from core import metrics, settings; "
+        "print(metrics.scrape(other_dirs=settings.get_settings().metrics_dirs).decode())"
+    )
+    served = subprocess.run(
+        [sys.executable, "-c", serve], env=env, check=True, timeout=60, capture_output=True, text=True
+    ).stdout
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(served)
+        for s in f.samples
+    }
     assert samples[("syncq_sync_runs_total", (("result", "ok"), ("source", "raida")))] == 3
     assert samples[("syncq_sync_duration_seconds_sum", (("source", "raida"),))] == 4.5
     assert samples[("syncq_sync_duration_seconds_bucket", (("le", "2.5"), ("source", "raida")))] == 3

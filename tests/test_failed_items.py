@@ -25,5 +25,6 @@ def test_malformed_items_are_kept_with_their_ids_and_reasons_and_counted_exactly
 def test_an_item_without_an_id_is_named_in_its_reason(simulator, store_db):
     result = sync_platform_once("codechef")  # the simulator lists one contest without a code
     assert result["failed"] == 1
-    assert result["failures"] == [{"platformId": None,
-                                   "reason": "bad contest_code None (item named 'Practice (no code)')"}]
+    assert result["failures"] == [
+        {"platformId": None, "reason": "bad contest_code None (item named 'Practice (no code)')"}
+    ]

@@ -16,17 +16,27 @@ FAULTS = {
     "429": "HTTP 429",
     "html": "HTML page",
     "truncated": "truncated JSON",
-    "wrong_shape": None,      # the platform-specific message is checked below
-    "empty": None,            # an empty list is a valid answer: nothing new, nothing lost
-    "absurd": None,           # absurd items are skipped and counted
+    "wrong_shape": None,  # the platform-specific message is checked below
+    "empty": None,  # an empty list is a valid answer: nothing new, nothing lost
+    "absurd": None,  # absurd items are skipped and counted
 }
-SHAPE_ERRORS = {"codeforces": "envelope", "leetcode": "allContests", "codechef": "status",
-                "kenkoooo": "kenkoooo", "atcoder": "contest tables"}
+SHAPE_ERRORS = {
+    "codeforces": "envelope",
+    "leetcode": "allContests",
+    "codechef": "status",
+    "kenkoooo": "kenkoooo",
+    "atcoder": "contest tables",
+}
 # The AtCoder page is HTML to begin with: a wrong page says its tables are missing, and a
 # page cut in half still yields the rows before the cut.
 OVERRIDES = {("atcoder", "html"): "contest tables", ("atcoder", "truncated"): None}
-SOURCES = [("codeforces", "codeforces"), ("leetcode", "leetcode"), ("codechef", "codechef"),
-           ("kenkoooo", "atcoder"), ("atcoder", "atcoder")]
+SOURCES = [
+    ("codeforces", "codeforces"),
+    ("leetcode", "leetcode"),
+    ("codechef", "codechef"),
+    ("kenkoooo", "atcoder"),
+    ("atcoder", "atcoder"),
+]
 
 
 @pytest.fixture()
@@ -60,8 +70,10 @@ def test_every_fault_of_one_source(source, platform, fast_timeouts, store_db):
         elif mode in ("html", "truncated", "wrong_shape"):  # permanent: asked once
             assert len(requests) == queries, (mode, requests)
         if says:
-            assert says in result.get("error", "") or any(says in f["reason"] for f in result.get("failures", [])), \
-                (mode, result)
+            assert says in result.get("error", "") or any(says in f["reason"] for f in result.get("failures", [])), (
+                mode,
+                result,
+            )
             assert result["failed"] >= 1
         if mode == "wrong_shape":
             text = result.get("error", "") + " ".join(f["reason"] for f in result.get("failures", []))

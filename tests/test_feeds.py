@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import ics
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def _when(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _sync(client, admin_headers, platform: str) -> None:
@@ -33,8 +33,7 @@ def _contests(client, query: str, dated: bool = True) -> dict[str, dict]:
     without a date has no place on a calendar)."""
     body = client.get(f"/contests?{query}&limit=500").get_json()
     assert body["next_cursor"] is None
-    return {f"{c['platform']}-{c['platformId']}@syncq": c for c in body["contests"]
-            if c["startTime"] or not dated}
+    return {f"{c['platform']}-{c['platformId']}@syncq": c for c in body["contests"] if c["startTime"] or not dated}
 
 
 def _by_ics(text: str) -> dict[str, dict]:
@@ -42,10 +41,15 @@ def _by_ics(text: str) -> dict[str, dict]:
     events = {}
     for event in calendar.events:
         extra = {line.name: line.value for line in event.extra}
-        events[event.uid] = {"start": event.begin.datetime.astimezone(timezone.utc),
-                             "end": event.end.datetime.astimezone(timezone.utc), "summary": event.name,
-                             "url": event.url, "status": event.status, "sequence": int(extra["SEQUENCE"]),
-                             "categories": set(event.categories)}
+        events[event.uid] = {
+            "start": event.begin.datetime.astimezone(UTC),
+            "end": event.end.datetime.astimezone(UTC),
+            "summary": event.name,
+            "url": event.url,
+            "status": event.status,
+            "sequence": int(extra["SEQUENCE"]),
+            "categories": set(event.categories),
+        }
     return events
 
 
@@ -53,11 +57,15 @@ def _by_vobject(text: str) -> dict[str, dict]:
     calendar = vobject.readOne(text)
     events = {}
     for event in calendar.contents.get("vevent", []):
-        events[event.uid.value] = {"start": event.dtstart.value.astimezone(timezone.utc),
-                                   "end": event.dtend.value.astimezone(timezone.utc),
-                                   "summary": event.summary.value, "url": event.url.value,
-                                   "status": event.status.value, "sequence": int(event.sequence.value),
-                                   "categories": set(event.categories.value)}
+        events[event.uid.value] = {
+            "start": event.dtstart.value.astimezone(UTC),
+            "end": event.dtend.value.astimezone(UTC),
+            "summary": event.summary.value,
+            "url": event.url.value,
+            "status": event.status.value,
+            "sequence": int(event.sequence.value),
+            "categories": set(event.categories.value),
+        }
     return events
 
 
@@ -93,8 +101,9 @@ def test_the_feed_lists_each_contest_once_and_two_parsers_read_every_field(clien
     assert calendar.contents["x-published-ttl"][0].value == "PT1H"
     assert calendar.version.value == "2.0" and calendar.prodid.value
     # Every time is written in UTC ("Z"), never floating or with a TZID the file does not define.
-    assert "TZID" not in text and all(line.endswith("Z") for line in text.splitlines()
-                                      if line.startswith(("DTSTART", "DTEND")))
+    assert "TZID" not in text and all(
+        line.endswith("Z") for line in text.splitlines() if line.startswith(("DTSTART", "DTEND"))
+    )
 
 
 def test_a_moved_contest_keeps_its_uid_and_raises_its_sequence(client, admin_headers, synced):
@@ -102,10 +111,16 @@ def test_a_moved_contest_keeps_its_uid_and_raises_its_sequence(client, admin_hea
     moved_uid, renamed_uid = sorted(upcoming)[:2]
     moved, renamed = upcoming[moved_uid], upcoming[renamed_uid]
     new_start = _when(moved["startTime"]) + timedelta(hours=2)
-    httpx.post(f"{synced.url}/_sim/contests/codeforces/{moved['platformId']}",
-               json={"startTimeSeconds": int(new_start.timestamp())}, timeout=10).raise_for_status()
-    httpx.post(f"{synced.url}/_sim/contests/codeforces/{renamed['platformId']}",
-               json={"name": "Renamed Round (Div. 2)"}, timeout=10).raise_for_status()
+    httpx.post(
+        f"{synced.url}/_sim/contests/codeforces/{moved['platformId']}",
+        json={"startTimeSeconds": int(new_start.timestamp())},
+        timeout=10,
+    ).raise_for_status()
+    httpx.post(
+        f"{synced.url}/_sim/contests/codeforces/{renamed['platformId']}",
+        json={"name": "Renamed Round (Div. 2)"},
+        timeout=10,
+    ).raise_for_status()
     _sync(client, admin_headers, "codeforces")
 
     text = client.get("/contests.ics?platform=codeforces").get_data(as_text=True)
@@ -114,8 +129,11 @@ def test_a_moved_contest_keeps_its_uid_and_raises_its_sequence(client, admin_hea
         # A new name is an update of the same event, not a move: SEQUENCE stays.
         assert events[renamed_uid]["summary"] == "Renamed Round (Div. 2)" and events[renamed_uid]["sequence"] == 0
     # Moved again (its length this time): raised again.
-    httpx.post(f"{synced.url}/_sim/contests/codeforces/{moved['platformId']}",
-               json={"durationSeconds": moved["durationSeconds"] + 1800}, timeout=10).raise_for_status()
+    httpx.post(
+        f"{synced.url}/_sim/contests/codeforces/{moved['platformId']}",
+        json={"durationSeconds": moved["durationSeconds"] + 1800},
+        timeout=10,
+    ).raise_for_status()
     _sync(client, admin_headers, "codeforces")
     events = _by_vobject(client.get("/contests.ics?platform=codeforces").get_data(as_text=True))
     assert events[moved_uid]["sequence"] == 2
@@ -123,9 +141,18 @@ def test_a_moved_contest_keeps_its_uid_and_raises_its_sequence(client, admin_hea
 
 
 def test_a_move_seen_by_a_writer_that_raced_an_insert_still_raises_the_sequence(store_db):
-    doc = {"platformId": "7", "name": "Round 7", "type": "CF", "phase": "UPCOMING", "rawPhase": None,
-           "startTime": datetime(2030, 1, 1, tzinfo=timezone.utc), "endTime": None, "durationSeconds": 7200,
-           "url": "https://codeforces.com/contest/7", "raw": {}}
+    doc = {
+        "platformId": "7",
+        "name": "Round 7",
+        "type": "CF",
+        "phase": "UPCOMING",
+        "rawPhase": None,
+        "startTime": datetime(2030, 1, 1, tzinfo=UTC),
+        "endTime": None,
+        "durationSeconds": 7200,
+        "url": "https://codeforces.com/contest/7",
+        "raw": {},
+    }
     contests_store.upsert_contests("codeforces", [doc])
     assert contests_store.get_contest("codeforces", "7")["sequence"] == 0
     # A writer that read no hashes (the contest looked new) inserts, hits the key, and updates.
@@ -154,14 +181,17 @@ def test_the_etag_answers_304_until_the_feed_changes(client, admin_headers, sync
     assert etag.startswith('"') and first.headers["Cache-Control"].startswith("public")
     again = client.get("/contests.ics?platform=codeforces", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
-    assert client.get("/contests.ics?platform=codeforces", headers={"If-None-Match": f'"x", W/{etag}'}).status_code == 304
+    assert (
+        client.get("/contests.ics?platform=codeforces", headers={"If-None-Match": f'"x", W/{etag}'}).status_code == 304
+    )
     assert client.get("/contests.ics?platform=codeforces", headers={"If-None-Match": '"other"'}).status_code == 200
     # Another filter is another document with its own tag.
     assert client.get("/contests.ics?platform=codechef").headers["ETag"] != etag
 
     upcoming = sorted(_contests(client, "platform=codeforces&phase=UPCOMING").values(), key=lambda c: c["platformId"])
-    httpx.post(f"{synced.url}/_sim/contests/codeforces/{upcoming[0]['platformId']}",
-               json={"name": "Changed"}, timeout=10).raise_for_status()
+    httpx.post(
+        f"{synced.url}/_sim/contests/codeforces/{upcoming[0]['platformId']}", json={"name": "Changed"}, timeout=10
+    ).raise_for_status()
     _sync(client, admin_headers, "codeforces")
     changed = client.get("/contests.ics?platform=codeforces", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
@@ -200,16 +230,38 @@ def test_contests_come_as_csv_by_format_or_accept_header(client, synced):
 
 
 def test_csv_cells_that_would_run_as_formulas_are_defused(client, admin_headers, store_db):
-    contests_store.upsert_contests("codeforces", [
-        {"platformId": "1", "name": "=HYPERLINK(\"http://evil\",\"x\")", "type": "CF", "phase": "UPCOMING",
-         "rawPhase": None, "startTime": datetime(2030, 1, 1, tzinfo=timezone.utc), "endTime": None,
-         "durationSeconds": 7200, "url": "@SUM(1+1)", "raw": {}},
-        {"platformId": "2", "name": "-2+3+cmd|' /C calc'!A0", "type": "+x", "phase": "UPCOMING", "rawPhase": None,
-         "startTime": datetime(2030, 1, 2, tzinfo=timezone.utc), "endTime": None, "durationSeconds": 60,
-         "url": "https://codeforces.com/contest/2", "raw": {}}])
+    contests_store.upsert_contests(
+        "codeforces",
+        [
+            {
+                "platformId": "1",
+                "name": '=HYPERLINK("http://evil","x")',
+                "type": "CF",
+                "phase": "UPCOMING",
+                "rawPhase": None,
+                "startTime": datetime(2030, 1, 1, tzinfo=UTC),
+                "endTime": None,
+                "durationSeconds": 7200,
+                "url": "@SUM(1+1)",
+                "raw": {},
+            },
+            {
+                "platformId": "2",
+                "name": "-2+3+cmd|' /C calc'!A0",
+                "type": "+x",
+                "phase": "UPCOMING",
+                "rawPhase": None,
+                "startTime": datetime(2030, 1, 2, tzinfo=UTC),
+                "endTime": None,
+                "durationSeconds": 60,
+                "url": "https://codeforces.com/contest/2",
+                "raw": {},
+            },
+        ],
+    )
     rows = _rows(client.get("/contests?format=csv"))
     records = {row[1]: dict(zip(rows[0], row)) for row in rows[1:]}
-    assert records["1"]["name"] == "'=HYPERLINK(\"http://evil\",\"x\")" and records["1"]["url"] == "'@SUM(1+1)"
+    assert records["1"]["name"] == '\'=HYPERLINK("http://evil","x")' and records["1"]["url"] == "'@SUM(1+1)"
     assert records["2"]["name"].startswith("'-2+3") and records["2"]["type"] == "'+x"
     assert records["2"]["durationSeconds"] == "60"  # numbers stay numbers
 

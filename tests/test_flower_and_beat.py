@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 import store.jobs as jobs_store
-from tests.procs import wait_until
-from syncq.embedded import free_port, port_open
 from jobs.service import wait_for
+from syncq.embedded import free_port, port_open
+from tests.procs import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -23,8 +23,13 @@ pytestmark = pytest.mark.slow
 def flower(redis_url, worker):
     port = free_port()
     env = {**os.environ, "FLOWER_USER": "ops", "FLOWER_PASSWORD": "flower-pass", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "syncq.cli", "flower", "--port", str(port), "--address", "127.0.0.1"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syncq.cli", "flower", "--port", str(port), "--address", "127.0.0.1"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until(lambda: port_open("127.0.0.1", port), 30, "Flower to listen")
         yield f"http://127.0.0.1:{port}"
@@ -41,21 +46,28 @@ def test_flower_requires_basic_auth(flower):
 def test_flower_shows_a_sync_task_and_reruns_it_as_a_job(flower, client, admin_headers, simulator):
     auth = ("ops", "flower-pass")
     # Wait until Flower is subscribed to the worker's events before anything runs.
-    wait_until(lambda: httpx.get(f"{flower}/api/workers?refresh=1", auth=auth, timeout=15).json(), 30, "a worker in Flower")
+    wait_until(
+        lambda: httpx.get(f"{flower}/api/workers?refresh=1", auth=auth, timeout=15).json(), 30, "a worker in Flower"
+    )
     r = client.post("/contests/sync/codechef?wait=60", headers=admin_headers)
     assert r.status_code == 200
 
     def seen():
-        tasks = httpx.get(f"{flower}/api/tasks", auth=auth, params={"taskname": "syncq.contests.sync_platform"},
-                          timeout=10).json()
+        tasks = httpx.get(
+            f"{flower}/api/tasks", auth=auth, params={"taskname": "syncq.contests.sync_platform"}, timeout=10
+        ).json()
         return [t for t in tasks.values() if t.get("state") == "SUCCESS"]
 
     task = wait_until(seen, 30, "the sync task in Flower")[0]
     assert "codechef" in task["args"] + task["kwargs"] and "synced" in task["result"]
 
     # Flower has no retry button: its task-apply API re-runs a sync, recorded with trigger flower.
-    applied = httpx.post(f"{flower}/api/task/async-apply/syncq.contests.sync_platform", auth=auth,
-                         json={"args": ["codechef"]}, timeout=10)
+    applied = httpx.post(
+        f"{flower}/api/task/async-apply/syncq.contests.sync_platform",
+        auth=auth,
+        json={"args": ["codechef"]},
+        timeout=10,
+    )
     assert applied.status_code == 200
     task_id = applied.json()["task-id"]
     wait_until(lambda: jobs_store.get(task_id), 30, "the worker to record the run as a job")
@@ -66,13 +78,35 @@ def test_flower_shows_a_sync_task_and_reruns_it_as_a_job(flower, client, admin_h
 
 def test_two_beats_enqueue_each_scheduled_job_once(redis_url, worker, store_db):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    beats = [subprocess.Popen([sys.executable, "-m", "celery", "-A", "tests.apps.fast_beat", "beat",
-                               "--scheduler", "redbeat.RedBeatScheduler", "--loglevel", "WARNING"],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for _ in range(2)]
+    beats = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tests.apps.fast_beat",
+                "beat",
+                "--scheduler",
+                "redbeat.RedBeatScheduler",
+                "--loglevel",
+                "WARNING",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     try:
-        fired = wait_until(lambda: (lambda jobs: jobs if len(jobs) >= 6 else None)(
-            [j for j in jobs_store.recent("ping", 100) if j["trigger"] == "beat"]), 60, "six beat runs")
+        fired = wait_until(
+            lambda: (lambda jobs: jobs if len(jobs) >= 6 else None)(
+                [j for j in jobs_store.recent("ping", 100) if j["trigger"] == "beat"]
+            ),
+            60,
+            "six beat runs",
+        )
     finally:
         for beat in beats:
             beat.terminate()

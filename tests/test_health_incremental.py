@@ -37,7 +37,7 @@ def paged(monkeypatch, store_db):
 
     def past_page(request: httpx.Request) -> httpx.Response:
         offset = int(request.url.params["offset"])
-        return httpx.Response(200, json={"status": "success", "contests": past[offset:offset + 20]})
+        return httpx.Response(200, json={"status": "success", "contests": past[offset : offset + 20]})
 
     recorded.overrides[PAST] = past_page
     monkeypatch.setattr(adapters.http, "default_transport", recorded.transport())
@@ -70,11 +70,19 @@ def test_upcoming_contests_missing_from_two_incremental_syncs_are_cancelled(page
 
 
 def test_codechef_counts_only_the_contests_from_all_as_comparable():
-    item = {"contest_name": "Starters", "contest_start_date_iso": "2025-01-01T20:00:00+05:30",
-            "contest_end_date_iso": "2025-01-01T22:00:00+05:30"}
+    item = {
+        "contest_name": "Starters",
+        "contest_start_date_iso": "2025-01-01T20:00:00+05:30",
+        "contest_end_date_iso": "2025-01-01T22:00:00+05:30",
+    }
     past = [{**item, "contest_code": f"START{n}"} for n in range(1, 6)]
-    payload = {"status": "success", "future_contests": [{**item, "contest_code": "START9"}], "past_contests": past,
-               "present_contests": [], "syncq": {"pastPaged": 3, "pagingError": None}}
+    payload = {
+        "status": "success",
+        "future_contests": [{**item, "contest_code": "START9"}],
+        "past_contests": past,
+        "present_contests": [],
+        "syncq": {"pastPaged": 3, "pagingError": None},
+    }
     result = codechef.parse(payload)
     assert (len(result.records), result.comparable) == (6, 3)  # START9, START1, START2 come from `/all`
     del payload["syncq"]

@@ -45,8 +45,11 @@ def test_the_raida_network_and_the_students_have_their_health(client, admin_head
     # Light students (20-50 submissions each): the health is what is tested, not the store's speed
     # on thousands of submissions, which late in a long session took this sync past its 60 s.
     for handle in ("light_0001", "light_0002"):
-        r = client.post("/api/students", headers=admin_headers,
-                        json={"name": handle, "email": f"{handle}@example.com", "codeforcesHandle": handle})
+        r = client.post(
+            "/api/students",
+            headers=admin_headers,
+            json={"name": handle, "email": f"{handle}@example.com", "codeforcesHandle": handle},
+        )
         assert r.status_code == 201
     r = client.post("/api/students/sync?wait=60", headers=admin_headers)
     assert r.status_code == 200 and r.get_json()["synced"] == 2, r.get_json()

@@ -22,19 +22,34 @@ OLD = timedelta(days=91)
 def history(store_db):
     """Two of each: one older than the 90-day default window, one from now."""
     db = store_db
-    for job_id, state, age in (("old-done", "SUCCESS", OLD), ("old-failed", "FAILURE", OLD),
-                               ("old-running", "STARTED", OLD), ("new-done", "SUCCESS", timedelta(0))):
+    for job_id, state, age in (
+        ("old-done", "SUCCESS", OLD),
+        ("old-failed", "FAILURE", OLD),
+        ("old-running", "STARTED", OLD),
+        ("new-done", "SUCCESS", timedelta(0)),
+    ):
         jobs_store.create(job_id, "ping", {}, "api")
         db.jobs.update_one({"_id": job_id}, {"$set": {"state": state, "created_at": utcnow() - age}})
-    db.events.insert_one({"_id": ObjectId.from_datetime(utcnow() - OLD), "type": "source.health_changed",
-                          "data": {}, "at": utcnow() - OLD})
+    db.events.insert_one(
+        {
+            "_id": ObjectId.from_datetime(utcnow() - OLD),
+            "type": "source.health_changed",
+            "data": {},
+            "at": utcnow() - OLD,
+        }
+    )
     events_store.record("source.health_changed", {})
     ids = webhooks_store.create_deliveries("msg_1", "job.failed", "{}", ["ep_a", "ep_b", "ep_c"])
     for delivery_id, status, age in zip(ids, ("delivered", "pending", "delivered"), (OLD, OLD, timedelta(0))):
-        db.webhook_deliveries.update_one({"_id": delivery_id},
-                                         {"$set": {"status": status, "createdAt": utcnow() - age}})
-    db.webhook_marks.insert_many([{"_id": "old", "endpointId": "ep_a", "at": utcnow() - OLD},
-                                  {"_id": "new", "endpointId": "ep_a", "at": utcnow()}])
+        db.webhook_deliveries.update_one(
+            {"_id": delivery_id}, {"$set": {"status": status, "createdAt": utcnow() - age}}
+        )
+    db.webhook_marks.insert_many(
+        [
+            {"_id": "old", "endpointId": "ep_a", "at": utcnow() - OLD},
+            {"_id": "new", "endpointId": "ep_a", "at": utcnow()},
+        ]
+    )
     return db, ids
 
 
@@ -72,5 +87,8 @@ def test_a_worker_prunes_when_beat_sends_the_daily_entry(history, worker, celery
     assert entry["enabled"] and entry["task"] == "syncq.maintenance.prune" and entry["cron"] == "17 4 * * *"
     db, _ids = history
     celery_app_under_test.send_task(entry["task"])
-    wait_until(lambda: db.jobs.count_documents({}) == 2 and db.events.count_documents({}) == 1, 30,
-               "the worker to prune the old history")
+    wait_until(
+        lambda: db.jobs.count_documents({}) == 2 and db.events.count_documents({}) == 1,
+        30,
+        "the worker to prune the old history",
+    )

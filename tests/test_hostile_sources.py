@@ -29,8 +29,9 @@ LIMIT = 1024 * 1024
 # Generous bounds: the machine is shared, so a deadline is asserted only not to be far overshot.
 TOTAL = 1.0
 SLACK = 4.0
-BASE = Settings(http_total_timeout=TOTAL, http_max_body_bytes=LIMIT, http_retries=0,
-                http_backoff_base=0.0, http_backoff_max=0.0)
+BASE = Settings(
+    http_total_timeout=TOTAL, http_max_body_bytes=LIMIT, http_retries=0, http_backoff_base=0.0, http_backoff_max=0.0
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,7 @@ def get_async(url: str, settings: Settings = BASE, service: str = "codechef", **
 
 
 # --- deadlines ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mode", ["trickle", "trickle-headers"])
 def test_a_trickling_source_is_cut_at_its_deadline(hostile, mode):
@@ -79,9 +81,28 @@ def hostile_tls(tmp_path_factory):
     """The hostile server over HTTPS (a self-signed certificate made with the openssl CLI)."""
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
-                    "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_side.load_cert_chain(cert, key)
     with HostileServer(interval=0.2, tls=server_side) as server:
@@ -140,6 +161,7 @@ def test_a_passed_deadline_is_retried_then_reported(hostile):
 
 # --- size limits -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", ["endless", "enormous"])
 def test_an_endless_or_enormous_body_is_cut_at_the_size_limit(hostile, mode):
     started = time.monotonic()
@@ -168,8 +190,11 @@ def test_each_service_can_have_its_own_size_limit(hostile):
 
 
 def test_settings_read_the_per_service_limits_from_the_environment(monkeypatch):
-    env = {"SYNCQ_HTTP_MAX_BODY_BYTES": "2097152", "SYNCQ_HTTP_TOTAL_TIMEOUT": "7.5",
-           "SYNCQ_HTTP_MAX_BODY_BYTES_PER_SERVICE": "Codeforces=67108864, raida=4096"}
+    env = {
+        "SYNCQ_HTTP_MAX_BODY_BYTES": "2097152",
+        "SYNCQ_HTTP_TOTAL_TIMEOUT": "7.5",
+        "SYNCQ_HTTP_MAX_BODY_BYTES_PER_SERVICE": "Codeforces=67108864, raida=4096",
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     settings = Settings.from_env()
@@ -182,8 +207,9 @@ def test_settings_read_the_per_service_limits_from_the_environment(monkeypatch):
         Settings.from_env()
 
 
-@pytest.mark.parametrize("mode, decoded", [("gzip-bomb", BOMB_BYTES), ("deflate-bomb", BOMB_BYTES),
-                                           ("br-bomb", BR_BOMB_BYTES)])
+@pytest.mark.parametrize(
+    "mode, decoded", [("gzip-bomb", BOMB_BYTES), ("deflate-bomb", BOMB_BYTES), ("br-bomb", BR_BOMB_BYTES)]
+)
 def test_a_compression_bomb_is_cut_with_bounded_memory(hostile, mode, decoded):
     url = hostile.url(mode)  # the bomb is built before measuring
     tracemalloc.start()
@@ -223,13 +249,17 @@ def test_a_compressed_answer_within_the_limit_is_decoded(hostile):
 
 # --- JSON that cannot be parsed ----------------------------------------------------------
 
-@pytest.mark.parametrize("mode, says", [
-    ("deep-json", "JSON nested too deeply (more than 100 levels)"),
-    ("deepish-json", "JSON nested too deeply (more than 100 levels)"),
-    ("garbage", "got "),
-    ("truncated", "invalid or truncated JSON"),
-    ("latin1", "bytes in iso-8859-1, which JSON never is"),
-])
+
+@pytest.mark.parametrize(
+    "mode, says",
+    [
+        ("deep-json", "JSON nested too deeply (more than 100 levels)"),
+        ("deepish-json", "JSON nested too deeply (more than 100 levels)"),
+        ("garbage", "got "),
+        ("truncated", "invalid or truncated JSON"),
+        ("latin1", "bytes in iso-8859-1, which JSON never is"),
+    ],
+)
 def test_json_that_cannot_be_parsed_is_a_parse_error_with_a_clear_message(hostile, mode, says):
     response = get(hostile.url(mode))
     with pytest.raises(ParseError) as caught:
@@ -248,8 +278,7 @@ def test_every_pathological_body_ends_as_a_sync_error_never_anything_else(hostil
 
 # --- against a live worker -----------------------------------------------------------------
 
-URL_SETTING = {"codechef": "SYNCQ_CODECHEF_URL", "leetcode": "SYNCQ_LEETCODE_URL",
-               "codeforces": "SYNCQ_CODEFORCES_URL"}
+URL_SETTING = {"codechef": "SYNCQ_CODECHEF_URL", "leetcode": "SYNCQ_LEETCODE_URL", "codeforces": "SYNCQ_CODEFORCES_URL"}
 
 
 def _sync_all(client, headers) -> dict:
@@ -263,14 +292,19 @@ def _stored(store_db, platform: str) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("platform, mode, says", [
-    ("codechef", "trickle", "timed out: no complete answer within the total deadline of 1.5 s"),
-    ("leetcode", "gzip-bomb", "answer too large: more than 1048576 bytes"),
-    ("codeforces", "endless", "answer too large: more than 1048576 bytes"),
-    ("codechef", "deep-json", "expected JSON, got JSON nested too deeply (more than 100 levels)"),
-], ids=["trickle", "gzip-bomb", "endless", "deep-json"])
+@pytest.mark.parametrize(
+    "platform, mode, says",
+    [
+        ("codechef", "trickle", "timed out: no complete answer within the total deadline of 1.5 s"),
+        ("leetcode", "gzip-bomb", "answer too large: more than 1048576 bytes"),
+        ("codeforces", "endless", "answer too large: more than 1048576 bytes"),
+        ("codechef", "deep-json", "expected JSON, got JSON nested too deeply (more than 100 levels)"),
+    ],
+    ids=["trickle", "gzip-bomb", "endless", "deep-json"],
+)
 def test_a_hostile_platform_fails_alone_in_a_sync_all_and_loses_nothing(
-        client, admin_headers, worker, simulator, monkeypatch, store_db, hostile, platform, mode, says):
+    client, admin_headers, worker, simulator, monkeypatch, store_db, hostile, platform, mode, says
+):
     monkeypatch.setenv("SYNCQ_HTTP_TOTAL_TIMEOUT", "1.5")
     monkeypatch.setenv("SYNCQ_HTTP_RETRIES", "1")
     monkeypatch.setenv("SYNCQ_HTTP_MAX_BODY_BYTES_PER_SERVICE", f"{platform}=1048576")
@@ -322,15 +356,23 @@ def test_json_nested_up_to_the_limit_is_parsed():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode, says", [
-    ("trickle", "codeforces: timed out: no complete answer within the total deadline of 1.5 s"),
-    ("br-bomb", "codeforces: answer too large: more than 1048576 bytes"),
-], ids=["trickle", "br-bomb"])
+@pytest.mark.parametrize(
+    "mode, says",
+    [
+        ("trickle", "codeforces: timed out: no complete answer within the total deadline of 1.5 s"),
+        ("br-bomb", "codeforces: answer too large: more than 1048576 bytes"),
+    ],
+    ids=["trickle", "br-bomb"],
+)
 def test_a_hostile_codeforces_fails_a_student_sync_clearly_and_loses_nothing(
-        client, admin_headers, worker, simulator, monkeypatch, store_db, hostile, mode, says):
+    client, admin_headers, worker, simulator, monkeypatch, store_db, hostile, mode, says
+):
     handle = "student_0012"
-    created = client.post("/api/students", headers=admin_headers, json={
-        "name": "Hostile Test", "email": "h@example.com", "codeforcesHandle": handle})
+    created = client.post(
+        "/api/students",
+        headers=admin_headers,
+        json={"name": "Hostile Test", "email": "h@example.com", "codeforcesHandle": handle},
+    )
     assert created.status_code == 201
     assert client.get(f"/jobs/{created.get_json()['job']['job_id']}?wait=60", headers=admin_headers).status_code == 200
     before = store_db.students.find_one({"handleLower": handle})
@@ -370,8 +412,9 @@ def test_a_mock_transports_compressed_answer_is_counted_not_decoded_twice():
     small = BASE.replace(http_max_body_bytes=1024)
 
     def big(request):
-        return httpx.Response(200, content=gzip.compress(b"[" + b"0," * 5000 + b"0]"),
-                              headers={"Content-Encoding": "gzip"})
+        return httpx.Response(
+            200, content=gzip.compress(b"[" + b"0," * 5000 + b"0]"), headers={"Content-Encoding": "gzip"}
+        )
 
     with make_client(small, transport=httpx.MockTransport(big)) as client:
         with pytest.raises(PermanentError, match="more than 1024 bytes"):

@@ -7,16 +7,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each package may import only those of a lower rank (and itself); the tools sit above everything.
-RANK = {"core": 0, "store": 1, "adapters": 1, "schedules": 1, "syncs": 2, "workers": 3, "jobs": 4, "api": 5,
-        "syncq": 6}
+RANK = {"core": 0, "store": 1, "adapters": 1, "schedules": 1, "syncs": 2, "workers": 3, "jobs": 4, "api": 5, "syncq": 6}
 
 
 def _imports(path: Path, module_level: bool = False) -> set[str]:
     """What `path` imports (only at import time, outside functions, with `module_level`)."""
     found = set()
     tree = ast.parse(path.read_text())
-    nodes = [n for top in tree.body if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-             for n in ast.walk(top)] if module_level else ast.walk(tree)
+    nodes = (
+        [
+            n
+            for top in tree.body
+            if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            for n in ast.walk(top)
+        ]
+        if module_level
+        else ast.walk(tree)
+    )
     for node in nodes:
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
@@ -56,13 +63,15 @@ def test_the_api_never_imports_a_task_module():
 def test_there_are_no_import_circles():
     # At import time: a package's function that imports its own modules when called closes no circle.
     modules = _modules()
-    graph = {name: {t for t in _imports(path, module_level=True) if t in modules and t != name}
-             for name, path in modules.items()}
+    graph = {
+        name: {t for t in _imports(path, module_level=True) if t in modules and t != name}
+        for name, path in modules.items()
+    }
     seen, stack, cycles = set(), [], []
 
     def visit(node: str) -> None:
         if node in stack:
-            cycles.append(stack[stack.index(node):] + [node])
+            cycles.append(stack[stack.index(node) :] + [node])
             return
         if node in seen:
             return

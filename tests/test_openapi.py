@@ -41,13 +41,16 @@ def test_the_document_is_made_from_the_schemas_that_validate_requests(app, clien
     operation = document(app)["paths"]["/api/students"]["get"]
     limit = next(p for p in operation["parameters"] if p["name"] == "limit")
     declared = StudentsQuery.model_fields["limit"].metadata
-    assert {"minimum": 1, "maximum": 200} == {k: v for k, v in _bounds(limit["schema"]).items()}
+    assert dict(_bounds(limit["schema"])) == {"minimum": 1, "maximum": 200}
     assert any(getattr(m, "le", None) == 200 for m in declared)
     body = document(app)["paths"]["/api/students"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].startswith("#/components/schemas/StudentIn")
     r = client.get("/contests?limit=0")
-    assert r.status_code == 400 and r.get_json() == {"statusCode": 400, "message": r.get_json()["message"],
-                                                     "field": "limit"}
+    assert r.status_code == 400 and r.get_json() == {
+        "statusCode": 400,
+        "message": r.get_json()["message"],
+        "field": "limit",
+    }
 
 
 def _bounds(schema: dict) -> dict:
@@ -57,10 +60,15 @@ def _bounds(schema: dict) -> dict:
     return {}
 
 
-@pytest.mark.parametrize("path, answer", [("/contests/sync/all", "SyncAllResult"),
-                                          ("/contests/sync/{platform}", "PlatformResult"),
-                                          ("/api/codeforces/sync/{handle}", "StudentDocument"),
-                                          ("/api/admin/sync", "RaidaResult")])
+@pytest.mark.parametrize(
+    "path, answer",
+    [
+        ("/contests/sync/all", "SyncAllResult"),
+        ("/contests/sync/{platform}", "PlatformResult"),
+        ("/api/codeforces/sync/{handle}", "StudentDocument"),
+        ("/api/admin/sync", "RaidaResult"),
+    ],
+)
 def test_each_trigger_documents_its_body_its_answer_modes_and_their_headers(app, path, answer):
     operation = document(app)["paths"][path]["post"]
     assert any(p["in"] == "header" and p["name"] == "prefer" for p in operation["parameters"])
@@ -104,8 +112,9 @@ def live_api(app, monkeypatch, admin_token, celery_app_under_test):
 
 @pytest.mark.slow
 @SCHEMA.parametrize()
-@hypothesis.settings(max_examples=30, deadline=None, derandomize=True,
-                     suppress_health_check=list(hypothesis.HealthCheck))
+@hypothesis.settings(
+    max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(hypothesis.HealthCheck)
+)
 def test_every_route_survives_fuzzing(case, live_api):
     base_url, headers = live_api
     case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)

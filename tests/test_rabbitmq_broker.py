@@ -22,14 +22,19 @@ def rabbitmq_url():
         pytest.skip("no RabbitMQ at 127.0.0.1:5672 on this machine")
     vhost = f"syncq-test-{uuid.uuid4().hex[:8]}"
     subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=True, capture_output=True, timeout=60)
-    subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        ["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
-def test_a_worker_killed_mid_sync_all_is_redelivered_at_once_by_rabbitmq(rabbitmq_url, simulator, store_db,
-                                                                         mongo_uri, admin_token):
+def test_a_worker_killed_mid_sync_all_is_redelivered_at_once_by_rabbitmq(
+    rabbitmq_url, simulator, store_db, mongo_uri, admin_token
+):
     # The Redis visibility timeout stays at its default (2 hours): only RabbitMQ can bring it back soon.
     env = stack_env(mongo_uri, store_db.name, SYNCQ_HTTP_RETRIES="1", SYNCQ_BROKER_URL=rabbitmq_url)
     api, workers = Api(env), [Worker(env)]

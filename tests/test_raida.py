@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -19,11 +19,18 @@ from tests.fake_raida import TEMPLATE, FakeNetwork
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The fake network answers the legacy HTTP echo; the binary echo has its tests in test_raida_binary.py.
-SETTINGS = Settings(raida_url_template=TEMPLATE, raida_timeout=0.3, http_backoff_base=0.0,
-                    http_backoff_max=0.0, http_retries=1, raida_echo="http")
+SETTINGS = Settings(
+    raida_url_template=TEMPLATE,
+    raida_timeout=0.3,
+    http_backoff_base=0.0,
+    http_backoff_max=0.0,
+    http_retries=1,
+    raida_echo="http",
+)
 
 
 # --- parsers -------------------------------------------------------------------------------
+
 
 def test_users_csv_parses_and_counts_malformed_rows():
     result = raida.parse_users((FIXTURES / "raida_users.csv").read_text())
@@ -34,8 +41,10 @@ def test_users_csv_parses_and_counts_malformed_rows():
     odd = next(u for u in result.records if u["serialNumber"] == "8PQRSTV")
     assert odd["class"] == "tera" and odd["classKnown"] is False and "tera" in result.flagged[0]["error"]
     user = result.records[0]
-    assert user["address"] == (f"{user['first'].lower()}.{user['last'].lower()}@{user['description'].lower()}"
-                               f"#{user['serialNumber']}.{user['class']}")
+    assert user["address"] == (
+        f"{user['first'].lower()}.{user['last'].lower()}@{user['description'].lower()}"
+        f"#{user['serialNumber']}.{user['class']}"
+    )
 
 
 def test_duplicate_serials_keep_the_last_and_are_counted():
@@ -71,7 +80,7 @@ def test_raida_list_fills_missing_ports():
 
 
 def test_echo_status_other_than_ready_is_not_ready():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ready = raida.parse_echo(7, json.loads((FIXTURES / "raida_echo_ready.json").read_text()), 12.5, None, now)
     other = raida.parse_echo(8, json.loads((FIXTURES / "raida_echo_not_ready.json").read_text()), 9.0, None, now)
     assert ready["ready"] and ready["latencyMs"] == 12.5
@@ -86,10 +95,12 @@ def test_directory_candidates_prefer_the_configured_raida_then_latency():
 
 # --- I/O -------------------------------------------------------------------------------------
 
+
 def run(coro_factory):
     async def main():
         async with make_async_client(SETTINGS, transport=network.transport()) as client:
             return await coro_factory(client)
+
     return asyncio.run(main())
 
 
@@ -167,6 +178,7 @@ def test_no_raida_serving_the_directory_names_each_failure():
 
 # --- task and endpoints ------------------------------------------------------------------------
 
+
 @pytest.fixture()
 def fake_network(monkeypatch, worker):
     fake = FakeNetwork()
@@ -217,17 +229,33 @@ def test_servers_endpoint_with_and_without_unavailable(client, admin_headers, fa
     everything = client.get("/api/data/servers?include_unavailable=true").get_json()
     assert available["count"] == 29 and everything["count"] == 30 and everything["include_unavailable"] is True
     server = next(s for s in everything["servers"] if s["server_id"] == "QM005")
-    assert set(server) >= {"server_id", "server_index", "ip_address", "port", "server_type", "cost_per_mb",
-                           "cost_per_8_weeks", "ping_ms", "percent_uptime", "is_available", "use_for_parity",
-                           "last_checked", "region", "description"}
+    assert set(server) >= {
+        "server_id",
+        "server_index",
+        "ip_address",
+        "port",
+        "server_type",
+        "cost_per_mb",
+        "cost_per_8_weeks",
+        "ping_ms",
+        "percent_uptime",
+        "is_available",
+        "use_for_parity",
+        "last_checked",
+        "region",
+        "description",
+    }
     assert server["is_available"] is False and server["ping_ms"] is None
     assert client.get("/api/data/servers?include_unavailable=maybe").status_code == 400
 
 
 def test_parity_defaults_to_the_first_available_server_and_can_be_set(client, admin_headers, fake_network):
     r = client.get("/api/admin/servers/parity", headers=admin_headers)
-    assert r.get_json() == {"status": "not_configured", "parity_server": None,
-                            "message": "No parity server is currently configured"}
+    assert r.get_json() == {
+        "status": "not_configured",
+        "parity_server": None,
+        "message": "No parity server is currently configured",
+    }
     fake_network.mode[0] = "down"
     client.post("/api/admin/sync?wait=30", headers=admin_headers)
     body = client.get("/api/admin/servers/parity", headers=admin_headers).get_json()

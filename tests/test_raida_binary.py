@@ -21,15 +21,15 @@ TIMEOUT = 1.0  # generous: a silent server costs this much per transport, nothin
 def check_request(data: bytes, raida_id: int) -> None:
     """Every byte of an echo request, as raidax-server reads it."""
     assert len(data) == 50
-    assert data[0] == 0x01 and data[1] == 0 and data[2] == raida_id and data[3] == 0   # routing, split, RAIDA, shard
-    assert data[4] == 0 and data[5] == 0                                            # command group 0, command 0
-    assert data[6:8] == b"\x00\x06"                                                 # coin id
-    assert data[8:14] == bytes(6) and data[14:16] == b"\x01\x01"                    # presentation; packet 1 of 1
-    assert data[16] == 0 and data[17:22] == bytes(5)                                # no encryption, no coin
-    assert data[22:24] == (18).to_bytes(2, "big")                                   # body length
+    assert data[0] == 0x01 and data[1] == 0 and data[2] == raida_id and data[3] == 0  # routing, split, RAIDA, shard
+    assert data[4] == 0 and data[5] == 0  # command group 0, command 0
+    assert data[6:8] == b"\x00\x06"  # coin id
+    assert data[8:14] == bytes(6) and data[14:16] == b"\x01\x01"  # presentation; packet 1 of 1
+    assert data[16] == 0 and data[17:22] == bytes(5)  # no encryption, no coin
+    assert data[22:24] == (18).to_bytes(2, "big")  # body length
     body = data[32:]
-    assert body[12:16] == zlib.crc32(body[:12]).to_bytes(4, "big")                  # CRC32 of the 12 random bytes
-    assert body[16:18] == b"\x3e\x3e"                                               # terminator
+    assert body[12:16] == zlib.crc32(body[:12]).to_bytes(4, "big")  # CRC32 of the 12 random bytes
+    assert body[16:18] == b"\x3e\x3e"  # terminator
 
 
 class EchoServer(asyncio.DatagramProtocol):
@@ -81,19 +81,40 @@ def test_request_bytes_are_exactly_the_network_layout_and_ready_is_250():
 
 
 def test_a_built_request_is_byte_for_byte_what_the_layout_says():
-    request = raida_echo.build_request(11, nonce=b"\x01\x02\x03\x04\x05\x06", echo=b"\xab\xcd",
-                                       random12=b"RANDOMBYTES!")
+    request = raida_echo.build_request(
+        11, nonce=b"\x01\x02\x03\x04\x05\x06", echo=b"\xab\xcd", random12=b"RANDOMBYTES!"
+    )
     crc = zlib.crc32(b"RANDOMBYTES!").to_bytes(4, "big")
-    assert request == (b"\x01\x00\x0b\x00\x00\x00\x00\x06" + bytes(6) + b"\x01\x01" + bytes(6) + b"\x00\x12"
-                       + b"\x01\x02\x03\x04\x05\x06\xab\xcd" + b"RANDOMBYTES!" + crc + b"\x3e\x3e")
+    assert request == (
+        b"\x01\x00\x0b\x00\x00\x00\x00\x06"
+        + bytes(6)
+        + b"\x01\x01"
+        + bytes(6)
+        + b"\x00\x12"
+        + b"\x01\x02\x03\x04\x05\x06\xab\xcd"
+        + b"RANDOMBYTES!"
+        + crc
+        + b"\x3e\x3e"
+    )
     assert status_for(11, request) == 250  # the simulator's server-side check agrees
 
 
-@pytest.mark.parametrize("status,words", [
-    (3, "invalid RAIDA id"), (7, "invalid coin id"), (16, "invalid packet length"), (33, "invalid EOF"),
-    (37, "invalid CRC"), (160, "request rate exceeded"), (241, "unknown status"), (252, "internal error"),
-    (254, "memory allocation error"), (255, "invalid routing"), (0, "unknown status"),
-])
+@pytest.mark.parametrize(
+    "status,words",
+    [
+        (3, "invalid RAIDA id"),
+        (7, "invalid coin id"),
+        (16, "invalid packet length"),
+        (33, "invalid EOF"),
+        (37, "invalid CRC"),
+        (160, "request rate exceeded"),
+        (241, "unknown status"),
+        (252, "internal error"),
+        (254, "memory allocation error"),
+        (255, "invalid routing"),
+        (0, "unknown status"),
+    ],
+)
 def test_every_status_other_than_250_is_not_ready_and_named(status, words):
     result = echo_once(EchoServer(7, status=status))
     assert not result["ready"] and result["status"] == status
@@ -132,6 +153,7 @@ async def _tcp_raida(raida_id: int, port: int, seen: list[bytes]):
         writer.write(bytes(answer))
         await writer.drain()
         writer.close()
+
     return await asyncio.start_server(handle, "127.0.0.1", port)
 
 
@@ -170,9 +192,14 @@ def test_nothing_listening_names_both_transports():
 
 # --- the whole sync against the simulator --------------------------------------------------------
 
+
 def _settings(sim) -> Settings:
-    return Settings(raida_url_template=sim.env()["SYNCQ_RAIDA_URL_TEMPLATE"], raida_timeout=TIMEOUT,
-                    raida_echo="binary", http_retries=0)
+    return Settings(
+        raida_url_template=sim.env()["SYNCQ_RAIDA_URL_TEMPLATE"],
+        raida_timeout=TIMEOUT,
+        raida_echo="binary",
+        http_retries=0,
+    )
 
 
 def _sync(sim, settings: Settings | None = None) -> raida.NetworkSnapshot:
@@ -181,6 +208,7 @@ def _sync(sim, settings: Settings | None = None) -> raida.NetworkSnapshot:
     async def main():
         async with make_async_client(settings) as client:
             return await raida.sync_network(client, settings)
+
     return asyncio.run(main())
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from syncq.embedded import free_port
 from adapters.ratelimit import JITTER_MARGIN, RateLimiter
+from syncq.embedded import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = """
@@ -29,8 +29,11 @@ print(json.dumps([limiter.acquire(timeout=60) for _ in range(n)]))
 def within_budget(grants: list[float], rate: float, burst: int) -> bool:
     """In every window [a, b] of grant times, grants <= burst + rate * (b - a) (+ clock rounding)."""
     grants = sorted(grants)
-    return all(j - i + 1 <= burst + rate * (grants[j] - grants[i]) + 1e-3
-               for i in range(len(grants)) for j in range(i, len(grants)))
+    return all(
+        j - i + 1 <= burst + rate * (grants[j] - grants[i]) + 1e-3
+        for i in range(len(grants))
+        for j in range(i, len(grants))
+    )
 
 
 def test_a_burst_goes_at_once_then_calls_are_spaced(redis_url):
@@ -51,8 +54,16 @@ def test_budget_check_catches_an_overrun():
 def test_two_processes_share_one_budget(redis_url):
     key, rate, burst, per_process = f"test:rl:{uuid.uuid4().hex}", 8.0, 3, 12
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, redis_url, key, str(rate), str(burst), str(per_process)],
-                              stdout=subprocess.PIPE, env=env, cwd=ROOT, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, redis_url, key, str(rate), str(burst), str(per_process)],
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     grants = []
     for proc in procs:
         out, _ = proc.communicate(timeout=120)
@@ -63,8 +74,9 @@ def test_two_processes_share_one_budget(redis_url):
 
 
 def test_redis_down_falls_back_to_a_local_bucket():
-    limiter = RateLimiter("test:rl:down", rate=0.01, burst=2,
-                          client=redis.Redis(port=free_port(), socket_connect_timeout=0.2))
+    limiter = RateLimiter(
+        "test:rl:down", rate=0.01, burst=2, client=redis.Redis(port=free_port(), socket_connect_timeout=0.2)
+    )
     assert [limiter.reserve() for _ in range(2)] == [(0.0, None), (0.0, None)]
     assert limiter._local.try_take() > 0  # the local bucket is spent: a third call would wait
 
@@ -105,8 +117,12 @@ def test_waiting_for_a_slot_claims_nothing_until_the_call_is_written(redis_url):
 def test_with_redis_down_the_local_bucket_spaces_the_call_and_no_claim_is_asked_for():
     import asyncio
 
-    limiter = RateLimiter("test:rl:down", rate=1000.0, burst=1,
-                          client=redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2))
+    limiter = RateLimiter(
+        "test:rl:down",
+        rate=1000.0,
+        burst=1,
+        client=redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2),
+    )
     assert asyncio.run(limiter.before_call("user.info")) is None
 
 

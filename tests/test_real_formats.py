@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,7 @@ from core.settings import Settings
 
 REAL = Path(__file__).parent / "fixtures" / "real"
 FAST = Settings(http_backoff_base=0.0, http_backoff_max=0.0, http_retries=2)
-UTC = timezone.utc
+UTC = UTC
 
 
 def real(name: str):
@@ -33,6 +33,7 @@ def client_for(handler, settings: Settings = FAST) -> httpx.Client:
 
 # --- LeetCode ---------------------------------------------------------------------------------
 
+
 def test_leetcode_2018_list_types_every_old_and_new_slug_form():
     result = leetcode.parse(real("leetcode_all_contests_2018.json"), now=datetime(2018, 7, 2, tzinfo=UTC))
     by_slug = {c.platformId: c for c in result.records}
@@ -45,7 +46,9 @@ def test_leetcode_2018_list_types_every_old_and_new_slug_form():
     assert by_slug["smarking-algorithm-contest-4"].type == "special"
     assert by_slug["warm-up-contest"].type == "special" and by_slug["warm-up-contest"].durationSeconds == 86400
     first = by_slug["weekly-contest-91"]
-    assert first.startTime == datetime(2018, 7, 1, 1, 30, tzinfo=UTC) and first.endTime == datetime(2018, 7, 1, 3, 0, tzinfo=UTC)
+    assert first.startTime == datetime(2018, 7, 1, 1, 30, tzinfo=UTC) and first.endTime == datetime(
+        2018, 7, 1, 3, 0, tzinfo=UTC
+    )
     assert first.phase == "FINISHED" and first.url == "https://leetcode.com/contest/weekly-contest-91"
     assert by_slug["leetcode-weekly-contest-2"].durationSeconds == 9000  # early contests lasted 2.5 h
 
@@ -60,34 +63,49 @@ def test_leetcode_top_two_without_title_slug_gets_its_slug_and_type_from_the_tit
     assert biweekly.url == "https://leetcode.com/contest/biweekly-contest-86"
 
 
-@pytest.mark.parametrize("slug,title,expected", [
-    ("weekly-contest-480", "Weekly Contest 480", "weekly"),
-    ("biweekly-contest-170", "Biweekly Contest 170", "biweekly"),
-    ("leetcode-weekly-contest-16b", "Weekly Contest 16B", "weekly"),
-    (None, "Biweekly Contest 1", "biweekly"),
-    (None, "Weekly Contest 18A", "weekly"),
-    (None, "Weekly Contest by App Academy", "special"),
-    ("warm-up-contest", "Warm Up Contest", "special"),
-    ("smarking-algorithm-contest", "Smarking Algorithm Contest", "special"),
-])
+@pytest.mark.parametrize(
+    "slug,title,expected",
+    [
+        ("weekly-contest-480", "Weekly Contest 480", "weekly"),
+        ("biweekly-contest-170", "Biweekly Contest 170", "biweekly"),
+        ("leetcode-weekly-contest-16b", "Weekly Contest 16B", "weekly"),
+        (None, "Biweekly Contest 1", "biweekly"),
+        (None, "Weekly Contest 18A", "weekly"),
+        (None, "Weekly Contest by App Academy", "special"),
+        ("warm-up-contest", "Warm Up Contest", "special"),
+        ("smarking-algorithm-contest", "Smarking Algorithm Contest", "special"),
+    ],
+)
 def test_leetcode_contest_type_from_slug_or_title(slug, title, expected):
     assert leetcode.contest_type(slug, title) == expected
 
 
 def _past_pages(items: list, per_page: int = 10):
     pages = -(-len(items) // per_page)
-    return {page: {"data": {"pastContests": {"pageNum": pages, "currentPage": page, "totalNum": len(items),
-                                             "numPerPage": per_page,
-                                             "data": items[(page - 1) * per_page: page * per_page]}}}
-            for page in range(1, pages + 1)}
+    return {
+        page: {
+            "data": {
+                "pastContests": {
+                    "pageNum": pages,
+                    "currentPage": page,
+                    "totalNum": len(items),
+                    "numPerPage": per_page,
+                    "data": items[(page - 1) * per_page : page * per_page],
+                }
+            }
+        }
+        for page in range(1, pages + 1)
+    }
 
 
 class FallbackLeetCode:
     """allContests answers a GraphQL error; topTwoContests and pastContests answer recordings."""
 
     def __init__(self):
-        past = [{k: c[k] for k in ("title", "titleSlug", "startTime", "duration")}
-                for c in real("leetcode_all_contests_2018.json")["data"]["allContests"]]
+        past = [
+            {k: c[k] for k in ("title", "titleSlug", "startTime", "duration")}
+            for c in real("leetcode_all_contests_2018.json")["data"]["allContests"]
+        ]
         self.pages = _past_pages(past)
         self.queries: list[dict] = []
 
@@ -95,7 +113,9 @@ class FallbackLeetCode:
         body = json.loads(request.content)
         self.queries.append(body)
         if "allContests" in body["query"]:
-            return httpx.Response(400, json={"errors": [{"message": 'Cannot query field "allContests" on type "Query".'}]})
+            return httpx.Response(
+                400, json={"errors": [{"message": 'Cannot query field "allContests" on type "Query".'}]}
+            )
         if "topTwoContests" in body["query"]:
             return httpx.Response(200, json=real("leetcode_top_two_contests_2022.json"))
         return httpx.Response(200, json=self.pages[body["variables"]["pageNo"]])
@@ -145,6 +165,7 @@ def test_leetcode_bot_check_does_not_try_the_fallback():
 
 # --- CodeChef ---------------------------------------------------------------------------------
 
+
 def test_codechef_2025_list_parses_with_utc_times_and_durations_from_the_dates():
     result = codechef.parse(real("codechef_all_contests_2025.json"))
     by_code = {c.platformId: c for c in result.records}
@@ -152,7 +173,9 @@ def test_codechef_2025_list_parses_with_utc_times_and_durations_from_the_dates()
     weekend = by_code["DEVWEEKEND21"]  # 25 Oct 00:00 to 27 Oct 00:00 IST
     assert weekend.phase == "RUNNING" and weekend.durationSeconds == 2 * 86400
     assert weekend.startTime == datetime(2025, 10, 24, 18, 30, tzinfo=UTC)
-    assert by_code["START210"].phase == "UPCOMING" and by_code["START210"].startTime == datetime(2025, 10, 29, 14, 30, tzinfo=UTC)
+    assert by_code["START210"].phase == "UPCOMING" and by_code["START210"].startTime == datetime(
+        2025, 10, 29, 14, 30, tzinfo=UTC
+    )
     assert by_code["DSAMONDAY08"].startTime == datetime(2025, 10, 20, 12, 30, 31, tzinfo=UTC)
     assert by_code["START209"].rawPhase == "past" and by_code["START209"].durationSeconds == 7200
     assert "basic-python" not in by_code
@@ -161,9 +184,14 @@ def test_codechef_2025_list_parses_with_utc_times_and_durations_from_the_dates()
 def test_codechef_multi_day_contest_takes_end_minus_start_not_its_duration_field():
     # As CodeChef listed "Placement Prep Weekends - 02" (seen in a public tracker's recording):
     # 08 Aug 00:00 to 10 Aug 02:59 IST, with contest_duration "180".
-    item = {"contest_code": "PLACEPREP02", "contest_name": "Placement Prep Weekends - 02",
-            "contest_start_date_iso": "2026-08-08T00:00:00+05:30", "contest_end_date_iso": "2026-08-10T02:59:00+05:30",
-            "contest_duration": "180", "distinct_users": 1093}
+    item = {
+        "contest_code": "PLACEPREP02",
+        "contest_name": "Placement Prep Weekends - 02",
+        "contest_start_date_iso": "2026-08-08T00:00:00+05:30",
+        "contest_end_date_iso": "2026-08-10T02:59:00+05:30",
+        "contest_duration": "180",
+        "distinct_users": 1093,
+    }
     contest = codechef.parse_contest(item, "UPCOMING", "future")
     assert contest.durationSeconds == 2 * 86400 + 2 * 3600 + 59 * 60
     assert contest.endTime - contest.startTime == timedelta(seconds=contest.durationSeconds)
@@ -172,8 +200,9 @@ def test_codechef_multi_day_contest_takes_end_minus_start_not_its_duration_field
 def _older(n: int, first: int) -> list[dict]:
     """Past contests in the recording's format, numbered down from START<first>."""
     template = real("codechef_all_contests_2025.json")["past_contests"][0]
-    return [{**template, "contest_code": f"START{first - k}", "contest_name": f"Starters {first - k}"}
-            for k in range(n)]
+    return [
+        {**template, "contest_code": f"START{first - k}", "contest_name": f"Starters {first - k}"} for k in range(n)
+    ]
 
 
 class PagedCodeChef:
@@ -189,8 +218,9 @@ class PagedCodeChef:
         offset = int(request.url.params["offset"])
         self.offsets.append(offset)
         past = self.all["past_contests"] + self.older
-        return httpx.Response(200, json={"status": "success", "message": "Past contests list",
-                                         "contests": past[offset:offset + 20]})
+        return httpx.Response(
+            200, json={"status": "success", "message": "Past contests list", "contests": past[offset : offset + 20]}
+        )
 
 
 def test_codechef_first_sync_pages_older_contests_up_to_its_bound():
@@ -233,6 +263,7 @@ def test_codechef_paging_ends_at_a_short_page_and_a_failed_page_is_counted_not_f
 
 # --- Codeforces -------------------------------------------------------------------------------
 
+
 def test_codeforces_protocol_relative_photos_become_https():
     info = parse_user_info(real("codeforces_user_info_tourist_2021.json")["result"][0])
     assert info["avatar"] == "https://userpic.codeforces.com/422/avatar/2b5dbe87f0d859a2.jpg"
@@ -242,8 +273,11 @@ def test_codeforces_protocol_relative_photos_become_https():
 
 
 def challenge_page(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(403, text=real("cloudflare_just_a_moment.html"),
-                          headers={"Content-Type": "text/html; charset=UTF-8", "cf-mitigated": "challenge"})
+    return httpx.Response(
+        403,
+        text=real("cloudflare_just_a_moment.html"),
+        headers={"Content-Type": "text/html; charset=UTF-8", "cf-mitigated": "challenge"},
+    )
 
 
 def test_cloudflare_challenge_is_retried_with_a_longer_pause_then_passes(own_sleeps):
@@ -255,8 +289,12 @@ def test_cloudflare_challenge_is_retried_with_a_longer_pause_then_passes(own_sle
 
 def test_cloudflare_challenge_without_its_header_is_still_recognised():
     page = real("cloudflare_just_a_moment.html")
-    response = httpx.Response(403, text=page, headers={"Content-Type": "text/html"},
-                              request=httpx.Request("GET", "https://codeforces.com/api/contest.list"))
+    response = httpx.Response(
+        403,
+        text=page,
+        headers={"Content-Type": "text/html"},
+        request=httpx.Request("GET", "https://codeforces.com/api/contest.list"),
+    )
     assert codeforces.is_challenge(response)
     plain = httpx.Response(403, text="<html>Forbidden</html>", request=response.request)
     assert not codeforces.is_challenge(plain)
@@ -280,6 +318,7 @@ def test_cloudflare_challenge_every_time_fails_with_a_clear_message():
 
 # --- RAIDA ------------------------------------------------------------------------------------
 
+
 def test_the_real_raida_list_gives_the_echo_targets():
     listed = raida.parse_raida_servers(real("raida_servers_2026.txt"))
     assert len(listed.records) == 25 and listed.failed == []
@@ -299,21 +338,25 @@ def test_raida_list_lines_without_a_port_use_50000_plus_their_line():
 def test_echo_targets_missing_from_the_list_come_from_the_url_template():
     listed = raida.parse_raida_servers("10.0.0.1:61000\n")
     targets, source = raida.echo_targets(listed, Settings(raida_count=3))
-    assert targets == [{"index": 0, "host": "10.0.0.1", "port": 61000},
-                       {"index": 1, "host": "raida1.cloudcoin.global", "port": 50001},
-                       {"index": 2, "host": "raida2.cloudcoin.global", "port": 50002}]
+    assert targets == [
+        {"index": 0, "host": "10.0.0.1", "port": 61000},
+        {"index": 1, "host": "raida1.cloudcoin.global", "port": 50001},
+        {"index": 2, "host": "raida2.cloudcoin.global", "port": 50002},
+    ]
     assert "2 from the URL template" in source
     assert raida.echo_targets(None, Settings(raida_count=1))[1] == "the URL template (no raida_servers)"
 
 
 def test_users_csv_is_read_by_position_whatever_its_header():
-    text = ("Serial Number,First Name,Last Name,Org,Fee,Kind,Beacon\n"          # a header variant: skipped
-            "C23,Sean,Worthington,CloudCoin,,Giga,raida11\n"                     # empty fee: 0
-            "7K3M9QX,Ana,Lima,Acme,2.5,bit,raida1,extra\n"                       # an 8th field is ignored
-            "8PQRSTV,Odd,Class,Acme,1,Tera,raida2\n"                             # unknown class: kept, flagged
-            "9VWXYZ0,Too,Few,Fields\n"                                           # under 7 fields: skipped
-            "CustomSerialNumber,First,Last,Description,InboxFee,Class,Beacon\n"  # a second header: skipped
-            "ILOU123,Bad,Serial,Acme,1,bit,raida1\n")                            # not Base32: skipped
+    text = (
+        "Serial Number,First Name,Last Name,Org,Fee,Kind,Beacon\n"  # a header variant: skipped
+        "C23,Sean,Worthington,CloudCoin,,Giga,raida11\n"  # empty fee: 0
+        "7K3M9QX,Ana,Lima,Acme,2.5,bit,raida1,extra\n"  # an 8th field is ignored
+        "8PQRSTV,Odd,Class,Acme,1,Tera,raida2\n"  # unknown class: kept, flagged
+        "9VWXYZ0,Too,Few,Fields\n"  # under 7 fields: skipped
+        "CustomSerialNumber,First,Last,Description,InboxFee,Class,Beacon\n"  # a second header: skipped
+        "ILOU123,Bad,Serial,Acme,1,bit,raida1\n"
+    )  # not Base32: skipped
     result = raida.parse_users(text)
     users = {u["serialNumber"]: u for u in result.records}
     assert list(users) == ["C23", "7K3M9QX", "8PQRSTV"]

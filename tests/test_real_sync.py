@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -61,10 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(content)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self._answer(None)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self._answer(json.loads(self.rfile.read(length) or b"null"))
 
@@ -97,8 +97,10 @@ def test_leetcode_2018_recording_is_stored_with_every_contest_typed(services, st
 
 
 def _leetcode_without_all_contests(services) -> None:
-    past = [{k: c[k] for k in ("title", "titleSlug", "startTime", "duration")}
-            for c in real("leetcode_all_contests_2018.json")["data"]["allContests"]]
+    past = [
+        {k: c[k] for k in ("title", "titleSlug", "startTime", "duration")}
+        for c in real("leetcode_all_contests_2018.json")["data"]["allContests"]
+    ]
 
     def graphql(query, body):
         text = body["query"]
@@ -107,9 +109,20 @@ def _leetcode_without_all_contests(services) -> None:
         if "topTwoContests" in text:
             return as_json(real("leetcode_top_two_contests_2022.json"))
         page, size = body["variables"]["pageNo"], body["variables"]["numPerPage"]
-        return as_json({"data": {"pastContests": {"pageNum": -(-len(past) // size), "currentPage": page,
-                                                  "totalNum": len(past), "numPerPage": size,
-                                                  "data": past[(page - 1) * size: page * size]}}})
+        return as_json(
+            {
+                "data": {
+                    "pastContests": {
+                        "pageNum": -(-len(past) // size),
+                        "currentPage": page,
+                        "totalNum": len(past),
+                        "numPerPage": size,
+                        "data": past[(page - 1) * size : page * size],
+                    }
+                }
+            }
+        )
+
     services.routes["/lc/graphql"] = graphql
 
 
@@ -136,8 +149,12 @@ def test_codechef_recording_then_older_pages_until_stored_ones(services, store_d
     past = recorded["past_contests"] + older
     services.routes["/cc/api/list/contests/all"] = lambda q, body: as_json(recorded)
     services.routes["/cc/api/list/contests/past"] = lambda q, body: as_json(
-        {"status": "success", "message": "Past contests list",
-         "contests": past[int(q["offset"]): int(q["offset"]) + 20]})
+        {
+            "status": "success",
+            "message": "Past contests list",
+            "contests": past[int(q["offset"]) : int(q["offset"]) + 20],
+        }
+    )
     first = sync_platform_once("codechef")
     assert (first["synced"], first["failed"]) == (23 + 45, 0)
     offsets = [q["offset"] for path, q, _ in services.requests if path.endswith("/past")]
@@ -151,8 +168,18 @@ def test_codechef_recording_then_older_pages_until_stored_ones(services, store_d
 
 
 def test_codeforces_behind_a_cloudflare_challenge_fails_clearly_and_keeps_what_is_stored(services, store_db):
-    contests = [{"id": 2257, "name": "Codeforces Round (Div. 2)", "type": "CF", "phase": "BEFORE", "frozen": False,
-                 "durationSeconds": 7200, "startTimeSeconds": 1786977300, "relativeTimeSeconds": -694879}]
+    contests = [
+        {
+            "id": 2257,
+            "name": "Codeforces Round (Div. 2)",
+            "type": "CF",
+            "phase": "BEFORE",
+            "frozen": False,
+            "durationSeconds": 7200,
+            "startTimeSeconds": 1786977300,
+            "relativeTimeSeconds": -694879,
+        }
+    ]
     services.routes["/cf/api/contest.list"] = lambda q, body: as_json({"status": "OK", "result": contests})
     assert sync_platform_once("codeforces")["synced"] == 1
     page = real("cloudflare_just_a_moment.html").encode()
@@ -168,11 +195,25 @@ def test_codeforces_gym_is_a_platform_only_when_enabled(services, store_db, monk
     assert "codeforces_gym" not in registry.names()
     with pytest.raises(KeyError):
         registry.get("codeforces_gym")
-    gym = [{"id": 105123, "name": "2024 ICPC Asia Regional (mirror)", "type": "ICPC", "phase": "FINISHED",
-            "frozen": False, "durationSeconds": 18000, "startTimeSeconds": 1730000000, "preparedBy": "someone",
-            "kind": "Official ICPC Contest", "season": "2024-2025", "country": "Japan", "city": "Yokohama"}]
+    gym = [
+        {
+            "id": 105123,
+            "name": "2024 ICPC Asia Regional (mirror)",
+            "type": "ICPC",
+            "phase": "FINISHED",
+            "frozen": False,
+            "durationSeconds": 18000,
+            "startTimeSeconds": 1730000000,
+            "preparedBy": "someone",
+            "kind": "Official ICPC Contest",
+            "season": "2024-2025",
+            "country": "Japan",
+            "city": "Yokohama",
+        }
+    ]
     services.routes["/cf/api/contest.list"] = lambda q, body: as_json(
-        {"status": "OK", "result": gym if q.get("gym") == "true" else []})
+        {"status": "OK", "result": gym if q.get("gym") == "true" else []}
+    )
     monkeypatch.setenv("SYNCQ_CODEFORCES_GYM_ENABLED", "true")
     reload_settings()
     assert registry.names()[-1] == "codeforces_gym"

@@ -97,9 +97,25 @@ class RedisServer:
 
         from syncq.embedded import port_open
 
-        self.process = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir",
-                                         str(self.dir), "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.dir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_until(lambda: port_open("127.0.0.1", self.port), 20, "redis-server")
 
     def stop(self):
@@ -159,10 +175,23 @@ def own_store_stack(tmp_path, simulator, redis_url):
 
     server = start_secantus(str(tmp_path / "store"))
     env = stack_env(server.uri, "outage", SYNCQ_STORE_TIMEOUT_MS="800", SYNCQ_HTTP_RETRIES="0")
-    subprocess.run([sys.executable, "-m", "syncq.cli", "users", "create", "ops", "--admin", "--password-stdin"],
-                   input="a-long-password\n", text=True, env=env, cwd=ROOT, check=True, capture_output=True)
-    token = subprocess.run([sys.executable, "-m", "syncq.cli", "token", "--sub", "ops"], env=env, cwd=ROOT,
-                           check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run(
+        [sys.executable, "-m", "syncq.cli", "users", "create", "ops", "--admin", "--password-stdin"],
+        input="a-long-password\n",
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    token = subprocess.run(
+        [sys.executable, "-m", "syncq.cli", "token", "--sub", "ops"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     api = Api(env)
     worker = Worker(env)
     state = {"server": server}
@@ -182,8 +211,10 @@ def test_store_outage_mid_sync_is_retried_with_backoff_and_the_api_answers_503(o
     port = state["server"].port
     state["server"].stop()  # MongoDB goes away while the fetch is in flight
     down = http.get(f"/jobs/{job_id}")
-    assert down.status_code in (401, 503) and down.json()["message"] in ("MongoDB is unavailable; try again shortly",
-                                                                         "Unauthorized")
+    assert down.status_code in (401, 503) and down.json()["message"] in (
+        "MongoDB is unavailable; try again shortly",
+        "Unauthorized",
+    )
     assert http.get("/contests").status_code == 503
     sim.set_latency("codechef", 0)
     # The task's write failed; it is retried with backoff: a second fetch shows the retry.

@@ -32,7 +32,7 @@ class Mailbox:
         self.logins: list[str] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
@@ -53,8 +53,9 @@ def mailbox(monkeypatch):
     """An SMTP server with login on 127.0.0.1; SYNCQ_SMTP_URL and SYNCQ_PUBLIC_URL point syncq at it."""
     box = Mailbox()
     port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=box.authenticate,
-                            auth_require_tls=False)
+    controller = Controller(
+        box, hostname="127.0.0.1", port=port, authenticator=box.authenticate, auth_require_tls=False
+    )
     controller.start()
     monkeypatch.setenv("SYNCQ_SMTP_URL", f"smtp://coach:s3cret@127.0.0.1:{port}")
     monkeypatch.setenv("SYNCQ_PUBLIC_URL", PUBLIC + "/")
@@ -68,14 +69,19 @@ def mailbox(monkeypatch):
 
 
 def create(client, headers, handle):
-    r = client.post("/api/students", headers=headers,
-                    json={"name": handle.title(), "email": f"{handle}@example.com", "codeforcesHandle": handle})
+    r = client.post(
+        "/api/students",
+        headers=headers,
+        json={"name": handle.title(), "email": f"{handle}@example.com", "codeforcesHandle": handle},
+    )
     assert r.status_code == 201, r.get_json()
     assert client.get(f"/jobs/{r.get_json()['job']['job_id']}?wait=60", headers=headers).status_code == 200
 
 
 def last_active(store_db, handle, days_ago):
-    store_db.students.update_one({"handleLower": handle}, {"$set": {"lastActiveAt": utcnow() - timedelta(days=days_ago)}})
+    store_db.students.update_one(
+        {"handleLower": handle}, {"$set": {"lastActiveAt": utcnow() - timedelta(days=days_ago)}}
+    )
 
 
 def background_sync(client, headers) -> dict:
@@ -89,12 +95,14 @@ def student(client, headers, handle) -> dict:
 
 
 def test_an_inactive_student_is_emailed_once_per_streak_and_not_after_opting_out(
-        webhook_env, mailbox, client, admin_headers, worker, simulator, store_db, receiver):
+    webhook_env, mailbox, client, admin_headers, worker, simulator, store_db, receiver
+):
     for handle in ("light_0001", "light_0002", "light_0003"):
         create(client, admin_headers, handle)
     assert student(client, admin_headers, "light_0001")["reminders"] is True
-    hook = client.post("/api/webhooks", headers=admin_headers,
-                       json={"url": receiver.url, "events": ["student.inactive"]}).get_json()
+    hook = client.post(
+        "/api/webhooks", headers=admin_headers, json={"url": receiver.url, "events": ["student.inactive"]}
+    ).get_json()
     last_active(store_db, "light_0001", 10)
     last_active(store_db, "light_0002", 1)
     last_active(store_db, "light_0003", 12)
@@ -151,8 +159,9 @@ def test_an_email_that_cannot_be_sent_is_sent_by_the_next_run(mailbox, store_db,
     from syncs.reminders import remind_inactive
 
     students_store.create("Bo", "bo@example.com", "bo_01")
-    store_db.students.update_one({"handleLower": "bo_01"},
-                                 {"$set": {"lastSyncedAt": utcnow(), "lastActiveAt": utcnow() - timedelta(days=30)}})
+    store_db.students.update_one(
+        {"handleLower": "bo_01"}, {"$set": {"lastSyncedAt": utcnow(), "lastActiveAt": utcnow() - timedelta(days=30)}}
+    )
     monkeypatch.setenv("SYNCQ_SMTP_URL", f"smtp://coach:s3cret@127.0.0.1:{free_port()}")  # nobody listens
     reload_settings()
     summary = remind_inactive()
@@ -169,8 +178,9 @@ def test_a_student_never_active_is_told_so(mailbox, store_db):
     from syncs.reminders import remind_inactive
 
     students_store.create("Cy", "cy@example.com", "cy_01")
-    store_db.students.update_one({"handleLower": "cy_01"},
-                                 {"$set": {"lastSyncedAt": utcnow(), "createdAt": utcnow() - timedelta(days=9)}})
+    store_db.students.update_one(
+        {"handleLower": "cy_01"}, {"$set": {"lastSyncedAt": utcnow(), "createdAt": utcnow() - timedelta(days=9)}}
+    )
     students_store.create("Di", "di@example.com", "di_01")  # never synced: not judged yet
     assert remind_inactive()["emailed"] == 1
     [message] = mailbox.messages
@@ -178,11 +188,14 @@ def test_a_student_never_active_is_told_so(mailbox, store_db):
     assert "not seen an accepted submission from you on Codeforces in the 9 days" in message.get_content()
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("smtp://user:p%40ss@mail.example:587?starttls=true", ("mail.example", 587, "user", "p@ss", False, True)),
-    ("smtps://mail.example", ("mail.example", 465, None, None, True, False)),
-    ("smtp://127.0.0.1", ("127.0.0.1", 25, None, None, False, False)),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("smtp://user:p%40ss@mail.example:587?starttls=true", ("mail.example", 587, "user", "p@ss", False, True)),
+        ("smtps://mail.example", ("mail.example", 465, None, None, True, False)),
+        ("smtp://127.0.0.1", ("127.0.0.1", 25, None, None, False, False)),
+    ],
+)
 def test_smtp_urls_are_read(url, expected):
     s = smtp.parse_url(url)
     assert (s.host, s.port, s.user, s.password, s.tls, s.starttls) == expected

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture()
 def beat_app(celery_app_under_test):
     """The project's Celery app with no schedule stored under its RedBeat prefix (before and after)."""
+
     def clear():
         client = get_redis(celery_app_under_test)
         for key in client.scan_iter(f"{ensure_conf(celery_app_under_test).key_prefix}*"):
@@ -47,14 +48,20 @@ def test_every_beat_entry_is_listed_with_its_schedule(client, admin_headers, bea
     r = client.get("/api/schedules", headers=admin_headers)
     assert r.status_code == 200
     entries = {e["name"]: e for e in r.get_json()["schedules"]}
-    assert set(entries) == {"sync-all-contests", "sync-all-students", "sync-raida", "webhooks-scan",
-                            "prune-history", "refresh-schedules"}
+    assert set(entries) == {
+        "sync-all-contests",
+        "sync-all-students",
+        "sync-raida",
+        "webhooks-scan",
+        "prune-history",
+        "refresh-schedules",
+    }
     contests = entries["sync-all-contests"]
     assert contests["task"] == "syncq.jobs.launch" and contests["kind"] == "contests.sync_all"
     assert contests["cron"] == "0 */6 * * *" and contests["timezone"] == "UTC" and contests["interval"] is None
     assert contests["enabled"] is True and contests["lastRunAt"] is None and contests["runCount"] == 0
     next_run = datetime.fromisoformat(contests["nextRunAt"].replace("Z", "+00:00"))
-    assert next_run > datetime.now(timezone.utc) and next_run.hour % 6 == 0 and next_run.minute == 0
+    assert next_run > datetime.now(UTC) and next_run.hour % 6 == 0 and next_run.minute == 0
     assert entries["sync-all-students"]["cron"] == "0 3 * * *"
     assert entries["sync-raida"]["kind"] == "raida.sync"
 
@@ -62,11 +69,20 @@ def test_every_beat_entry_is_listed_with_its_schedule(client, admin_headers, bea
 def test_a_bad_change_is_refused_naming_the_field_and_changes_nothing(client, admin_headers, user_token, beat_app):
     before = _entry(client, admin_headers, "sync-all-students")
     cases = [
-        ({"cron": "61 * * * *"}, "cron"), ({"cron": "* * * *"}, "cron"), ({"cron": "0 0 31 2 *"}, "cron"),
-        ({"cron": 5}, "cron"), ({"timezone": "Mars/Olympus"}, "timezone"), ({"timezone": "../../etc/passwd"}, "timezone"),
-        ({"timezone": 1}, "timezone"), ({"interval": 0}, "interval"), ({"interval": "60"}, "interval"),
-        ({"interval": True}, "interval"), ({"interval": 1.5}, "interval"), ({"enabled": "yes"}, "enabled"),
-        ({"cron": "* * * * *", "interval": 60}, "interval"), ({"owner": "me"}, "owner"),
+        ({"cron": "61 * * * *"}, "cron"),
+        ({"cron": "* * * *"}, "cron"),
+        ({"cron": "0 0 31 2 *"}, "cron"),
+        ({"cron": 5}, "cron"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"timezone": "../../etc/passwd"}, "timezone"),
+        ({"timezone": 1}, "timezone"),
+        ({"interval": 0}, "interval"),
+        ({"interval": "60"}, "interval"),
+        ({"interval": True}, "interval"),
+        ({"interval": 1.5}, "interval"),
+        ({"enabled": "yes"}, "enabled"),
+        ({"cron": "* * * * *", "interval": 60}, "interval"),
+        ({"owner": "me"}, "owner"),
     ]
     for body, field in cases:
         r = _patch(client, admin_headers, "sync-all-students", body)
@@ -77,8 +93,10 @@ def test_a_bad_change_is_refused_naming_the_field_and_changes_nothing(client, ad
     assert client.patch("/api/schedules/sync-all-students", headers=admin_headers, data="cron").status_code == 400
     missing = _patch(client, admin_headers, "no-such-entry", {"enabled": False})
     assert missing.status_code == 404 and "sync-all-students" in missing.get_json()["message"]
-    assert _patch(client, {"Authorization": f"Bearer {user_token}"}, "sync-all-students",
-                  {"enabled": False}).status_code == 403
+    assert (
+        _patch(client, {"Authorization": f"Bearer {user_token}"}, "sync-all-students", {"enabled": False}).status_code
+        == 403
+    )
     assert client.get("/api/schedules").status_code == 401
     assert _entry(client, admin_headers, "sync-all-students") == before
 
@@ -91,7 +109,9 @@ def test_a_cron_in_a_time_zone_runs_at_that_zones_wall_clock(client, admin_heade
     local = datetime.fromisoformat(entry["nextRunAt"].replace("Z", "+00:00")).astimezone(ZoneInfo("America/New_York"))
     assert (local.hour, local.minute) == (2, 30)
 
-    entry = _patch(client, admin_headers, "sync-all-students", {"cron": "0 9 * * 1", "timezone": "Asia/Kolkata"}).get_json()
+    entry = _patch(
+        client, admin_headers, "sync-all-students", {"cron": "0 9 * * 1", "timezone": "Asia/Kolkata"}
+    ).get_json()
     local = datetime.fromisoformat(entry["nextRunAt"].replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Kolkata"))
     assert (local.isoweekday(), local.hour, local.minute) == (1, 9, 0)
 
@@ -114,8 +134,9 @@ def test_seeding_stores_only_what_is_missing(client, admin_headers, beat_app):
     assert entry["interval"] == 120 and entry["enabled"] is False
 
     # An entry that is gone from Redis comes back with its default.
-    RedBeatSchedulerEntry.from_key(RedBeatSchedulerEntry.generate_key(beat_app, "sync-all-contests"),
-                                   app=beat_app).delete()
+    RedBeatSchedulerEntry.from_key(
+        RedBeatSchedulerEntry.generate_key(beat_app, "sync-all-contests"), app=beat_app
+    ).delete()
     assert schedules.seed(beat_app) == ["sync-all-contests"]
     assert _entry(client, admin_headers, "sync-all-contests")["cron"] == "0 */6 * * *"
 
@@ -133,9 +154,23 @@ class Beat:
 
     def __init__(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers", "beat", "--scheduler", "redbeat.RedBeatScheduler",
-             "--loglevel", "INFO"], env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers",
+                "beat",
+                "--scheduler",
+                "redbeat.RedBeatScheduler",
+                "--loglevel",
+                "INFO",
+            ],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -152,8 +187,7 @@ def _beat_runs() -> list[dict]:
 
 
 @pytest.mark.slow
-def test_a_running_beat_follows_a_changed_schedule_and_a_restart_keeps_it(client, admin_headers, worker,
-                                                                          beat_app):
+def test_a_running_beat_follows_a_changed_schedule_and_a_restart_keeps_it(client, admin_headers, worker, beat_app):
     lock_key = ensure_conf(beat_app).lock_key
     assert _entry(client, admin_headers, "sync-all-students")["cron"] == "0 3 * * *"
     beat = Beat()
@@ -204,26 +238,41 @@ def test_a_beat_fires_a_cron_set_in_another_time_zone(client, admin_headers, wor
     assert _entry(client, admin_headers, "sync-all-students")["runCount"] >= 1
 
 
-def test_a_zoned_cron_follows_its_zone_s_new_offset_after_a_daylight_saving_change(client, admin_headers,
-                                                                                 beat_app):
+def test_a_zoned_cron_follows_its_zone_s_new_offset_after_a_daylight_saving_change(client, admin_headers, beat_app):
     from datetime import timedelta
 
     from redbeat.schedules import rrule
 
     from workers import maintenance
 
-    assert _patch(client, admin_headers, "sync-all-students",
-                  {"cron": "30 2 * * *", "timezone": "Europe/Paris"}).status_code == 200
+    assert (
+        _patch(
+            client, admin_headers, "sync-all-students", {"cron": "30 2 * * *", "timezone": "Europe/Paris"}
+        ).status_code
+        == 200
+    )
     key = RedBeatSchedulerEntry.generate_key(beat_app, "sync-all-students")
     saved = RedBeatSchedulerEntry.from_key(key, app=beat_app)
     paris = datetime.now(ZoneInfo("Europe/Paris")).utcoffset()
     assert saved.schedule.dtstart.utcoffset() == paris
     # As stored before the clocks changed: the same rule at the zone's other offset.
     other = paris + timedelta(hours=1) if paris == timedelta(hours=1) else paris - timedelta(hours=1)
-    stale = rrule("MINUTELY", dtstart=datetime.now(timezone(other)).replace(second=0, microsecond=0),
-                  byminute=[30], byhour=[2], app=beat_app)
-    RedBeatSchedulerEntry("sync-all-students", saved.task, stale, kwargs=saved.kwargs, enabled=True,
-                          app=beat_app, last_run_at=saved.last_run_at).save()
+    stale = rrule(
+        "MINUTELY",
+        dtstart=datetime.now(timezone(other)).replace(second=0, microsecond=0),
+        byminute=[30],
+        byhour=[2],
+        app=beat_app,
+    )
+    RedBeatSchedulerEntry(
+        "sync-all-students",
+        saved.task,
+        stale,
+        kwargs=saved.kwargs,
+        enabled=True,
+        app=beat_app,
+        last_run_at=saved.last_run_at,
+    ).save()
 
     assert maintenance.refresh_schedules() == ["sync-all-students"]
     refreshed = RedBeatSchedulerEntry.from_key(key, app=beat_app)
@@ -241,8 +290,9 @@ def test_run_now_of_a_task_entry_answers_503_when_the_broker_is_down(client, adm
     from syncq.embedded import free_port
 
     # A Celery app whose broker no one answers: what sending a task meets while Redis is down.
-    monkeypatch.setattr(service, "app", Celery("down", broker=f"redis://127.0.0.1:{free_port()}/0",
-                                               set_as_current=False))
+    monkeypatch.setattr(
+        service, "app", Celery("down", broker=f"redis://127.0.0.1:{free_port()}/0", set_as_current=False)
+    )
     r = client.post("/api/schedules/webhooks-scan/run", headers=admin_headers)
     assert r.status_code == 503, r.get_json()
     assert r.get_json()["statusCode"] == 503 and "broker (Redis) is unavailable" in r.get_json()["message"]

@@ -59,8 +59,9 @@ def test_the_sync_all_example_prints_its_totals(live_api, tmp_path):
 def test_the_raida_example_reports_success(live_api, tmp_path):
     base, token = live_api
     example = (HERE / "sync_from_raida.js").read_text().replace("http://localhost:8080", base)
-    example = example.replace("'Content-Type': 'application/json'",
-                              f"'Content-Type': 'application/json', 'Authorization': 'Bearer {token}'")
+    example = example.replace(
+        "'Content-Type': 'application/json'", f"'Content-Type': 'application/json', 'Authorization': 'Bearer {token}'"
+    )
     run = _node(example, tmp_path)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
@@ -73,8 +74,12 @@ def test_the_raida_example_reports_success(live_api, tmp_path):
 def test_the_student_sync_answers_the_updated_document(live_api):
     base, token = live_api
     headers = {"Authorization": f"Bearer {token}"}
-    created = httpx.post(f"{base}/api/students", headers=headers, timeout=30,
-                         json={"name": "Tour", "email": "t@example.com", "codeforcesHandle": "tourist"})
+    created = httpx.post(
+        f"{base}/api/students",
+        headers=headers,
+        timeout=30,
+        json={"name": "Tour", "email": "t@example.com", "codeforcesHandle": "tourist"},
+    )
     assert created.status_code == 201
     r = httpx.post(f"{base}/api/codeforces/sync/tourist", headers=headers, timeout=90)
     assert r.status_code == 200

@@ -32,8 +32,14 @@ def test_base_urls_point_every_adapter_at_the_simulator():
     urls = base_urls("http://127.0.0.1:9000")
     assert urls["SYNCQ_CODEFORCES_URL"] == "http://127.0.0.1:9000/codeforces"
     assert urls["SYNCQ_RAIDA_URL_TEMPLATE"] == "http://127.0.0.1:9000/raida{i}"
-    assert set(urls) == {"SYNCQ_CODEFORCES_URL", "SYNCQ_LEETCODE_URL", "SYNCQ_CODECHEF_URL",
-                         "SYNCQ_ATCODER_URL", "SYNCQ_KENKOOO_URL", "SYNCQ_RAIDA_URL_TEMPLATE"}
+    assert set(urls) == {
+        "SYNCQ_CODEFORCES_URL",
+        "SYNCQ_LEETCODE_URL",
+        "SYNCQ_CODECHEF_URL",
+        "SYNCQ_ATCODER_URL",
+        "SYNCQ_KENKOOO_URL",
+        "SYNCQ_RAIDA_URL_TEMPLATE",
+    }
 
 
 def test_every_contest_source_parses_with_its_adapter(sim, http):
@@ -44,8 +50,12 @@ def test_every_contest_source_parses_with_its_adapter(sim, http):
     settings = Settings(codechef_url=f"{sim.url}/codechef", http_retries=0)
     with make_client(settings) as client:
         cc = codechef.parse(codechef.fetch(client, settings))
-    at = atcoder.parse({"kenkoooo": http.get("/kenkoooo/atcoder/resources/contests.json").json(),
-                        "page": http.get("/atcoder/contests/?lang=en").text})
+    at = atcoder.parse(
+        {
+            "kenkoooo": http.get("/kenkoooo/atcoder/resources/contests.json").json(),
+            "page": http.get("/atcoder/contests/?lang=en").text,
+        }
+    )
     assert len(cf.records) == 2000 and len(lc.records) == 650 and len(cc.records) >= 60 and len(at.records) > 1800
     assert {c.phase for c in cf.records} >= {"UPCOMING", "FINISHED"}
 
@@ -88,16 +98,23 @@ def test_raida_directory_formats(http):
     assert len(raida.parse_raida_servers(http.get("/raida11/service/raida_servers").text).records) == 25
 
 
-@pytest.mark.parametrize("mode,check", [
-    ("500", lambda r: r.status_code == 500),
-    ("429", lambda r: r.status_code == 429 and r.headers["Retry-After"] == "1"),
-    ("html", lambda r: r.status_code == 200 and r.text.startswith("<!DOCTYPE html>")),
-    ("wrong_shape", lambda r: r.json() == {"unexpected": True, "items": "not a list"}),
-    ("empty", lambda r: r.json() == {"status": "success", "present_contests": [], "future_contests": [],
-                                     "past_contests": []}),
-    ("absurd", lambda r: r.json()["future_contests"][0]["contest_start_date_iso"].startswith("9999")),
-    ("down", lambda r: r.status_code == 503),
-])
+@pytest.mark.parametrize(
+    "mode,check",
+    [
+        ("500", lambda r: r.status_code == 500),
+        ("429", lambda r: r.status_code == 429 and r.headers["Retry-After"] == "1"),
+        ("html", lambda r: r.status_code == 200 and r.text.startswith("<!DOCTYPE html>")),
+        ("wrong_shape", lambda r: r.json() == {"unexpected": True, "items": "not a list"}),
+        (
+            "empty",
+            lambda r: (
+                r.json() == {"status": "success", "present_contests": [], "future_contests": [], "past_contests": []}
+            ),
+        ),
+        ("absurd", lambda r: r.json()["future_contests"][0]["contest_start_date_iso"].startswith("9999")),
+        ("down", lambda r: r.status_code == 503),
+    ],
+)
 def test_fault_modes(sim, http, mode, check):
     sim.set_fault("codechef", mode)
     assert check(http.get("/codechef/api/list/contests/all"))
@@ -147,8 +164,9 @@ def test_the_simulator_answers_requests_side_by_side(sim):
     sim.hold_until(25, timeout=20)
     try:
         with concurrent.futures.ThreadPoolExecutor(25) as pool:
-            codes = list(pool.map(lambda i: httpx.get(f"{sim.url}/raida{i}/service/echo", timeout=30).status_code,
-                                  range(25)))
+            codes = list(
+                pool.map(lambda i: httpx.get(f"{sim.url}/raida{i}/service/echo", timeout=30).status_code, range(25))
+            )
     finally:
         sim.hold_until(None)
     assert codes == [200] * 25
@@ -198,7 +216,9 @@ def test_codechef_past_pages_from_an_offset(http):
     first = http.get("/codechef/api/list/contests/past", params={"offset": 20, "mode": "all"}).json()
     second = http.get("/codechef/api/list/contests/past", params={"offset": 40, "mode": "all"}).json()
     newest = http.get("/codechef/api/list/contests/all").json()["past_contests"]
-    assert len(first["contests"]) == 20 and first["contests"][0]["contest_code"] not in {c.get("contest_code") for c in newest}
+    assert len(first["contests"]) == 20 and first["contests"][0]["contest_code"] not in {
+        c.get("contest_code") for c in newest
+    }
     assert not {c.get("contest_code") for c in first["contests"]} & {c.get("contest_code") for c in second["contests"]}
 
 

@@ -122,8 +122,7 @@ def test_one_launcher_per_data_dir_and_the_lock_drops_with_its_holder(tmp_path):
 
 
 def test_a_second_launcher_is_told_in_one_line_who_runs_and_how_to_stop_it(tmp_path, capsys):
-    info = {"pid": os.getpid(), "api": "http://127.0.0.1:8123", "flower": "http://127.0.0.1:5566",
-            "state": "running"}
+    info = {"pid": os.getpid(), "api": "http://127.0.0.1:8123", "flower": "http://127.0.0.1:5566", "state": "running"}
     assert refuse_second(tmp_path, info) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"pid {os.getpid()}" in err
@@ -133,7 +132,7 @@ def test_a_second_launcher_is_told_in_one_line_who_runs_and_how_to_stop_it(tmp_p
 
 # What gunicorn prints when its worker fails while the arbiter still starts: the worker's
 # traceback (the cause), then the arbiter's own, ending in HaltServer.
-TWO_TRACEBACKS = r'''
+TWO_TRACEBACKS = r"""
 import sys
 print("[INFO] Booting worker with pid: 12")
 print("Traceback (most recent call last):")
@@ -145,7 +144,7 @@ print('  File "gunicorn/arbiter.py", line 609, in spawn_worker')
 print("gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>")
 print("[INFO] Shutting down: Master")
 sys.exit(1)
-'''
+"""
 
 
 def test_a_child_s_failure_names_the_cause_and_the_error_that_ended_it(tmp_path):
@@ -153,4 +152,5 @@ def test_a_child_s_failure_names_the_cause_and_the_error_that_ended_it(tmp_path)
     child.process.wait(30)
     assert child.last_lines() == (
         "core.settings.ConfigError: SYNCQ_JWT_SECRET is 5 bytes; it must be at least 32 bytes | "
-        "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3> | [INFO] Shutting down: Master")
+        "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3> | [INFO] Shutting down: Master"
+    )

@@ -43,8 +43,14 @@ def launcher(tmp_path):
 
 
 def syncq(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "syncq.cli", *args], env=user_env(), cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "syncq.cli", *args],
+        env=user_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_one_ctrl_c_stops_every_process_of_the_stack_and_frees_its_ports(launcher):
@@ -66,8 +72,13 @@ def test_a_second_ctrl_c_skips_the_wait_but_never_the_killing(launcher):
     processes = stack.processes()
     # A job the worker would finish before a warm shutdown: an unhurried stop waits out the grace.
     api, token = info["api"], stack.token()
-    ping = httpx.post(f"{api}/jobs/ping", json={"delay": 30}, params={"wait": 0}, timeout=60,
-                      headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"})
+    ping = httpx.post(
+        f"{api}/jobs/ping",
+        json={"delay": 30},
+        params={"wait": 0},
+        timeout=60,
+        headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"},
+    )
     assert ping.status_code == 202
     time.sleep(1)  # let the worker take it
     stack.signal_group(signal.SIGINT)
@@ -109,8 +120,11 @@ def test_after_a_sigkilled_launcher_nothing_is_left_and_the_next_takes_over_with
 
     # Its lock file still says "running" for a pid that is gone: the next launcher takes it over,
     # and ends whatever that stack may have left (a process planted here with its id).
-    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
-                              env={**user_env(), "SYNCQ_STANDALONE_ID": info["id"]}, start_new_session=True)
+    orphan = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)"],
+        env={**user_env(), "SYNCQ_STANDALONE_ID": info["id"]},
+        start_new_session=True,
+    )
     try:
         again = launcher("--exit-after-sync")
         assert again.wait_exit(180) == 0, again.output()[-3000:]
@@ -121,8 +135,12 @@ def test_after_a_sigkilled_launcher_nothing_is_left_and_the_next_takes_over_with
     assert f"ended 1 process(es) left of that stack: {orphan.pid}" in out
     assert orphan.wait(5) == -signal.SIGKILL
     # The store kept the first run's contests: nothing is new the second time.
-    assert {name: row[0] for name, row in table_rows(out).items()} == \
-        {"codeforces": "0", "leetcode": "0", "codechef": "0", "atcoder": "0"}
+    assert {name: row[0] for name, row in table_rows(out).items()} == {
+        "codeforces": "0",
+        "leetcode": "0",
+        "codechef": "0",
+        "atcoder": "0",
+    }
     assert json.loads((tmp_path / "data" / "stack.lock").read_text())["state"] == "stopped"
 
 
@@ -131,9 +149,14 @@ def test_a_second_launcher_is_refused_in_one_line_status_says_where_and_stop_end
     info = stack.wait_running()
     processes = stack.processes()
 
-    second = subprocess.run([sys.executable, "-m", "syncq.cli", "standalone", "--offline", "--data-dir",
-                             str(tmp_path / "data")], env=user_env(), cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
+    second = subprocess.run(
+        [sys.executable, "-m", "syncq.cli", "standalone", "--offline", "--data-dir", str(tmp_path / "data")],
+        env=user_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert second.returncode == 1 and second.stdout == ""
     assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
     assert f"pid {stack.pid}" in second.stderr and info["api"] in second.stderr and info["flower"] in second.stderr
@@ -164,8 +187,14 @@ def test_failed_items_say_why_in_the_launchers_table_the_cli_and_the_job(launche
     for cid in ids:
         httpx.post(f"{sim}/_sim/contests/codeforces/{cid}", json={"phase": "SOON"}).raise_for_status()
     env = user_env(SYNCQ_API_URL=info["api"], SYNCQ_TOKEN=stack.token())
-    cli = subprocess.run([sys.executable, "-m", "syncq.cli", "sync", "platform", "codeforces"], env=env,
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    cli = subprocess.run(
+        [sys.executable, "-m", "syncq.cli", "sync", "platform", "codeforces"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert cli.returncode == 3, cli.stdout + cli.stderr  # ran, with failed items: scripts can tell
     table, _, below = cli.stdout.partition("failed items:")
     assert "codeforces" in table and " 25" in table

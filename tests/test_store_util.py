@@ -19,7 +19,10 @@ def test_update_then_read_returns_the_document_with_the_update_applied(store_db)
 
 def test_update_then_read_projects_and_answers_none_when_nothing_matched(store_db):
     store_db.things.insert_one({"_id": "a", "n": 1, "guard": "g"})
-    assert update_then_read(store_db.things, {"_id": "a"}, {"$set": {"n": 2}}, {"guard": 1}) == {"_id": "a", "guard": "g"}
+    assert update_then_read(store_db.things, {"_id": "a"}, {"$set": {"n": 2}}, {"guard": 1}) == {
+        "_id": "a",
+        "guard": "g",
+    }
     assert update_then_read(store_db.things, {"_id": "missing"}, {"$set": {"n": 2}}) is None
     assert store_db.things.count_documents({}) == 1  # no upsert
 
@@ -27,8 +30,12 @@ def test_update_then_read_projects_and_answers_none_when_nothing_matched(store_d
 def test_no_store_code_calls_find_one_and_update():
     # SecantusDB (the embedded store and the tests') answers it by scanning the collection:
     # 80 ms a call once 10,000 jobs are kept, on every step of every sync.
-    offenders = [str(path.relative_to(ROOT)) for folder in ("store", "workers", "api", "syncq")
-                 for path in (ROOT / folder).rglob("*.py") if "find_one_and_update(" in path.read_text()]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("store", "workers", "api", "syncq")
+        for path in (ROOT / folder).rglob("*.py")
+        if "find_one_and_update(" in path.read_text()
+    ]
     assert offenders == []
 
 

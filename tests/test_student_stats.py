@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ import store.students as students_store
 from adapters import codeforces_users as cfu
 from store.stats import student_stats
 
-NOW = datetime(2026, 6, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 
 
 def item(sid, contest, index, rating, verdict, days_ago, handle="stat_user"):
@@ -18,20 +18,36 @@ def item(sid, contest, index, rating, verdict, days_ago, handle="stat_user"):
     problem = {"contestId": contest, "index": index, "name": f"P{contest}{index}"}
     if rating is not None:
         problem["rating"] = rating
-    return cfu.parse_submission({"id": sid, "contestId": contest, "creationTimeSeconds": created, "problem": problem,
-                                 "verdict": verdict}, handle)
+    return cfu.parse_submission(
+        {"id": sid, "contestId": contest, "creationTimeSeconds": created, "problem": problem, "verdict": verdict},
+        handle,
+    )
 
 
 RECORDS = [
-    item(1, 1000, "A", 800, "OK", 1), item(2, 1000, "A", 800, "OK", 2),
-    item(3, 1000, "B", 1500, "WRONG_ANSWER", 1), item(4, 1000, "B", 1500, "OK", 1),
-    item(5, 1001, "C", 2100, "OK", 40), item(6, 1002, "D", None, "OK", 3), item(7, 1003, "E", 1550, "OK", 400),
+    item(1, 1000, "A", 800, "OK", 1),
+    item(2, 1000, "A", 800, "OK", 2),
+    item(3, 1000, "B", 1500, "WRONG_ANSWER", 1),
+    item(4, 1000, "B", 1500, "OK", 1),
+    item(5, 1001, "C", 2100, "OK", 40),
+    item(6, 1002, "D", None, "OK", 3),
+    item(7, 1003, "E", 1550, "OK", 400),
     item(8, 9999, "Z", 3500, "OK", 1, handle="someone_else"),
 ]
-CONTESTS = [{"contestId": 1, "oldRating": 1500, "newRating": 1480,
-             "ratingUpdateTimeSeconds": int((NOW - timedelta(days=100)).timestamp())},
-            {"contestId": 2, "oldRating": 1480, "newRating": 1530,
-             "ratingUpdateTimeSeconds": int((NOW - timedelta(days=10)).timestamp())}]
+CONTESTS = [
+    {
+        "contestId": 1,
+        "oldRating": 1500,
+        "newRating": 1480,
+        "ratingUpdateTimeSeconds": int((NOW - timedelta(days=100)).timestamp()),
+    },
+    {
+        "contestId": 2,
+        "oldRating": 1480,
+        "newRating": 1530,
+        "ratingUpdateTimeSeconds": int((NOW - timedelta(days=10)).timestamp()),
+    },
+]
 
 
 @pytest.fixture()
@@ -46,9 +62,11 @@ def test_thirty_days_of_stats_match_the_hand_computed_values(recorded):
     assert s["averageRating"] == 1150.0 and s["problemsPerDay"] == 0.1
     assert s["solvedByRating"] == [{"rating": 800, "count": 1}, {"rating": 1500, "count": 1}]
     assert s["submissions"] == 5 and s["accepted"] == 4
-    assert s["heatmap"] == [{"date": "2026-06-27", "submissions": 1, "accepted": 1},
-                            {"date": "2026-06-28", "submissions": 1, "accepted": 1},
-                            {"date": "2026-06-29", "submissions": 3, "accepted": 2}]
+    assert s["heatmap"] == [
+        {"date": "2026-06-27", "submissions": 1, "accepted": 1},
+        {"date": "2026-06-28", "submissions": 1, "accepted": 1},
+        {"date": "2026-06-29", "submissions": 3, "accepted": 2},
+    ]
     assert [c["contestId"] for c in s["ratingChanges"]] == [2] and s["ratingDelta"] == 50
 
 
@@ -68,10 +86,21 @@ def test_a_student_without_submissions_has_empty_stats(store_db):
 
 def test_the_stats_route_answers_the_window_and_refuses_other_windows(client, admin_headers, store_db):
     students_store.create("Stat", "stat@example.com", "stat_user")
-    now = datetime.now(timezone.utc)
-    students_store.upsert_submissions([cfu.parse_submission(
-        {"id": 1, "contestId": 5, "creationTimeSeconds": int(now.timestamp()) - 3600,
-         "problem": {"contestId": 5, "index": "A", "rating": 1200}, "verdict": "OK"}, "stat_user")])
+    now = datetime.now(UTC)
+    students_store.upsert_submissions(
+        [
+            cfu.parse_submission(
+                {
+                    "id": 1,
+                    "contestId": 5,
+                    "creationTimeSeconds": int(now.timestamp()) - 3600,
+                    "problem": {"contestId": 5, "index": "A", "rating": 1200},
+                    "verdict": "OK",
+                },
+                "stat_user",
+            )
+        ]
+    )
     r = client.get("/api/students/STAT_USER/stats?days=90", headers=admin_headers)
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
@@ -84,11 +113,17 @@ def test_the_stats_route_answers_the_window_and_refuses_other_windows(client, ad
 
 
 def test_the_list_filters_by_rating_range_and_sorts_by_problems_solved(client, admin_headers, store_db):
-    for handle, rating, solved in (("low_one", 900, 5), ("mid_one", 1500, 50), ("top_one", 2400, 20),
-                                   ("new_one", None, None)):
+    for handle, rating, solved in (
+        ("low_one", 900, 5),
+        ("mid_one", 1500, 50),
+        ("top_one", 2400, 20),
+        ("new_one", None, None),
+    ):
         students_store.create(handle, f"{handle}@example.com", handle)
-        store_db.students.update_one({"handleLower": handle}, {"$set": {
-            "currRating": rating, "submissions": None if solved is None else {"solvedCount": solved}}})
+        store_db.students.update_one(
+            {"handleLower": handle},
+            {"$set": {"currRating": rating, "submissions": None if solved is None else {"solvedCount": solved}}},
+        )
     r = client.get("/api/students?minRating=1000&maxRating=2400", headers=admin_headers).get_json()
     assert sorted(s["codeforcesHandle"] for s in r["students"]) == ["mid_one", "top_one"]
     r = client.get("/api/students?sort=solved&limit=2", headers=admin_headers).get_json()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import bson
 import pytest
@@ -14,8 +14,11 @@ STUDENT = {"name": "Gennady", "email": "g@example.com", "codeforcesHandle": "tou
 
 
 def create(client, headers, handle="tourist", name="Gennady", wait=True):
-    r = client.post("/api/students", headers=headers, json={"name": name, "email": f"{handle}@example.com",
-                                                            "codeforcesHandle": handle})
+    r = client.post(
+        "/api/students",
+        headers=headers,
+        json={"name": name, "email": f"{handle}@example.com", "codeforcesHandle": handle},
+    )
     assert r.status_code == 201, r.get_json()
     if wait:
         done = client.get(f"/jobs/{r.get_json()['job']['job_id']}?wait=60", headers=headers)
@@ -29,8 +32,10 @@ def sim_calls(sim, method=None):
 
 def test_sync_of_an_unknown_student_is_404_before_any_call(client, admin_headers, simulator):
     r = client.post("/api/codeforces/sync/ghost_student", headers=admin_headers)
-    assert r.status_code == 404 and r.get_json() == {"statusCode": 404,
-                                                     "message": "No student with Codeforces handle ghost_student"}
+    assert r.status_code == 404 and r.get_json() == {
+        "statusCode": 404,
+        "message": "No student with Codeforces handle ghost_student",
+    }
     assert sim_calls(simulator) == []
 
 
@@ -99,7 +104,9 @@ def test_incremental_sync_fetches_only_new_submissions(client, admin_headers, wo
     body = client.post("/api/codeforces/sync/heavy_10k?wait=60", headers=admin_headers).get_json()
     status_calls = sim_calls(simulator, "user.status")
     assert [c["query"] for c in status_calls] == ["handle=heavy_10k&from=1&count=50"]
-    assert body["submissions"]["total"] == 10010 and store_db.submissions.count_documents({"handle": "heavy_10k"}) == 10010
+    assert (
+        body["submissions"]["total"] == 10010 and store_db.submissions.count_documents({"handle": "heavy_10k"}) == 10010
+    )
     assert body["lastFetchBytes"] / full_bytes < 0.02
 
 
@@ -169,17 +176,27 @@ def test_background_sync_with_one_failing_student(client, admin_headers, worker,
 
 # --- the students API -------------------------------------------------------------------------
 
+
 def test_duplicate_handle_in_any_case_is_409(client, admin_headers, store_db):
     create(client, admin_headers, "student_0031", wait=False)
-    r = client.post("/api/students", headers=admin_headers,
-                    json={"name": "X", "email": "x@example.com", "codeforcesHandle": "STUDENT_0031"})
+    r = client.post(
+        "/api/students",
+        headers=admin_headers,
+        json={"name": "X", "email": "x@example.com", "codeforcesHandle": "STUDENT_0031"},
+    )
     assert r.status_code == 409
 
 
-@pytest.mark.parametrize("body", [
-    {**STUDENT, "email": "not-an-email"}, {**STUDENT, "name": {"$gt": ""}}, {**STUDENT, "email": ["a@b.c"]},
-    {"name": "x", "codeforcesHandle": "tourist"}, {**STUDENT, "phone": "call me"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**STUDENT, "email": "not-an-email"},
+        {**STUDENT, "name": {"$gt": ""}},
+        {**STUDENT, "email": ["a@b.c"]},
+        {"name": "x", "codeforcesHandle": "tourist"},
+        {**STUDENT, "phone": "call me"},
+    ],
+)
 def test_bad_student_bodies_are_400(client, admin_headers, body):
     r = client.post("/api/students", headers=admin_headers, json=body)
     assert r.status_code == 400 and r.get_json()["statusCode"] == 400
@@ -189,8 +206,10 @@ def test_patch_and_delete(client, admin_headers, store_db):
     create(client, admin_headers, "student_0032", wait=False)
     r = client.patch("/api/students/student_0032", headers=admin_headers, json={"name": "Renamed"})
     assert r.status_code == 200 and r.get_json()["name"] == "Renamed"
-    assert client.patch("/api/students/student_0032", headers=admin_headers,
-                        json={"codeforcesHandle": "x"}).status_code == 400
+    assert (
+        client.patch("/api/students/student_0032", headers=admin_headers, json={"codeforcesHandle": "x"}).status_code
+        == 400
+    )
     store_db.submissions.insert_one({"handle": "student_0032", "submissionId": 1})
     get_redis().set(cache.key("info", "student_0032"), "[]")
     assert client.delete("/api/students/student_0032", headers=admin_headers).status_code == 200
@@ -207,8 +226,9 @@ def test_list_sorts_by_rating_and_name_with_pagination(client, admin_headers, st
         store_db.students.update_one({"handleLower": f"student_{i:04d}"}, {"$set": {"currRating": rating}})
     ratings, cursor = [], None
     while True:
-        page = client.get("/api/students?sort=rating&limit=2" + (f"&cursor={cursor}" if cursor else ""),
-                          headers=admin_headers).get_json()
+        page = client.get(
+            "/api/students?sort=rating&limit=2" + (f"&cursor={cursor}" if cursor else ""), headers=admin_headers
+        ).get_json()
         ratings += [s["currRating"] for s in page["students"]]
         cursor = page["next_cursor"]
         if not cursor:
@@ -223,9 +243,12 @@ def test_list_sorts_by_rating_and_name_with_pagination(client, admin_headers, st
 def test_inactive_students(client, admin_headers, store_db):
     import store.students as students_store
 
-    now = datetime.now(timezone.utc)
-    for handle, last in (("student_0041", now - timedelta(days=2)), ("student_0042", now - timedelta(days=40)),
-                         ("student_0043", None)):
+    now = datetime.now(UTC)
+    for handle, last in (
+        ("student_0041", now - timedelta(days=2)),
+        ("student_0042", now - timedelta(days=40)),
+        ("student_0043", None),
+    ):
         students_store.create("N", f"{handle}@example.com", handle)
         store_db.students.update_one({"handleLower": handle}, {"$set": {"lastActiveAt": last}})
     body = client.get("/api/students?inactiveDays=30", headers=admin_headers).get_json()
@@ -237,8 +260,9 @@ def test_submissions_listing_filters_by_verdict(client, admin_headers, worker, s
     create(client, admin_headers, "student_0050")
     page = client.get("/api/students/student_0050/submissions?verdict=OK&limit=3", headers=admin_headers).get_json()
     assert page["count"] == 3 and all(s["verdict"] == "OK" for s in page["submissions"])
-    nxt = client.get(f"/api/students/student_0050/submissions?verdict=OK&limit=3&cursor={page['next_cursor']}",
-                     headers=admin_headers).get_json()
+    nxt = client.get(
+        f"/api/students/student_0050/submissions?verdict=OK&limit=3&cursor={page['next_cursor']}", headers=admin_headers
+    ).get_json()
     assert nxt["submissions"][0]["submissionId"] < page["submissions"][-1]["submissionId"]
     assert client.get("/api/students/student_0050/submissions?verdict=$ne", headers=admin_headers).status_code == 400
 
@@ -249,8 +273,9 @@ def test_students_api_requires_admin(client, user_token):
     assert client.post("/api/codeforces/sync/tourist", headers=headers).status_code == 403
 
 
-def test_a_student_created_while_the_queue_is_down_is_201_saying_its_sync_waits(client, admin_headers, store_db,
-                                                                               monkeypatch):
+def test_a_student_created_while_the_queue_is_down_is_201_saying_its_sync_waits(
+    client, admin_headers, store_db, monkeypatch
+):
     from kombu.exceptions import OperationalError
 
     from jobs import service
@@ -259,12 +284,18 @@ def test_a_student_created_while_the_queue_is_down_is_201_saying_its_sync_waits(
         raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
 
     monkeypatch.setattr(service, "dispatch", broker_down)
-    r = client.post("/api/students", headers=admin_headers,
-                    json={"name": "Q", "email": "q@example.com", "codeforcesHandle": "queue_down"})
+    r = client.post(
+        "/api/students",
+        headers=admin_headers,
+        json={"name": "Q", "email": "q@example.com", "codeforcesHandle": "queue_down"},
+    )
     body = r.get_json()
     # Saved either way: a 503 would send a retrying client into a 409.
     assert r.status_code == 201 and body["student"]["codeforcesHandle"] == "queue_down" and body["job"] is None
     assert "first sync could not be queued" in body["warning"] and "/api/codeforces/sync/queue_down" in body["warning"]
-    again = client.post("/api/students", headers=admin_headers,
-                        json={"name": "Q", "email": "q@example.com", "codeforcesHandle": "queue_down"})
+    again = client.post(
+        "/api/students",
+        headers=admin_headers,
+        json={"name": "Q", "email": "q@example.com", "codeforcesHandle": "queue_down"},
+    )
     assert again.status_code == 409

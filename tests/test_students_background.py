@@ -32,8 +32,9 @@ def batch_transport(missing: set[str], seen: list[list[str]], name_in_comment=No
         absent = [h for h in handles if h in missing]
         if absent:
             named = name_in_comment or absent[0]
-            return httpx.Response(400, json={"status": "FAILED",
-                                             "comment": f"handles: User with handle {named} not found"})
+            return httpx.Response(
+                400, json={"status": "FAILED", "comment": f"handles: User with handle {named} not found"}
+            )
         return httpx.Response(200, json={"status": "OK", "result": [{"handle": h} for h in handles]})
 
     return httpx.MockTransport(handler)
@@ -75,24 +76,39 @@ def test_batches_keep_to_the_handle_count_and_the_url_length():
 
 
 def test_only_contests_finished_in_the_window_are_candidates_oldest_first():
-    contests = [{"id": 3, "phase": "FINISHED", "startTimeSeconds": 1000, "durationSeconds": 100},
-                {"id": 4, "phase": "FINISHED", "startTimeSeconds": 500, "durationSeconds": 100},
-                {"id": 5, "phase": "CODING", "startTimeSeconds": 1000, "durationSeconds": 100},
-                {"id": 6, "phase": "FINISHED", "startTimeSeconds": 100, "durationSeconds": 100},
-                {"id": "x", "phase": "FINISHED"}, "garbage"]
+    contests = [
+        {"id": 3, "phase": "FINISHED", "startTimeSeconds": 1000, "durationSeconds": 100},
+        {"id": 4, "phase": "FINISHED", "startTimeSeconds": 500, "durationSeconds": 100},
+        {"id": 5, "phase": "CODING", "startTimeSeconds": 1000, "durationSeconds": 100},
+        {"id": 6, "phase": "FINISHED", "startTimeSeconds": 100, "durationSeconds": 100},
+        {"id": "x", "phase": "FINISHED"},
+        "garbage",
+    ]
     assert [c["contestId"] for c in cfu.finished_between(contests, 300, 1100)] == [4, 3]
     assert cfu.finished_between(contests, 1100, 2000) == []
 
 
 def test_rating_changes_are_keyed_by_handle_and_an_unrated_contest_answers_none():
-    changes = [{"contestId": 7, "contestName": "R", "handle": "Tourist", "rank": 1, "oldRating": 3500,
-                "newRating": 3550, "ratingUpdateTimeSeconds": 10}, {"handle": "broken"}, "garbage"]
+    changes = [
+        {
+            "contestId": 7,
+            "contestName": "R",
+            "handle": "Tourist",
+            "rank": 1,
+            "oldRating": 3500,
+            "newRating": 3550,
+            "ratingUpdateTimeSeconds": 10,
+        },
+        {"handle": "broken"},
+        "garbage",
+    ]
     parsed = cfu.parse_rating_changes(changes)
     assert list(parsed) == ["tourist"] and parsed["tourist"]["newRating"] == 3550 and "handle" not in parsed["tourist"]
 
     async def handler(request):
-        return httpx.Response(400, json={"status": "FAILED",
-                                         "comment": "contestId: Rating changes are unavailable for this contest"})
+        return httpx.Response(
+            400, json={"status": "FAILED", "comment": "contestId: Rating changes are unavailable for this contest"}
+        )
 
     async def main():
         async with make_async_client(FAST, transport=httpx.MockTransport(handler)) as client:
@@ -102,6 +118,7 @@ def test_rating_changes_are_keyed_by_handle_and_an_unrated_contest_answers_none(
 
 
 # --- against the simulator and the store ----------------------------------------------------
+
 
 def calls(sim, method):
     return [e for e in sim.log() if e["service"] == "codeforces" and e["path"].endswith("/" + method)]
@@ -117,7 +134,9 @@ def test_a_first_sync_fetches_everyone_in_full_and_a_second_one_costs_only_batch
     make_students(handles)
     first = sync_all_students()
     assert first["synced"] == 25 and first["changed"] == 25 and first["failed"] == []
-    assert first["calls"]["user.info"] == 1 and first["calls"]["user.status"] == 25 and first["calls"]["user.rating"] == 25
+    assert (
+        first["calls"]["user.info"] == 1 and first["calls"]["user.status"] == 25 and first["calls"]["user.rating"] == 25
+    )
     student = students_store.get("light_0003")
     assert student["submissions"]["total"] > 0 and student["contestData"] and student["profile"]["lastOnlineAt"]
     simulator.clear_log()
@@ -129,8 +148,7 @@ def test_a_first_sync_fetches_everyone_in_full_and_a_second_one_costs_only_batch
     assert second["callsTotal"] == len([e for e in simulator.log() if e["service"] == "codeforces"])
 
 
-def test_active_students_alone_get_user_status_and_a_rated_contest_reaches_every_participant_once(simulator,
-                                                                                               store_db):
+def test_active_students_alone_get_user_status_and_a_rated_contest_reaches_every_participant_once(simulator, store_db):
     handles = [f"light_{i:04d}" for i in range(40)]
     make_students(handles)
     sync_all_students()
@@ -178,8 +196,7 @@ def test_a_rating_that_moved_without_a_known_contest_falls_back_to_user_rating(s
     assert students_store.get("light_0004")["currRating"] != 1
 
 
-def test_a_renamed_handle_is_marked_not_found_keeps_its_data_and_is_skipped_until_synced_by_hand(simulator,
-                                                                                               store_db):
+def test_a_renamed_handle_is_marked_not_found_keeps_its_data_and_is_skipped_until_synced_by_hand(simulator, store_db):
     handles = [f"light_{i:04d}" for i in range(12)]
     make_students(handles)
     sync_all_students()
@@ -205,6 +222,7 @@ def test_a_renamed_handle_is_marked_not_found_keeps_its_data_and_is_skipped_unti
 
 # --- a manual sync goes ahead of background work ---------------------------------------------
 
+
 def test_a_manual_sync_task_is_taken_before_queued_background_tasks(redis_url):
     from kombu import Consumer
 
@@ -219,6 +237,7 @@ def test_a_manual_sync_task_is_taken_before_queued_background_tasks(redis_url):
     app.send_task("syncq.students.sync_student", args=["benq"], kwargs={"job_id": "manual2"})
     order: list[str] = []
     with app.connection_for_read() as conn:
+
         def got(body, message):
             order.append(message.headers["kwargsrepr"].split("'")[3])
             message.ack()
@@ -269,7 +288,8 @@ def test_a_manual_call_takes_the_next_slot_ahead_of_background_callers(redis_url
 
 
 def test_an_operator_gives_a_renamed_student_its_new_handle_and_the_background_sync_takes_it_again(
-        client, admin_headers, simulator, store_db):
+    client, admin_headers, simulator, store_db
+):
     make_students(["light_0001", "light_0002"])
     sync_all_students()
     stored = store_db.submissions.count_documents({"handle": "light_0002"})
@@ -277,7 +297,9 @@ def test_an_operator_gives_a_renamed_student_its_new_handle_and_the_background_s
     assert sync_all_students()["notFound"] == ["light_0002"]
     r = client.patch("/api/students/light_0002", headers=admin_headers, json={"codeforcesHandle": "light_0102"})
     assert r.status_code == 200 and r.get_json()["codeforcesHandle"] == "light_0102"
-    assert "handleStatus" not in r.get_json() and store_db.submissions.count_documents({"handle": "light_0102"}) == stored
+    assert (
+        "handleStatus" not in r.get_json() and store_db.submissions.count_documents({"handle": "light_0102"}) == stored
+    )
     taken = client.patch("/api/students/light_0102", headers=admin_headers, json={"codeforcesHandle": "LIGHT_0001"})
     assert taken.status_code == 409
     result = sync_all_students()

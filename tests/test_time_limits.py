@@ -14,9 +14,16 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture()
 def limited_stack(simulator, store_db, mongo_uri, admin_token):
-    env = stack_env(mongo_uri, store_db.name, SYNCQ_HTTP_RETRIES="0", SYNCQ_CONTEST_TIME_LIMIT="5",
-                    SYNCQ_RAIDA_TIME_LIMIT="5", SYNCQ_HTTP_TIMEOUT="60", SYNCQ_RAIDA_ECHO="http",
-                    SYNCQ_RAIDA_TIMEOUT="60")
+    env = stack_env(
+        mongo_uri,
+        store_db.name,
+        SYNCQ_HTTP_RETRIES="0",
+        SYNCQ_CONTEST_TIME_LIMIT="5",
+        SYNCQ_RAIDA_TIME_LIMIT="5",
+        SYNCQ_HTTP_TIMEOUT="60",
+        SYNCQ_RAIDA_ECHO="http",
+        SYNCQ_RAIDA_TIMEOUT="60",
+    )
     api, worker = Api(env), Worker(env)
     yield api.client(admin_token), simulator
     worker.stop()

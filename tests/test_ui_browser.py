@@ -13,7 +13,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.ui_browser import (  # noqa: F401  (fixtures)
-    PASSWORD, TIMEOUT, Console, api, browser, live, login, page, shot, ui_app, wait_job)
+    PASSWORD,
+    TIMEOUT,
+    Console,
+    api,
+    browser,
+    live,
+    login,
+    page,
+    shot,
+    ui_app,
+    wait_job,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -78,9 +89,12 @@ def test_sync_all_fills_the_table_with_the_api_counts_and_shows_a_failed_platfor
         for field in ("synced", "updated", "failed", "unchanged"):
             expect(row.locator(f"[data-field='{field}']")).to_have_text(str(counts.get(field, 0)))
         expect(row.locator("[data-field='summary']")).to_contain_text(
-            f"{counts['synced']} new, {counts['updated']} updated ({counts['failed']} failed)")
+            f"{counts['synced']} new, {counts['updated']} updated ({counts['failed']} failed)"
+        )
     assert results["leetcode"]["error"] and results["codeforces"]["synced"] > 0
-    expect(table.locator("tr[data-platform='leetcode'] [data-field='error']")).to_have_text(results["leetcode"]["error"])
+    expect(table.locator("tr[data-platform='leetcode'] [data-field='error']")).to_have_text(
+        results["leetcode"]["error"]
+    )
     # The cards show each source after the run; the failed one says so, with its error.
     expect(page.locator("[data-source='leetcode']")).to_contain_text("failed")
     expect(page.locator("[data-source='codeforces']")).to_contain_text(f"{results['codeforces']['synced']} new")
@@ -121,8 +135,12 @@ def test_students_are_added_synced_from_their_row_edited_deleted_and_charted(pag
     dialog.get_by_role("button", name="Add").click()
     expect(dialog).to_be_hidden()
     wait_synced(page, "student_0001")  # its first sync, started by the API
-    status, created = api(page, "/api/students", "POST", {"name": "Grace Hopper", "email": "student_0003@example.org",
-                                                          "codeforcesHandle": "student_0003"})
+    status, created = api(
+        page,
+        "/api/students",
+        "POST",
+        {"name": "Grace Hopper", "email": "student_0003@example.org", "codeforcesHandle": "student_0003"},
+    )
     assert status == 201
     wait_job(page, created["job"]["job_id"])
 
@@ -260,10 +278,14 @@ def test_contests_are_filtered_and_jobs_are_listed_and_retried(page, live, simul
 
     # A cancelled contest is kept and marked; the date filter starts at the viewer's midnight.
     dated = next(c for c in upcoming["contests"] if c["startTime"])
-    store_db.contests.update_one({"platform": "codeforces", "platformId": dated["platformId"]},
-                                 {"$set": {"phase": "CANCELLED"}})
-    day = page.evaluate("iso => { const d = new Date(iso); return `${d.getFullYear()}-${String(d.getMonth() + 1)"
-                        ".padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; }", dated["startTime"])
+    store_db.contests.update_one(
+        {"platform": "codeforces", "platformId": dated["platformId"]}, {"$set": {"phase": "CANCELLED"}}
+    )
+    day = page.evaluate(
+        "iso => { const d = new Date(iso); return `${d.getFullYear()}-${String(d.getMonth() + 1)"
+        ".padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; }",
+        dated["startTime"],
+    )
     page.get_by_label("Phase").select_option("")
     page.get_by_label("Starting from").fill(day)
     page.get_by_role("button", name="Show").click()
@@ -291,8 +313,9 @@ def test_contests_are_filtered_and_jobs_are_listed_and_retried(page, live, simul
 
 
 def test_pages_fit_a_phone_screen(browser, live, simulator):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, base_url=live, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     page.console = Console(page)

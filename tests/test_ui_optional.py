@@ -9,14 +9,22 @@ items, "not available".)
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Blueprint, Response, jsonify, request
 from playwright.sync_api import expect
 
 from tests.ui_browser import (  # noqa: F401  (fixtures)
-    PASSWORD, api, browser, live, login, page, shot, wait_job)
+    PASSWORD,
+    api,
+    browser,
+    live,
+    login,
+    page,
+    shot,
+    wait_job,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -30,15 +38,34 @@ def _standins() -> tuple[Blueprint, dict[str, dict]]:
     from api.errors import ApiError
     from api.jobs import trigger
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     bp = Blueprint("ui_standins", __name__)
     schedules = {
-        "sync-all-contests": {"name": "sync-all-contests", "task": "syncq.contests.sync_all", "kind": "contests.sync_all",
-                              "cron": "0 */6 * * *", "timezone": "UTC", "interval": None, "enabled": True,
-                              "lastRunAt": None, "runCount": 0, "nextRunAt": _iso(now + timedelta(hours=2))},
-        "sync-raida": {"name": "sync-raida", "task": "syncq.raida.sync", "kind": "raida.sync", "cron": None,
-                       "timezone": None, "interval": 3600, "enabled": True, "lastRunAt": _iso(now - timedelta(minutes=20)),
-                       "runCount": 5, "nextRunAt": _iso(now + timedelta(minutes=40))}}
+        "sync-all-contests": {
+            "name": "sync-all-contests",
+            "task": "syncq.contests.sync_all",
+            "kind": "contests.sync_all",
+            "cron": "0 */6 * * *",
+            "timezone": "UTC",
+            "interval": None,
+            "enabled": True,
+            "lastRunAt": None,
+            "runCount": 0,
+            "nextRunAt": _iso(now + timedelta(hours=2)),
+        },
+        "sync-raida": {
+            "name": "sync-raida",
+            "task": "syncq.raida.sync",
+            "kind": "raida.sync",
+            "cron": None,
+            "timezone": None,
+            "interval": 3600,
+            "enabled": True,
+            "lastRunAt": _iso(now - timedelta(minutes=20)),
+            "runCount": 5,
+            "nextRunAt": _iso(now + timedelta(minutes=40)),
+        },
+    }
     hooks: dict[str, dict] = {}
     deliveries: dict[str, list] = {}
     ids = itertools.count(1)
@@ -62,38 +89,77 @@ def _standins() -> tuple[Blueprint, dict[str, dict]]:
 
     @bp.get("/events")
     def events():
-        items = [{"id": "e1", "type": "source.health_changed", "at": _iso(now),
-                  "data": {"source": "leetcode", "old": "ok", "new": "failing", "reason": "3 failed syncs in a row"}}]
+        items = [
+            {
+                "id": "e1",
+                "type": "source.health_changed",
+                "at": _iso(now),
+                "data": {"source": "leetcode", "old": "ok", "new": "failing", "reason": "3 failed syncs in a row"},
+            }
+        ]
         return jsonify({"events": items, "count": 1, "next_cursor": None})
 
     @bp.get("/api/students/<handle>/stats")
     def stats(handle):
         days = int(request.args.get("days", 30))
-        return jsonify({"handle": handle, "days": days, "solved": days // 3, "averageRating": 1733.3,
-                        "hardest": {"problemKey": "1000A", "name": "A", "rating": 2400}, "problemsPerDay": 0.333,
-                        "submissions": days, "accepted": days // 2, "ratingDelta": -12, "heatmap": [], "solvedByRating": []})
+        return jsonify(
+            {
+                "handle": handle,
+                "days": days,
+                "solved": days // 3,
+                "averageRating": 1733.3,
+                "hardest": {"problemKey": "1000A", "name": "A", "rating": 2400},
+                "problemsPerDay": 0.333,
+                "submissions": days,
+                "accepted": days // 2,
+                "ratingDelta": -12,
+                "heatmap": [],
+                "solvedByRating": [],
+            }
+        )
 
     @bp.get("/contests.ics")
     def calendar():
-        return Response("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//syncq//EN\r\nEND:VCALENDAR\r\n", mimetype="text/calendar")
+        return Response(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//syncq//EN\r\nEND:VCALENDAR\r\n", mimetype="text/calendar"
+        )
 
     @bp.get("/api/webhooks")
     def list_hooks():
-        return jsonify({"webhooks": list(hooks.values()), "count": len(hooks), "events": ["contest.created", "job.failed"]})
+        return jsonify(
+            {"webhooks": list(hooks.values()), "count": len(hooks), "events": ["contest.created", "job.failed"]}
+        )
 
     @bp.post("/api/webhooks")
     def add_hook():
         body = request.get_json()
-        hook = {"id": f"ep_{next(ids)}", "url": body["url"], "events": body["events"], "enabled": True,
-                "disabledReason": None, "failingSince": None, "lastError": None, "secret": "whsec_c3RhbmQtaW4="}
+        hook = {
+            "id": f"ep_{next(ids)}",
+            "url": body["url"],
+            "events": body["events"],
+            "enabled": True,
+            "disabledReason": None,
+            "failingSince": None,
+            "lastError": None,
+            "secret": "whsec_c3RhbmQtaW4=",
+        }
         hooks[hook["id"]] = hook
         return jsonify(hook), 201
 
     @bp.post("/api/webhooks/<hook_id>/test")
     def test_hook(hook_id):
-        deliveries.setdefault(hook_id, []).append({"id": f"dlv_{next(ids)}", "type": "webhook.test", "status": "delivered",
-                                                   "statusCode": 200, "attempts": 1, "latencyMs": 12.5,
-                                                   "lastError": None, "createdAt": _iso(datetime.now(timezone.utc))})
+        deliveries.setdefault(hook_id, []).append(
+            {
+                "id": f"dlv_{next(ids)}",
+                "type": "webhook.test",
+                "status": "delivered",
+                "statusCode": 200,
+                "attempts": 1,
+                "latencyMs": 12.5,
+                "lastError": None,
+                "createdAt": _iso(datetime.now(UTC)),
+            }
+        )
         return jsonify(deliveries[hook_id][-1]), 202
 
     @bp.get("/api/webhooks/<hook_id>/deliveries")
@@ -110,8 +176,10 @@ def _standins() -> tuple[Blueprint, dict[str, dict]]:
         hooks.pop(hook_id)
         return jsonify({"message": f"Deleted webhook endpoint {hook_id}"})
 
-    paths = {path: {"get": {"responses": ok}} for path in (
-        "/api/schedules", "/events", "/api/students/{handle}/stats", "/contests.ics", "/api/webhooks")}
+    paths = {
+        path: {"get": {"responses": ok}}
+        for path in ("/api/schedules", "/events", "/api/students/{handle}/stats", "/contests.ics", "/api/webhooks")
+    }
     return bp, paths
 
 
@@ -147,8 +215,12 @@ def test_optional_pages_show_what_the_api_gives(page, live, simulator):
     expect(page.locator("ul.events li")).to_have_count(min(10, events["count"]))
 
     # Student page: the figures come from the statistics API.
-    status, created = api(page, "/api/students", "POST", {"name": "Ada Lovelace", "email": "ada@example.org",
-                                                          "codeforcesHandle": "student_0001"})
+    status, created = api(
+        page,
+        "/api/students",
+        "POST",
+        {"name": "Ada Lovelace", "email": "ada@example.org", "codeforcesHandle": "student_0001"},
+    )
     wait_job(page, created["job"]["job_id"])
     page.goto("/ui/#/students/student_0001")
     _, stats = api(page, "/api/students/student_0001/stats?days=90")
@@ -161,8 +233,9 @@ def test_optional_pages_show_what_the_api_gives(page, live, simulator):
     page.goto("/ui/#/contests")
     page.get_by_label("Platform").select_option("codeforces")
     page.get_by_role("button", name="Show").click()
-    expect(page.locator("#calendar-link")).to_have_attribute("href", "webcal://" + live.split("://")[1]
-                                                            + "/contests.ics?platform=codeforces&phase=UPCOMING")
+    expect(page.locator("#calendar-link")).to_have_attribute(
+        "href", "webcal://" + live.split("://")[1] + "/contests.ics?platform=codeforces&phase=UPCOMING"
+    )
 
     # Schedules: every entry; disable one; run one now.
     page.goto("/ui/#/schedules")

@@ -15,7 +15,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.ui_browser import (  # noqa: F401  (fixtures)
-    TIMEOUT, api, browser, ended, live, login, page, ui_app, wait_job)
+    TIMEOUT,
+    api,
+    browser,
+    ended,
+    live,
+    login,
+    page,
+    ui_app,
+    wait_job,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +56,7 @@ def test_a_sync_whose_result_reports_a_failed_platform_is_shown_as_a_warning(pag
         expect(row.locator("[data-field='error']")).to_contain_text(error)
         row.get_by_label(f"Details of job {job['job_id']}").click()
         expect(row.locator(".job-errors.error")).to_contain_text(error)
-        for name, r in results.items():  # items that failed to parse are listed in the details too
+        for r in results.values():  # items that failed to parse are listed in the details too
             for failure in r.get("failures", [])[:1]:
                 expect(row.locator("details")).to_contain_text(failure.get("reason") or failure["error"])
     # A sync that failed nothing stays a plain success.
@@ -83,13 +92,15 @@ def test_a_card_whose_last_sync_failed_under_the_threshold_says_so_next_to_its_h
         expect(card.locator(".card-head")).to_contain_text("last sync failed")
         expect(card.locator("[data-field='last-failure']")).to_contain_text(error)
         expect(card.locator("[data-field='health-hint']")).to_have_text(
-            "Health stays ok until 3 failed syncs in a row (1 so far).")
+            "Health stays ok until 3 failed syncs in a row (1 so far)."
+        )
     expect(page.locator("[data-source='raida'] [data-field='state']")).to_have_text("failure")
 
     run(page, "/api/admin/sync")  # a second failure: still ok, and the count follows
     page.reload()
     expect(page.locator("[data-source='raida'] [data-field='health-hint']")).to_have_text(
-        "Health stays ok until 3 failed syncs in a row (2 so far).")
+        "Health stays ok until 3 failed syncs in a row (2 so far)."
+    )
     run(page, "/api/admin/sync")  # the third: failing, said by the health's reason; no hint
     page.reload()
     card = page.locator("[data-source='raida']")
@@ -108,8 +119,12 @@ def test_a_card_whose_last_sync_failed_under_the_threshold_says_so_next_to_its_h
 
 def test_the_activity_says_it_is_loading_the_submissions_and_why_they_failed(page, live, simulator):
     login(page)
-    status, created = api(page, "/api/students", "POST", {"name": "Ada Lovelace", "email": "ada@example.org",
-                                                          "codeforcesHandle": "student_0001"})
+    status, created = api(
+        page,
+        "/api/students",
+        "POST",
+        {"name": "Ada Lovelace", "email": "ada@example.org", "codeforcesHandle": "student_0001"},
+    )
     assert status == 201, created
     wait_job(page, created["job"]["job_id"])
     pattern = "**/api/students/student_0001/submissions?*"

@@ -10,9 +10,14 @@ from core.settings import reload_settings
 from tests.procs import wait_until
 from tests.webhook_receiver import Receiver, receiver, tune, webhook_env  # noqa: F401 (fixtures)
 
-INSIDE = {"inside.example": ["10.0.0.7"], "meta.example": ["169.254.169.254"], "home.example": ["127.0.0.1"],
-          "mixed.example": ["93.184.216.34", "192.168.1.20"], "v6.example": ["fd00::1"],
-          "public.example": ["93.184.216.34"]}
+INSIDE = {
+    "inside.example": ["10.0.0.7"],
+    "meta.example": ["169.254.169.254"],
+    "home.example": ["127.0.0.1"],
+    "mixed.example": ["93.184.216.34", "192.168.1.20"],
+    "v6.example": ["fd00::1"],
+    "public.example": ["93.184.216.34"],
+}
 
 
 def first_attempted(client, headers, endpoint_id):
@@ -45,24 +50,27 @@ def strict(monkeypatch):
     reload_settings()
 
 
-@pytest.mark.parametrize("url, kind", [
-    ("http://127.0.0.1:8000/hook", "loopback"),
-    ("http://localhost/hook", "loopback"),
-    ("http://10.1.2.3/hook", "private"),
-    ("http://172.16.0.1/hook", "private"),
-    ("http://192.168.0.10/hook", "private"),
-    ("http://169.254.169.254/latest/meta-data", "link-local"),
-    ("http://[::1]/hook", "loopback"),
-    ("http://[fe80::1]/hook", "link-local"),
-    ("http://[::ffff:127.0.0.1]/hook", "loopback"),
-    ("http://0.0.0.0/hook", "unspecified"),
-    ("http://100.64.0.1/hook", "non-global"),
-    ("http://inside.example/hook", "private"),
-    ("http://meta.example/hook", "link-local"),
-    ("http://home.example:8000/hook", "loopback"),
-    ("http://mixed.example/hook", "private"),
-    ("http://v6.example/hook", "private"),
-])
+@pytest.mark.parametrize(
+    "url, kind",
+    [
+        ("http://127.0.0.1:8000/hook", "loopback"),
+        ("http://localhost/hook", "loopback"),
+        ("http://10.1.2.3/hook", "private"),
+        ("http://172.16.0.1/hook", "private"),
+        ("http://192.168.0.10/hook", "private"),
+        ("http://169.254.169.254/latest/meta-data", "link-local"),
+        ("http://[::1]/hook", "loopback"),
+        ("http://[fe80::1]/hook", "link-local"),
+        ("http://[::ffff:127.0.0.1]/hook", "loopback"),
+        ("http://0.0.0.0/hook", "unspecified"),
+        ("http://100.64.0.1/hook", "non-global"),
+        ("http://inside.example/hook", "private"),
+        ("http://meta.example/hook", "link-local"),
+        ("http://home.example:8000/hook", "loopback"),
+        ("http://mixed.example/hook", "private"),
+        ("http://v6.example/hook", "private"),
+    ],
+)
 def test_targets_inside_are_refused_when_the_endpoint_is_added(strict, names, client, admin_headers, url, kind):
     r = client.post("/api/webhooks", headers=admin_headers, json={"url": url, "events": ["job.failed"]})
     assert r.status_code == 400, r.get_json()
@@ -71,24 +79,32 @@ def test_targets_inside_are_refused_when_the_endpoint_is_added(strict, names, cl
     assert client.get("/api/webhooks", headers=admin_headers).get_json()["count"] == 0
 
 
-def test_a_name_resolving_outside_is_accepted_and_one_that_does_not_resolve_is_400(strict, names, client,
-                                                                                   admin_headers):
-    ok = client.post("/api/webhooks", headers=admin_headers,
-                     json={"url": "https://public.example/hook", "events": ["job.failed"]})
+def test_a_name_resolving_outside_is_accepted_and_one_that_does_not_resolve_is_400(
+    strict, names, client, admin_headers
+):
+    ok = client.post(
+        "/api/webhooks", headers=admin_headers, json={"url": "https://public.example/hook", "events": ["job.failed"]}
+    )
     assert ok.status_code == 201
-    r = client.post("/api/webhooks", headers=admin_headers,
-                    json={"url": "http://nowhere.example/hook", "events": ["job.failed"]})
+    r = client.post(
+        "/api/webhooks", headers=admin_headers, json={"url": "http://nowhere.example/hook", "events": ["job.failed"]}
+    )
     assert r.status_code == 400 and "cannot resolve nowhere.example" in r.get_json()["message"]
-    r = client.patch(f"/api/webhooks/{ok.get_json()['id']}", headers=admin_headers,
-                     json={"url": "http://inside.example/hook"})
+    r = client.patch(
+        f"/api/webhooks/{ok.get_json()['id']}", headers=admin_headers, json={"url": "http://inside.example/hook"}
+    )
     assert r.status_code == 400 and "10.0.0.7" in r.get_json()["message"]
 
 
-def test_a_name_that_later_resolves_inside_is_refused_at_delivery(strict, names, client, admin_headers, worker,
-                                                                  receiver):
+def test_a_name_that_later_resolves_inside_is_refused_at_delivery(
+    strict, names, client, admin_headers, worker, receiver
+):
     names["rebind.example"] = ["93.184.216.34"]  # public when the endpoint is added...
-    r = client.post("/api/webhooks", headers=admin_headers,
-                    json={"url": f"http://rebind.example:{receiver.port}/hooks", "events": ["job.failed"]})
+    r = client.post(
+        "/api/webhooks",
+        headers=admin_headers,
+        json={"url": f"http://rebind.example:{receiver.port}/hooks", "events": ["job.failed"]},
+    )
     assert r.status_code == 201
     endpoint_id = r.get_json()["id"]
     names["rebind.example"] = ["127.0.0.1"]  # ...and points at us when it is called
@@ -103,8 +119,11 @@ def test_delivery_connects_to_the_address_it_checked(webhook_env, names, client,
     # for it in tests, so a second lookup at connect time would fail: the delivery arriving proves
     # syncq connected to the checked address, naming the host in the Host header.
     names["hooks.example"] = ["127.0.0.1"]
-    r = client.post("/api/webhooks", headers=admin_headers,
-                    json={"url": f"http://hooks.example:{receiver.port}/hooks", "events": ["job.failed"]})
+    r = client.post(
+        "/api/webhooks",
+        headers=admin_headers,
+        json={"url": f"http://hooks.example:{receiver.port}/hooks", "events": ["job.failed"]},
+    )
     assert r.status_code == 201
     client.post(f"/api/webhooks/{r.get_json()['id']}/test", headers=admin_headers)
     [request] = receiver.wait_for(1)
@@ -119,9 +138,17 @@ def test_redirects_are_never_followed(webhook_env, client, admin_headers, worker
         r = client.post("/api/webhooks", headers=admin_headers, json={"url": receiver.url, "events": ["job.failed"]})
         endpoint_id = r.get_json()["id"]
         client.post(f"/api/webhooks/{endpoint_id}/test", headers=admin_headers)
-        delivery = wait_until(lambda: [d for d in client.get(f"/api/webhooks/{endpoint_id}/deliveries",
-                                                             headers=admin_headers).get_json()["deliveries"]
-                                       if d["status"] == "failed"], 30, "the delivery to fail")[0]
+        delivery = wait_until(
+            lambda: [
+                d
+                for d in client.get(f"/api/webhooks/{endpoint_id}/deliveries", headers=admin_headers).get_json()[
+                    "deliveries"
+                ]
+                if d["status"] == "failed"
+            ],
+            30,
+            "the delivery to fail",
+        )[0]
         assert delivery["statusCode"] == 302 and "not followed" in delivery["lastError"]
         assert inside.url in delivery["lastError"]
         assert len(receiver.requests) == 1 and inside.requests == []
@@ -129,8 +156,9 @@ def test_redirects_are_never_followed(webhook_env, client, admin_headers, worker
         inside.close()
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/", "http:///nohost", "http://user:pw@public.example/",
-                                 "not a url", "file:///etc/passwd"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/", "http:///nohost", "http://user:pw@public.example/", "not a url", "file:///etc/passwd"]
+)
 def test_malformed_or_credentialed_urls_are_refused(names, url):
     with pytest.raises(target.TargetRefused):
         target.check_target(url, allow_private=False)

@@ -38,8 +38,13 @@ def deliveries(client, headers, endpoint_id, **params):
 
 def settled(client, headers, endpoint_id, count=1):
     """The endpoint's deliveries once `count` of them are no longer pending."""
-    return wait_until(lambda: (lambda d: d if len([x for x in d if x["status"] != "pending"]) >= count else None)(
-        deliveries(client, headers, endpoint_id)), 40, "deliveries to settle")
+    return wait_until(
+        lambda: (lambda d: d if len([x for x in d if x["status"] != "pending"]) >= count else None)(
+            deliveries(client, headers, endpoint_id)
+        ),
+        40,
+        "deliveries to settle",
+    )
 
 
 def test_a_test_event_arrives_signed_and_is_logged(client, admin_headers, worker, receiver):
@@ -87,8 +92,9 @@ def test_failed_attempts_are_retried_with_backoff_until_delivered(client, admin_
     assert client.get(f"/api/webhooks/{endpoint['id']}", headers=admin_headers).get_json()["failingSince"] is None
 
 
-def test_an_endpoint_failing_past_the_window_is_disabled_and_says_so(client, admin_headers, worker, receiver,
-                                                                      webhook_env):
+def test_an_endpoint_failing_past_the_window_is_disabled_and_says_so(
+    client, admin_headers, worker, receiver, webhook_env
+):
     tune(webhook_env, disable_after="1", backoff_base="0.3", backoff_max="0.5")
     endpoint = add(client, admin_headers, receiver.url, ["job.failed", "source.health_changed"])
     receiver.always = 500
@@ -137,12 +143,21 @@ def test_endpoints_get_only_the_events_they_asked_for(client, admin_headers, wor
     assert len(receiver.requests) == 1
 
 
-def test_a_contest_sync_announces_created_updated_and_cancelled_contests(client, admin_headers, worker, receiver,
-                                                                         monkeypatch):
+def test_a_contest_sync_announces_created_updated_and_cancelled_contests(
+    client, admin_headers, worker, receiver, monkeypatch
+):
     stubs = install(monkeypatch)
     soon = utcnow() + timedelta(days=3)
-    stubs["codeforces"].contests = [contest("codeforces", n, phase="UPCOMING", startTime=soon + timedelta(days=n),
-                                            endTime=soon + timedelta(days=n, hours=2)) for n in range(3)]
+    stubs["codeforces"].contests = [
+        contest(
+            "codeforces",
+            n,
+            phase="UPCOMING",
+            startTime=soon + timedelta(days=n),
+            endTime=soon + timedelta(days=n, hours=2),
+        )
+        for n in range(3)
+    ]
     stubs["codeforces"].contests.append(contest("codeforces", 7))  # finished long ago: no news
     endpoint = add(client, admin_headers, receiver.url, ["contest.created", "contest.updated", "contest.cancelled"])
     assert client.post("/contests/sync/codeforces?wait=30", headers=admin_headers).status_code == 200
@@ -152,8 +167,9 @@ def test_a_contest_sync_announces_created_updated_and_cancelled_contests(client,
     assert created[0]["data"]["startTime"].endswith("Z")
     # co1 moves by an hour, co2 disappears before it started, co0 is untouched.
     moved = soon + timedelta(days=1, hours=1)
-    stubs["codeforces"].contests[1] = contest("codeforces", 1, phase="UPCOMING", startTime=moved,
-                                              endTime=moved + timedelta(hours=2))
+    stubs["codeforces"].contests[1] = contest(
+        "codeforces", 1, phase="UPCOMING", startTime=moved, endTime=moved + timedelta(hours=2)
+    )
     del stubs["codeforces"].contests[2]
     assert client.post("/contests/sync/codeforces?wait=30", headers=admin_headers).status_code == 200
     updated = verified(endpoint, receiver.wait_for(4)[3])
@@ -175,10 +191,14 @@ def test_starting_soon_is_sent_once_per_lead_time(client, admin_headers, worker,
     from workers.webhooks import deliver, scan
 
     now = utcnow()
-    contests_store.upsert_contests("atcoder", [
-        contest("atcoder", 1, phase="UPCOMING", startTime=now + timedelta(minutes=30)).to_doc(),
-        contest("atcoder", 2, phase="UPCOMING", startTime=now + timedelta(minutes=5)).to_doc(),
-        contest("atcoder", 3, phase="UPCOMING", startTime=now + timedelta(hours=5)).to_doc()])
+    contests_store.upsert_contests(
+        "atcoder",
+        [
+            contest("atcoder", 1, phase="UPCOMING", startTime=now + timedelta(minutes=30)).to_doc(),
+            contest("atcoder", 2, phase="UPCOMING", startTime=now + timedelta(minutes=5)).to_doc(),
+            contest("atcoder", 3, phase="UPCOMING", startTime=now + timedelta(hours=5)).to_doc(),
+        ],
+    )
     endpoint = add(client, admin_headers, receiver.url, ["contest.starting_soon"], leadMinutes=[10, 60])
     assert endpoint["leadMinutes"] == [60, 10]
     scan.delay()  # what beat runs each minute
@@ -209,16 +229,19 @@ def test_raida_quorum_lost_is_announced_once_per_loss(client, admin_headers, wor
     assert announce_quorum(14, 13, 25) is False and announce_quorum(2, 13, 25) is True
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"events": ["job.failed"]}, "'url' is required"),
-    ({"url": "ftp://example.com/x", "events": ["job.failed"]}, "http:// or https://"),
-    ({"url": "http://127.0.0.1:9/x", "events": []}, "'events' must be a non-empty list"),
-    ({"url": "http://127.0.0.1:9/x", "events": ["contest.exploded"]}, "unknown events contest.exploded"),
-    ({"url": "http://127.0.0.1:9/x", "events": ["job.failed"], "leadMinutes": [0]}, "'leadMinutes'"),
-    ({"url": "http://127.0.0.1:9/x", "events": ["job.failed"], "secret": "hunter2"}, "starts with whsec_"),
-    ({"url": "http://127.0.0.1:9/x", "events": ["job.failed"], "colour": "red"}, "Unknown fields colour"),
-    ({"url": {"$gt": ""}, "events": ["job.failed"]}, "'url' must be a string"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"events": ["job.failed"]}, "'url' is required"),
+        ({"url": "ftp://example.com/x", "events": ["job.failed"]}, "http:// or https://"),
+        ({"url": "http://127.0.0.1:9/x", "events": []}, "'events' must be a non-empty list"),
+        ({"url": "http://127.0.0.1:9/x", "events": ["contest.exploded"]}, "unknown events contest.exploded"),
+        ({"url": "http://127.0.0.1:9/x", "events": ["job.failed"], "leadMinutes": [0]}, "'leadMinutes'"),
+        ({"url": "http://127.0.0.1:9/x", "events": ["job.failed"], "secret": "hunter2"}, "starts with whsec_"),
+        ({"url": "http://127.0.0.1:9/x", "events": ["job.failed"], "colour": "red"}, "Unknown fields colour"),
+        ({"url": {"$gt": ""}, "events": ["job.failed"]}, "'url' must be a string"),
+    ],
+)
 def test_bad_endpoints_are_400_naming_the_problem(client, admin_headers, body, message):
     r = client.post("/api/webhooks", headers=admin_headers, json=body)
     assert r.status_code == 400 and message in r.get_json()["message"], r.get_json()
@@ -231,8 +254,11 @@ def test_endpoints_are_admin_only_and_can_be_changed_and_deleted(client, admin_h
     secret = domain.new_secret()
     endpoint = add(client, admin_headers, "http://127.0.0.1:9/a", ["job.failed"], secret=secret, description="ops")
     assert endpoint["secret"] == secret and endpoint["description"] == "ops"
-    r = client.patch(f"/api/webhooks/{endpoint['id']}", headers=admin_headers,
-                     json={"events": ["contest.created", "contest.created"], "leadMinutes": [15]})
+    r = client.patch(
+        f"/api/webhooks/{endpoint['id']}",
+        headers=admin_headers,
+        json={"events": ["contest.created", "contest.created"], "leadMinutes": [15]},
+    )
     assert r.status_code == 200 and r.get_json()["events"] == ["contest.created"]
     assert r.get_json()["leadMinutes"] == [15] and r.get_json()["url"] == "http://127.0.0.1:9/a"
     assert client.delete(f"/api/webhooks/{endpoint['id']}", headers=admin_headers).status_code == 200
@@ -272,8 +298,9 @@ def test_a_delivery_whose_task_was_lost_is_sent_by_the_scan(client, admin_header
     endpoint = add(client, admin_headers, receiver.url, ["job.failed"])
     # Recorded but never enqueued (what a broker outage between the two leaves behind).
     [delivery_id] = domain.publish("job.failed", {"job_id": "lost"})
-    store_db.webhook_deliveries.update_one({"_id": delivery_id},
-                                           {"$set": {"nextAttemptAt": utcnow() - timedelta(minutes=10)}})
+    store_db.webhook_deliveries.update_one(
+        {"_id": delivery_id}, {"$set": {"nextAttemptAt": utcnow() - timedelta(minutes=10)}}
+    )
     scan.delay()
     assert verified(endpoint, receiver.wait_for(1)[0])["data"] == {"job_id": "lost"}
     [delivery] = settled(client, admin_headers, endpoint["id"])

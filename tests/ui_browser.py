@@ -28,8 +28,9 @@ def browser():
     expect.set_options(timeout=TIMEOUT)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
         yield browser
         browser.close()
 
@@ -109,6 +110,7 @@ def api(page, path: str, method: str = "GET", body=None):
 def ended(page, job_id: str, timeout: float = TIMEOUT / 1000) -> dict:
     """The job once it has ended, succeeded or failed (polled: how `?wait=` answers differs
     between API versions)."""
+
     def finished():
         status, job = api(page, f"/jobs/{job_id}")
         assert status == 200, job

@@ -25,11 +25,17 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
-                    receiver.requests.append({"at": time.monotonic(), "path": self.path,
-                                              "headers": dict(self.headers.items()), "body": body.decode()})
+                    receiver.requests.append(
+                        {
+                            "at": time.monotonic(),
+                            "path": self.path,
+                            "headers": dict(self.headers.items()),
+                            "body": body.decode(),
+                        }
+                    )
                     status = receiver.always or (receiver.statuses.pop(0) if receiver.statuses else 200)
                 self.send_response(status)
                 if receiver.location and 300 <= status < 400:
@@ -68,9 +74,14 @@ def receiver():
 @pytest.fixture()
 def webhook_env(monkeypatch):
     """Private targets allowed (the receiver is on 127.0.0.1), quick backoff; restored afterwards."""
-    values = {"SYNCQ_WEBHOOK_ALLOW_PRIVATE": "true", "SYNCQ_WEBHOOK_BACKOFF_BASE": "0.2",
-              "SYNCQ_WEBHOOK_BACKOFF_MAX": "1", "SYNCQ_WEBHOOK_RETRY_WINDOW": "120",
-              "SYNCQ_WEBHOOK_DISABLE_AFTER": "120", "SYNCQ_WEBHOOK_TIMEOUT": "5"}
+    values = {
+        "SYNCQ_WEBHOOK_ALLOW_PRIVATE": "true",
+        "SYNCQ_WEBHOOK_BACKOFF_BASE": "0.2",
+        "SYNCQ_WEBHOOK_BACKOFF_MAX": "1",
+        "SYNCQ_WEBHOOK_RETRY_WINDOW": "120",
+        "SYNCQ_WEBHOOK_DISABLE_AFTER": "120",
+        "SYNCQ_WEBHOOK_TIMEOUT": "5",
+    }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     reload_settings()

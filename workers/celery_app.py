@@ -13,8 +13,14 @@ from kombu import Queue
 import schedules
 from core.settings import Settings, get_settings
 
-TASK_MODULES = ["workers.system", "workers.contests", "workers.students", "workers.raida", "workers.webhooks",
-                "workers.maintenance"]
+TASK_MODULES = [
+    "workers.system",
+    "workers.contests",
+    "workers.students",
+    "workers.raida",
+    "workers.webhooks",
+    "workers.maintenance",
+]
 JOB_MODULES = ["jobs.lifecycle", "jobs.launch"]
 
 
@@ -54,8 +60,7 @@ def configure(app: Celery, settings: Settings) -> None:
         broker_transport_options=transport if broker.startswith(("redis://", "rediss://")) else {},
         broker_connection_retry_on_startup=True,
         # Enqueueing with the broker down must fail fast (the API answers 503), not hang.
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.1,
-                                   "interval_step": 0.2, "interval_max": 0.5},
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5},
         timezone="UTC",
         enable_utc=True,
         imports=JOB_MODULES,

@@ -12,8 +12,15 @@ from workers.celery_app import app
 _limits = get_settings()
 
 
-@app.task(name="syncq.raida.sync", autoretry_for=store.UNAVAILABLE, retry_backoff=2, retry_backoff_max=60,
-          max_retries=4, soft_time_limit=_limits.raida_time_limit, time_limit=_limits.raida_time_limit + 30)
+@app.task(
+    name="syncq.raida.sync",
+    autoretry_for=store.UNAVAILABLE,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=4,
+    soft_time_limit=_limits.raida_time_limit,
+    time_limit=_limits.raida_time_limit + 30,
+)
 def sync(job_id: str | None = None) -> dict[str, Any]:
     """Pull users, QMail servers and RAIDA status (fails without quorum or a directory)."""
     return raida.sync_network()

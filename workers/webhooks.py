@@ -23,8 +23,17 @@ from workers.celery_app import app
 log = logging.getLogger(__name__)
 
 
-@app.task(name="syncq.webhooks.deliver", bind=True, ignore_result=True, autoretry_for=store.UNAVAILABLE,
-          retry_backoff=2, retry_backoff_max=60, max_retries=4, soft_time_limit=120, time_limit=180)
+@app.task(
+    name="syncq.webhooks.deliver",
+    bind=True,
+    ignore_result=True,
+    autoretry_for=store.UNAVAILABLE,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=4,
+    soft_time_limit=120,
+    time_limit=180,
+)
 def deliver(self, delivery_id: str, attempt: int = 1) -> None:
     """Make one attempt of a delivery; schedule the next one if it failed and may retry."""
     delay = webhooks.attempt(delivery_id, attempt)
@@ -54,7 +63,7 @@ def enqueue(delivery_ids: list[str]) -> None:
 
 
 @event.connect
-def on_event(sender: Any, type: str, data: dict[str, Any], **_extra: Any) -> None:  # noqa: A002 (signal kwarg)
+def on_event(sender: Any, type: str, data: dict[str, Any], **_extra: Any) -> None:
     """Record an emitted event for its subscribers and enqueue its deliveries; never raises
     into the code that emitted it (a sync must not fail for a webhook)."""
     try:

@@ -13,8 +13,10 @@ student_files = {
     "codeforces_user_info.json": {"status": "OK", "result": [students.user_info("heavy_10k")]},
     "codeforces_user_rating.json": {"status": "OK", "result": students.user_rating("heavy_10k")},
     "codeforces_user_status_10000.json": {"status": "OK", "result": students.user_status("heavy_10k", 10000)},
-    "codeforces_user_not_found_400.json": {"status": "FAILED",
-                                           "comment": "handles: User with handle nobody_here not found"},
+    "codeforces_user_not_found_400.json": {
+        "status": "FAILED",
+        "comment": "handles: User with handle nobody_here not found",
+    },
 }
 for name, body in student_files.items():
     (target / name).write_text(json.dumps(body, separators=(",", ":")))

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.serving import make_server
@@ -48,9 +48,14 @@ from syncq.simulator.state import SimState
 def base_urls(root: str) -> dict[str, str]:
     """The SYNCQ_* base-URL variables for a simulator at `root` (e.g. http://127.0.0.1:9000)."""
     root = root.rstrip("/")
-    return {"SYNCQ_CODEFORCES_URL": f"{root}/codeforces", "SYNCQ_LEETCODE_URL": f"{root}/leetcode",
-            "SYNCQ_CODECHEF_URL": f"{root}/codechef", "SYNCQ_ATCODER_URL": f"{root}/atcoder",
-            "SYNCQ_KENKOOO_URL": f"{root}/kenkoooo", "SYNCQ_RAIDA_URL_TEMPLATE": f"{root}/raida{{i}}"}
+    return {
+        "SYNCQ_CODEFORCES_URL": f"{root}/codeforces",
+        "SYNCQ_LEETCODE_URL": f"{root}/leetcode",
+        "SYNCQ_CODECHEF_URL": f"{root}/codechef",
+        "SYNCQ_ATCODER_URL": f"{root}/atcoder",
+        "SYNCQ_KENKOOO_URL": f"{root}/kenkoooo",
+        "SYNCQ_RAIDA_URL_TEMPLATE": f"{root}/raida{{i}}",
+    }
 
 
 class Simulator:
@@ -59,7 +64,7 @@ class Simulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, now: datetime | None = None):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self.state = SimState()
-        self.data = Data(now or datetime.now(timezone.utc))
+        self.data = Data(now or datetime.now(UTC))
         self.app = create_app(self.state, self.data)
         self.server = make_server(host, port, self.app, threaded=True)
         self.echo = BinaryEcho(self.state, host)
@@ -69,7 +74,7 @@ class Simulator:
     def url(self) -> str:
         return f"http://{self.server.host}:{self.server.server_port}"
 
-    def start(self) -> "Simulator":
+    def start(self) -> Simulator:
         self.echo.start()
         self.data.raida = self.echo.raida_list()  # the directory names the binary echo's ports
         self.thread = threading.Thread(target=self.server.serve_forever, name="simulator", daemon=True)
@@ -82,7 +87,7 @@ class Simulator:
         self.server.server_close()
         self.echo.stop()
 
-    def __enter__(self) -> "Simulator":
+    def __enter__(self) -> Simulator:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -93,8 +98,15 @@ class Simulator:
         return base_urls(self.url)
 
     # Controls, mirroring the /_sim routes.
-    def set_fault(self, service: str, mode: str | None, times: int | None = None, status: int | None = None,
-                  retry_after: int = 1, index: int | None = None) -> None:
+    def set_fault(
+        self,
+        service: str,
+        mode: str | None,
+        times: int | None = None,
+        status: int | None = None,
+        retry_after: int = 1,
+        index: int | None = None,
+    ) -> None:
         self.state.set_fault(service, mode, times=times, index=index, retry_after=retry_after, status=status)
 
     def set_latency(self, service: str, ms: float, index: int | None = None) -> None:
@@ -111,8 +123,9 @@ class Simulator:
         with self.state.lock:
             self.state.extra_submissions[handle.lower()] = self.state.extra_submissions.get(handle.lower(), 0) + n
 
-    def codeforces_round(self, fraction: float, submissions: int = 3, rated_contest: bool = False,
-                         population: list[str] | None = None) -> dict[str, Any]:
+    def codeforces_round(
+        self, fraction: float, submissions: int = 3, rated_contest: bool = False, population: list[str] | None = None
+    ) -> dict[str, Any]:
         return self.state.cf_rounds.advance(fraction, submissions, rated_contest, population)
 
     def set_missing(self, handles) -> None:

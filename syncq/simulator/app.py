@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
@@ -35,12 +36,12 @@ class Data:
         self.qmail = raida_samples.qmail_servers(30, bad_item=False)
         self.raida = raida_samples.raida_servers()
 
-    @lru_cache(maxsize=16)
+    @lru_cache(maxsize=16)  # noqa: B019 (one state per simulator, kept for its whole life)
     def encoded(self, name: str) -> bytes:
         """A payload serialised once: a real server does not rebuild its JSON per request."""
         return json.dumps(getattr(self, name), separators=(",", ":")).encode()
 
-    @lru_cache(maxsize=64)
+    @lru_cache(maxsize=64)  # noqa: B019 (one state per simulator, kept for its whole life)
     def submissions(self, handle: str, total: int) -> list[dict[str, Any]]:
         return student_samples.user_status(handle, total, now=self.now)
 
@@ -57,32 +58,72 @@ def leetcode_fallback_answer(data: Data, query: str, variables: dict[str, Any]) 
         page, per_page = max(1, int(variables.get("pageNo", 1))), max(1, int(variables.get("numPerPage", 10)))
     except (TypeError, ValueError):
         return {"errors": [{"message": "pageNo and numPerPage must be integers"}]}
-    items = past[(page - 1) * per_page: page * per_page]
-    return {"data": {"pastContests": {"pageNum": -(-len(past) // per_page), "currentPage": page,
-                                      "totalNum": len(past), "numPerPage": per_page, "data": items}}}
+    items = past[(page - 1) * per_page : page * per_page]
+    return {
+        "data": {
+            "pastContests": {
+                "pageNum": -(-len(past) // per_page),
+                "currentPage": page,
+                "totalNum": len(past),
+                "numPerPage": per_page,
+                "data": items,
+            }
+        }
+    }
 
 
 def _absurd(service: str) -> Any:
     far = 253402300000  # year 9999
     if service == "codeforces":
-        return {"status": "OK", "result": [
-            {"id": 1, "name": "Negative", "type": "CF", "phase": "FINISHED", "frozen": False,
-             "durationSeconds": -7200, "startTimeSeconds": 1700000000},
-            {"id": 2, "name": "Far future", "type": "CF", "phase": "BEFORE", "frozen": False,
-             "durationSeconds": 7200, "startTimeSeconds": far}]}
+        return {
+            "status": "OK",
+            "result": [
+                {
+                    "id": 1,
+                    "name": "Negative",
+                    "type": "CF",
+                    "phase": "FINISHED",
+                    "frozen": False,
+                    "durationSeconds": -7200,
+                    "startTimeSeconds": 1700000000,
+                },
+                {
+                    "id": 2,
+                    "name": "Far future",
+                    "type": "CF",
+                    "phase": "BEFORE",
+                    "frozen": False,
+                    "durationSeconds": 7200,
+                    "startTimeSeconds": far,
+                },
+            ],
+        }
     if service == "leetcode":
         return {"data": {"allContests": [{"title": "Weird", "titleSlug": "weird", "startTime": far, "duration": -1}]}}
     if service == "codechef":
-        return {"status": "success", "present_contests": [], "past_contests": [], "future_contests": [
-            {"contest_code": "X9999", "contest_name": "Far", "contest_start_date_iso": "9999-01-01T00:00:00+05:30",
-             "contest_end_date_iso": "9999-01-01T02:00:00+05:30", "contest_duration": "-120"}]}
+        return {
+            "status": "success",
+            "present_contests": [],
+            "past_contests": [],
+            "future_contests": [
+                {
+                    "contest_code": "X9999",
+                    "contest_name": "Far",
+                    "contest_start_date_iso": "9999-01-01T00:00:00+05:30",
+                    "contest_end_date_iso": "9999-01-01T02:00:00+05:30",
+                    "contest_duration": "-120",
+                }
+            ],
+        }
     return [{"id": "abs1", "start_epoch_second": far, "duration_second": -10, "title": "Absurd", "rate_change": "-"}]
 
 
 def _empty(service: str) -> Any:
-    return {"codeforces": {"status": "OK", "result": []}, "leetcode": {"data": {"allContests": []}},
-            "codechef": {"status": "success", "present_contests": [], "future_contests": [], "past_contests": []},
-            }.get(service, [])
+    return {
+        "codeforces": {"status": "OK", "result": []},
+        "leetcode": {"data": {"allContests": []}},
+        "codechef": {"status": "success", "present_contests": [], "future_contests": [], "past_contests": []},
+    }.get(service, [])
 
 
 def create_app(state: SimState, data: Data) -> Flask:
@@ -92,13 +133,21 @@ def create_app(state: SimState, data: Data) -> Flask:
 
     def serve(service: str, build: Callable[[], Response], index: int | None = None) -> Response:
         # Logged on arrival (a request held by a timeout fault shows while it hangs), then completed.
-        entry = {"service": service, "index": index, "method": request.method, "path": request.path,
-                 "query": request.query_string.decode(), "status": None, "bytes": None,
-                 "started_at": datetime.now(timezone.utc).isoformat(), "start": time.monotonic(), "end": None}
+        entry = {
+            "service": service,
+            "index": index,
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string.decode(),
+            "status": None,
+            "bytes": None,
+            "started_at": datetime.now(UTC).isoformat(),
+            "start": time.monotonic(),
+            "end": None,
+        }
         state.record(entry)
         response = app.make_response(_apply(service, build, index))
-        entry.update(status=response.status_code, bytes=response.calculate_content_length() or 0,
-                     end=time.monotonic())
+        entry.update(status=response.status_code, bytes=response.calculate_content_length() or 0, end=time.monotonic())
         return response
 
     def _apply(service: str, build: Callable[[], Response], index: int | None) -> Response:
@@ -127,7 +176,9 @@ def create_app(state: SimState, data: Data) -> Flask:
             return jsonify({"unexpected": True, "items": "not a list"})
         if mode == "empty":
             if service == "raida":
-                return Response("CustomSerialNumber,First,Last,Description,InboxFee,Class,Beacon\n", mimetype="text/csv")
+                return Response(
+                    "CustomSerialNumber,First,Last,Description,InboxFee,Class,Beacon\n", mimetype="text/csv"
+                )
             return jsonify(_empty(service))
         if mode == "absurd":
             return jsonify(_absurd(service))
@@ -158,7 +209,10 @@ def create_app(state: SimState, data: Data) -> Flask:
             info["lastOnlineTimeSeconds"] = max(online, info["lastOnlineTimeSeconds"])
         if changes:
             info["rating"], info["maxRating"] = changes[-1]["newRating"], max(c["newRating"] for c in changes)
-            info["rank"], info["maxRank"] = student_samples.rank_of(info["rating"]), student_samples.rank_of(info["maxRating"])
+            info["rank"], info["maxRank"] = (
+                student_samples.rank_of(info["rating"]),
+                student_samples.rank_of(info["maxRating"]),
+            )
         return info
 
     # --- Codeforces ------------------------------------------------------------------------
@@ -166,14 +220,17 @@ def create_app(state: SimState, data: Data) -> Flask:
     def cf_contests():
         def build():
             if request.args.get("gym") == "true":
-                return Response(b'{"status":"OK","result":' + data.encoded("codeforces_gym") + b"}",
-                                mimetype="application/json")
+                return Response(
+                    b'{"status":"OK","result":' + data.encoded("codeforces_gym") + b"}", mimetype="application/json"
+                )
             rounds = state.cf_rounds.contests()
             if not state.contest_edits and not rounds:
-                return Response(b'{"status":"OK","result":' + data.encoded("codeforces") + b"}",
-                                mimetype="application/json")
+                return Response(
+                    b'{"status":"OK","result":' + data.encoded("codeforces") + b"}", mimetype="application/json"
+                )
             items = [{**c, **state.contest_edits.get(str(c["id"]), {})} for c in data.codeforces]
             return cf_ok(rounds + items)
+
         return serve("codeforces", build)
 
     @app.get("/codeforces/api/user.info")
@@ -184,6 +241,7 @@ def create_app(state: SimState, data: Data) -> Flask:
             if not handles or missing:
                 return cf_not_found(missing[0] if missing else "", "handles")
             return cf_ok([user_info(h) for h in handles])
+
         return serve("codeforces", build)
 
     @app.get("/codeforces/api/user.rating")
@@ -193,6 +251,7 @@ def create_app(state: SimState, data: Data) -> Flask:
             if total_for(handle) is None:
                 return cf_not_found(handle)
             return cf_ok(rating_changes(handle))
+
         return serve("codeforces", build)
 
     @app.get("/codeforces/api/contest.ratingChanges")
@@ -200,7 +259,9 @@ def create_app(state: SimState, data: Data) -> Flask:
         def build():
             raw = request.args.get("contestId", "")
             if not raw.isdigit():
-                return jsonify({"status": "FAILED", "comment": "contestId: Field should contain long integer value"}), 400
+                return jsonify(
+                    {"status": "FAILED", "comment": "contestId: Field should contain long integer value"}
+                ), 400
             cid = int(raw)
             r = state.cf_rounds.round_of(cid)
             if r is not None:
@@ -208,6 +269,7 @@ def create_app(state: SimState, data: Data) -> Flask:
             if any(c["id"] == cid for c in data.codeforces):
                 return cf_ok([])  # a sample contest: nobody simulated took part
             return jsonify({"status": "FAILED", "comment": f"contestId: Contest with id {cid} not found"}), 400
+
         return serve("codeforces", build)
 
     @app.get("/codeforces/api/user.status")
@@ -225,7 +287,8 @@ def create_app(state: SimState, data: Data) -> Flask:
             if start - 1 + count < total:  # a page: made alone (thousands of students page daily)
                 return cf_ok(student_samples.user_status(handle, total, start, count, now=data.now))
             items = data.submissions(handle.lower(), total)
-            return cf_ok(items[start - 1: start - 1 + count])
+            return cf_ok(items[start - 1 : start - 1 + count])
+
         return serve("codeforces", build)
 
     # --- LeetCode, CodeChef, AtCoder ------------------------------------------------------
@@ -241,6 +304,7 @@ def create_app(state: SimState, data: Data) -> Flask:
             if state.leetcode_all_contests_gone:
                 return jsonify({"errors": [{"message": 'Cannot query field "allContests" on type "Query".'}]}), 400
             return Response(data.encoded("leetcode"), mimetype="application/json")
+
         return serve("leetcode", build)
 
     @app.get("/codechef/api/list/contests/all")
@@ -255,8 +319,15 @@ def create_app(state: SimState, data: Data) -> Flask:
             except ValueError:
                 return jsonify({"status": "error", "message": "offset must be a number"}), 400
             past = data.codechef["past_contests"]
-            return jsonify({"status": "success", "message": "Past contests list",
-                            "contests": past[offset:offset + 20], "count": len(past)})
+            return jsonify(
+                {
+                    "status": "success",
+                    "message": "Past contests list",
+                    "contests": past[offset : offset + 20],
+                    "count": len(past),
+                }
+            )
+
         return serve("codechef", build)
 
     @app.get("/atcoder/contests/")
@@ -275,12 +346,13 @@ def create_app(state: SimState, data: Data) -> Flask:
 
         def build():
             if name == "echo":
-                return jsonify(raida_samples.echo(index, datetime.now(timezone.utc)))
+                return jsonify(raida_samples.echo(index, datetime.now(UTC)))
             if name == "users":
                 return Response(data.users_csv, mimetype="text/csv")
             if name == "qmail_servers":
                 return jsonify(data.qmail)
             return Response(data.raida, mimetype="text/plain")
+
         return serve("raida", build, index)
 
     # --- controls ---------------------------------------------------------------------------
@@ -311,8 +383,14 @@ def create_app(state: SimState, data: Data) -> Flask:
     def sim_fault():
         b = body()
         check_service(b.get("service", ""))
-        state.set_fault(b["service"], b.get("mode"), times=b.get("times"), index=b.get("index"),
-                        retry_after=int(b.get("retry_after", 1)), status=b.get("status"))
+        state.set_fault(
+            b["service"],
+            b.get("mode"),
+            times=b.get("times"),
+            index=b.get("index"),
+            retry_after=int(b.get("retry_after", 1)),
+            status=b.get("status"),
+        )
         return jsonify(state.snapshot())
 
     @app.post("/_sim/raida/<int:index>")
@@ -344,8 +422,11 @@ def create_app(state: SimState, data: Data) -> Flask:
         population = [str(h) for h in b.get("handles") or []]
         if b.get("prefix"):
             population += [f"{b['prefix']}{i:04d}" for i in range(int(b.get("count", 1000)))]
-        return jsonify(state.cf_rounds.advance(float(b.get("fraction", 0.1)), int(b.get("submissions", 3)),
-                                               bool(b.get("rated_contest")), population))
+        return jsonify(
+            state.cf_rounds.advance(
+                float(b.get("fraction", 0.1)), int(b.get("submissions", 3)), bool(b.get("rated_contest")), population
+            )
+        )
 
     @app.post("/_sim/codeforces/missing")
     def sim_cf_missing():

@@ -46,24 +46,37 @@ class Rounds:
             self.rounds: list[Round] = []
             self.missing: set[str] = set()
 
-    def advance(self, fraction: float, submissions: int = 3, rated_contest: bool = False,
-                population: list[str] | None = None) -> dict[str, Any]:
+    def advance(
+        self, fraction: float, submissions: int = 3, rated_contest: bool = False, population: list[str] | None = None
+    ) -> dict[str, Any]:
         """One more round; `population` is who may take part in its contest."""
         if not 0.0 <= fraction <= 1.0:
             raise ValueError("fraction must be between 0 and 1")
         with self.lock:
             number = len(self.rounds) + 1
             contest = FIRST_CONTEST_ID + number if rated_contest else None
-            self.rounds.append(Round(number, int(time.time()), fraction, max(0, int(submissions)), contest,
-                                     [h.lower() for h in population or []]))
+            self.rounds.append(
+                Round(
+                    number,
+                    int(time.time()),
+                    fraction,
+                    max(0, int(submissions)),
+                    contest,
+                    [h.lower() for h in population or []],
+                )
+            )
         return {"round": number, "contestId": contest}
 
     def active(self, handle: str, r: Round) -> bool:
         return _hash(f"{handle.lower()}:round{r.number}") % 10000 < r.fraction * 10000
 
     def takes_part(self, handle: str, r: Round) -> bool:
-        return r.contest_id is not None and self.active(handle, r) and handle.lower() in r.population \
+        return (
+            r.contest_id is not None
+            and self.active(handle, r)
+            and handle.lower() in r.population
             and _hash(f"{handle.lower()}:contest{r.number}") % 2 == 0
+        )
 
     def extra_submissions(self, handle: str) -> int:
         with self.lock:
@@ -80,19 +93,37 @@ class Rounds:
             for r in self.rounds:
                 if self.takes_part(handle, r):
                     new = max(300, rating + _hash(f"{handle.lower()}:delta{r.number}") % 161 - 60)
-                    out.append({"contestId": r.contest_id, "contestName": name_of(r.contest_id), "handle": handle,
-                                "rank": 1 + _hash(f"{handle.lower()}:rank{r.number}") % 20000,
-                                "ratingUpdateTimeSeconds": r.at, "oldRating": rating, "newRating": new})
+                    out.append(
+                        {
+                            "contestId": r.contest_id,
+                            "contestName": name_of(r.contest_id),
+                            "handle": handle,
+                            "rank": 1 + _hash(f"{handle.lower()}:rank{r.number}") % 20000,
+                            "ratingUpdateTimeSeconds": r.at,
+                            "oldRating": rating,
+                            "newRating": new,
+                        }
+                    )
                     rating = new
         return out
 
     def contests(self) -> list[dict[str, Any]]:
         """The rounds' contests as `contest.list` entries (newest first), finished a minute ago."""
         with self.lock:
-            return [{"id": r.contest_id, "name": f"Codeforces Round {r.contest_id} (Div. 2)", "type": "CF",
-                     "phase": "FINISHED", "frozen": False, "durationSeconds": 7200,
-                     "startTimeSeconds": r.at - 7260, "relativeTimeSeconds": 7260}
-                    for r in reversed(self.rounds) if r.contest_id is not None]
+            return [
+                {
+                    "id": r.contest_id,
+                    "name": f"Codeforces Round {r.contest_id} (Div. 2)",
+                    "type": "CF",
+                    "phase": "FINISHED",
+                    "frozen": False,
+                    "durationSeconds": 7200,
+                    "startTimeSeconds": r.at - 7260,
+                    "relativeTimeSeconds": 7260,
+                }
+                for r in reversed(self.rounds)
+                if r.contest_id is not None
+            ]
 
     def round_of(self, contest_id: int) -> Round | None:
         with self.lock:

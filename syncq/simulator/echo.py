@@ -16,7 +16,7 @@ import asyncio
 import threading
 import time
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from syncq.simulator.state import SimState
 
@@ -27,8 +27,15 @@ def status_for(index: int, request: bytes) -> int:
     """The status a RAIDA `index` answers to `request`, checked in raidax-server's order."""
     if len(request) < 32:
         return 16  # invalid packet length
-    checks = ((request[0] == 1, 255), (request[1] == 0, 2), (request[2] == index, 3), (request[4] == 0, 5),
-              (request[5] == 0, 6), (request[6:8] == b"\x00\x06", 7), (request[16] == 0, 27))
+    checks = (
+        (request[0] == 1, 255),
+        (request[1] == 0, 2),
+        (request[2] == index, 3),
+        (request[4] == 0, 5),
+        (request[5] == 0, 6),
+        (request[6:8] == b"\x00\x06", 7),
+        (request[16] == 0, 27),
+    )
     for ok, status in checks:
         if not ok:
             return status
@@ -69,7 +76,7 @@ class BinaryEcho:
         self.thread: threading.Thread | None = None
         self._closers: list = []
 
-    def start(self) -> "BinaryEcho":
+    def start(self) -> BinaryEcho:
         self.thread = threading.Thread(target=self.loop.run_forever, name="simulator-raida-echo", daemon=True)
         self.thread.start()
         asyncio.run_coroutine_threadsafe(self._bind_all(), self.loop).result(timeout=30)
@@ -85,6 +92,7 @@ class BinaryEcho:
             for task in asyncio.all_tasks():  # answers still waiting (latency, a `timeout` fault)
                 if task is not asyncio.current_task():
                     task.cancel()
+
         asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
@@ -105,8 +113,9 @@ class BinaryEcho:
             server = await asyncio.start_server(lambda r, w, i=index: self._tcp(i, r, w), self.host, 0)
             port = server.sockets[0].getsockname()[1]
             try:
-                transport, _ = await loop.create_datagram_endpoint(lambda i=index: _Udp(self, i),
-                                                                   local_addr=(self.host, port))
+                transport, _ = await loop.create_datagram_endpoint(
+                    lambda i=index: _Udp(self, i), local_addr=(self.host, port)
+                )
             except OSError:
                 server.close()
                 continue
@@ -127,9 +136,18 @@ class BinaryEcho:
     async def answer(self, index: int, request: bytes, via: str) -> tuple[bytes | None, bool]:
         """What RAIDA `index` sends back (None: nothing) and whether to hold the line silent
         (a `timeout` fault), logged like the HTTP routes."""
-        entry = {"service": "raida", "index": index, "method": via, "path": f"/raida{index}/echo (binary)",
-                 "query": "", "status": None, "bytes": None, "started_at": datetime.now(timezone.utc).isoformat(),
-                 "start": time.monotonic(), "end": None}
+        entry = {
+            "service": "raida",
+            "index": index,
+            "method": via,
+            "path": f"/raida{index}/echo (binary)",
+            "query": "",
+            "status": None,
+            "bytes": None,
+            "started_at": datetime.now(UTC).isoformat(),
+            "start": time.monotonic(),
+            "end": None,
+        }
         self.state.record(entry)
         if not await self._pause(index):
             return None, False
@@ -146,8 +164,9 @@ class BinaryEcho:
             reply = b"<html>not an echo</html>" if mode == "html" else b""
         else:
             reply = answer_for(index, request, status)
-        entry.update(status=None if reply is None or len(reply) < 3 else reply[2],
-                     bytes=len(reply or b""), end=time.monotonic())
+        entry.update(
+            status=None if reply is None or len(reply) < 3 else reply[2], bytes=len(reply or b""), end=time.monotonic()
+        )
         return reply, mode == "timeout"
 
     async def _tcp(self, index: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

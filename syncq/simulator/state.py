@@ -56,8 +56,16 @@ class SimState:
         with self.lock:
             self.latency_ms[self.key(service, index)] = float(ms)
 
-    def set_fault(self, service: str, mode: str | None, *, times: int | None = None, index: int | None = None,
-                  retry_after: int = 1, status: int | None = None) -> None:
+    def set_fault(
+        self,
+        service: str,
+        mode: str | None,
+        *,
+        times: int | None = None,
+        index: int | None = None,
+        retry_after: int = 1,
+        status: int | None = None,
+    ) -> None:
         if mode is not None and mode not in MODES:
             raise ValueError(f"unknown fault mode {mode!r}; modes: {', '.join(MODES)}")
         with self.lock:
@@ -126,5 +134,9 @@ class SimState:
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return {"latency_ms": dict(self.latency_ms), "faults": {k: f.as_dict() for k, f in self.faults.items()},
-                    "extra_submissions": dict(self.extra_submissions), "cf_calls_per_second": self.cf_calls_per_second}
+            return {
+                "latency_ms": dict(self.latency_ms),
+                "faults": {k: f.as_dict() for k, f in self.faults.items()},
+                "extra_submissions": dict(self.extra_submissions),
+                "cf_calls_per_second": self.cf_calls_per_second,
+            }
