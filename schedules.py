@@ -32,8 +32,9 @@ from redbeat.schedulers import RedBeatSchedulerEntry, ensure_conf, get_redis
 from redbeat.schedules import rrule
 
 from core.settings import ConfigError, Settings, get_settings
+from jobs import kinds
 
-TASK = "syncq.jobs.launch"
+TASK = kinds.LAUNCH_TASK
 UTC = "UTC"
 MAX_INTERVAL = 366 * 24 * 3600
 LOCK_TIMEOUT = 10
@@ -64,49 +65,8 @@ class Spec:
 
 
 def entries(settings: Settings) -> list[dict[str, Any]]:
-    """The default entries, from the settings: name, job kind, cron (UTC), whether it is on."""
-    return [
-        {
-            "name": "sync-all-contests",
-            "kind": "contests.sync_all",
-            "enabled": settings.contests_schedule_enabled,
-            "cron": f"0 */{settings.contests_schedule_hours} * * *",
-        },
-        {
-            "name": "sync-all-students",
-            "kind": "students.sync_all",
-            "enabled": settings.students_schedule_enabled,
-            "cron": settings.students_schedule_cron,
-        },
-        {
-            "name": "sync-raida",
-            "kind": "raida.sync",
-            "enabled": settings.raida_schedule_enabled,
-            "cron": (
-                f"*/{settings.raida_schedule_minutes} * * * *"
-                if settings.raida_schedule_minutes < 60
-                else f"0 */{max(1, settings.raida_schedule_minutes // 60)} * * *"
-            ),
-        },
-        # Not a job: a light scan each minute (contest.starting_soon, lost webhook deliveries).
-        {"name": "webhooks-scan", "kind": None, "task": "syncq.webhooks.scan", "enabled": True, "cron": "* * * * *"},
-        # Not jobs either: once a day, forget history older than SYNCQ_HISTORY_DAYS; every 10 minutes,
-        # move zoned crons to their zone's new UTC offset (RedBeat stores an rrule with a fixed one).
-        {
-            "name": "prune-history",
-            "kind": None,
-            "task": "syncq.maintenance.prune",
-            "enabled": settings.history_days > 0,
-            "cron": "17 4 * * *",
-        },
-        {
-            "name": "refresh-schedules",
-            "kind": None,
-            "task": "syncq.maintenance.schedules",
-            "enabled": True,
-            "cron": "*/10 * * * *",
-        },
-    ]
+    """The default entries, from the job catalog and the settings: name, job kind, task, cron (UTC), on or off."""
+    return kinds.scheduled(settings)
 
 
 # --- validation and the schedule objects RedBeat stores --------------------------------
@@ -246,7 +206,7 @@ def seed(app: Celery, settings: Settings | None = None) -> list[str]:
                     raise ConfigError(
                         f"the default schedule of {name} is not valid ({exc}); check the SYNCQ_*_SCHEDULE_* settings"
                     ) from None
-                _save(app, name, default["kind"], spec, default["enabled"], None, default.get("task", TASK))
+                _save(app, name, default["kind"], spec, default["enabled"], None, default["task"])
                 written.append(name)
             elif _offset_changed(spec, stored):
                 _save(app, name, stored.kwargs.get("kind", default["kind"]), spec, stored.enabled, stored, stored.task)

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from core.settings import get_settings
+from jobs import kinds
 from jobs.kinds import KINDS
 
 TERMINAL = ("SUCCESS", "FAILURE")
@@ -214,12 +215,12 @@ def _api(args: argparse.Namespace) -> Api:
 def cmd_sync(args: argparse.Namespace) -> int:
     target = args.target
     if target == "all":
-        return _trigger(args, "/contests/sync/all", "contests.sync_all")
+        return _trigger(args, "/contests/sync/all", kinds.CONTESTS_SYNC_ALL)
     if target == "platform":
-        return _trigger(args, f"/contests/sync/{args.name}", "contests.platform")
+        return _trigger(args, f"/contests/sync/{args.name}", kinds.CONTESTS_PLATFORM)
     if target == "student":
-        return _trigger(args, f"/api/codeforces/sync/{args.name}", "students.sync")
-    return _trigger(args, "/api/admin/sync", "raida.sync")
+        return _trigger(args, f"/api/codeforces/sync/{args.name}", kinds.STUDENTS_SYNC)
+    return _trigger(args, "/api/admin/sync", kinds.RAIDA_SYNC)
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
