@@ -1,20 +1,8 @@
-"""Beat schedules: each entry enqueues a job kind through `syncq.jobs.launch`, kept in Redis by RedBeat.
+"""Beat schedules: each entry enqueues a job kind through `syncq.jobs.launch` (or runs a periodic task),
+kept in Redis by RedBeat; the defaults come from the job catalog. See the README's "Schedules".
 
-A beat run is a job like any other (trigger `beat`), so it shows in `GET /jobs` and obeys the same
-one-run-at-a-time guards as an API trigger.
-
-The entries live in Redis, written through RedBeat's own entry class (`RedBeatSchedulerEntry`:
-`save`, `from_key`, `delete`), so a running beat reads a change at its next tick and a restart keeps
-it. The settings (`SYNCQ_*_SCHEDULE_*`) are only the defaults: `seed` stores an entry only where
-none is stored, at every beat start and before the API lists them. What the operator wrote (cron
-text, time zone, interval) is kept beside the entries in one Redis hash, since RedBeat stores only
-what it runs.
-
-A cron in UTC runs as Celery's `crontab`. A cron in another time zone runs as RedBeat's `rrule`
-(Celery's crontab follows the app's one time zone, and RedBeat stores no zone with a crontab);
-RedBeat stores an rrule's start as a UTC offset, so `seed` re-saves such an entry when its zone's
-offset has changed (daylight saving): at each beat start, each listing, and every 10 minutes (the
-`refresh-schedules` entry).
+`seed` stores a default entry only where none is stored, and re-saves a zoned cron whose zone changed
+its UTC offset (RedBeat stores an rrule's start with a fixed offset).
 """
 
 from __future__ import annotations
