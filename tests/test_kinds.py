@@ -34,8 +34,11 @@ def test_each_kind_names_the_module_that_defines_its_task(registered):
 
 
 def test_celery_includes_exactly_the_catalog_modules_and_the_job_modules():
-    assert list(app.conf.include) == kinds.task_modules()
-    assert list(app.conf.imports) == list(kinds.JOB_MODULES)
+    from workers.celery_app import create_celery
+
+    fresh = create_celery(Settings())
+    assert list(fresh.conf.include) == kinds.task_modules()
+    assert list(fresh.conf.imports) == list(kinds.JOB_MODULES)
 
 
 def test_every_default_schedule_names_a_kind_or_a_periodic_task(registered):
