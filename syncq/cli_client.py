@@ -21,7 +21,6 @@ import httpx
 
 from core.settings import get_settings
 from jobs import kinds
-from jobs.kinds import KINDS
 
 TERMINAL = ("SUCCESS", "FAILURE")
 REFUSED = (400, 401, 403, 404, 405, 409, 413, 429, 503)
@@ -288,7 +287,10 @@ def add_commands(sub) -> None:
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     listing = jobs_sub.add_parser("list")
     listing.add_argument(
-        "--kind", choices=sorted(KINDS), metavar="KIND", help=f"only jobs of this kind: {', '.join(sorted(KINDS))}"
+        "--kind",
+        choices=sorted(kinds.KINDS),
+        metavar="KIND",
+        help=f"only jobs of this kind: {', '.join(sorted(kinds.KINDS))}",
     )
     listing.add_argument("--limit", type=int, default=20)
     _common(listing)
