@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-quick lint format bench redis clean
+.PHONY: setup run test test-quick lint format settings-doc bench redis clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The README's configuration table, from the settings model (core/settings.py).
+settings-doc: setup
+	$(PY) -m core.settings_doc
 
 test-quick: setup redis
 	$(PY) -m pytest -m "not slow"

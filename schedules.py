@@ -1,20 +1,8 @@
-"""Beat schedules: each entry enqueues a job kind through `syncq.jobs.launch`, kept in Redis by RedBeat.
+"""Beat schedules: each entry enqueues a job kind through `syncq.jobs.launch` (or runs a periodic task),
+kept in Redis by RedBeat; the defaults come from the job catalog. See the README's "Schedules".
 
-A beat run is a job like any other (trigger `beat`), so it shows in `GET /jobs` and obeys the same
-one-run-at-a-time guards as an API trigger.
-
-The entries live in Redis, written through RedBeat's own entry class (`RedBeatSchedulerEntry`:
-`save`, `from_key`, `delete`), so a running beat reads a change at its next tick and a restart keeps
-it. The settings (`SYNCQ_*_SCHEDULE_*`) are only the defaults: `seed` stores an entry only where
-none is stored, at every beat start and before the API lists them. What the operator wrote (cron
-text, time zone, interval) is kept beside the entries in one Redis hash, since RedBeat stores only
-what it runs.
-
-A cron in UTC runs as Celery's `crontab`. A cron in another time zone runs as RedBeat's `rrule`
-(Celery's crontab follows the app's one time zone, and RedBeat stores no zone with a crontab);
-RedBeat stores an rrule's start as a UTC offset, so `seed` re-saves such an entry when its zone's
-offset has changed (daylight saving): at each beat start, each listing, and every 10 minutes (the
-`refresh-schedules` entry).
+`seed` stores a default entry only where none is stored, and re-saves a zoned cron whose zone changed
+its UTC offset (RedBeat stores an rrule's start with a fixed offset).
 """
 
 from __future__ import annotations
@@ -32,8 +20,9 @@ from redbeat.schedulers import RedBeatSchedulerEntry, ensure_conf, get_redis
 from redbeat.schedules import rrule
 
 from core.settings import ConfigError, Settings, get_settings
+from jobs import kinds
 
-TASK = "syncq.jobs.launch"
+TASK = kinds.LAUNCH_TASK
 UTC = "UTC"
 MAX_INTERVAL = 366 * 24 * 3600
 LOCK_TIMEOUT = 10
@@ -64,49 +53,8 @@ class Spec:
 
 
 def entries(settings: Settings) -> list[dict[str, Any]]:
-    """The default entries, from the settings: name, job kind, cron (UTC), whether it is on."""
-    return [
-        {
-            "name": "sync-all-contests",
-            "kind": "contests.sync_all",
-            "enabled": settings.contests_schedule_enabled,
-            "cron": f"0 */{settings.contests_schedule_hours} * * *",
-        },
-        {
-            "name": "sync-all-students",
-            "kind": "students.sync_all",
-            "enabled": settings.students_schedule_enabled,
-            "cron": settings.students_schedule_cron,
-        },
-        {
-            "name": "sync-raida",
-            "kind": "raida.sync",
-            "enabled": settings.raida_schedule_enabled,
-            "cron": (
-                f"*/{settings.raida_schedule_minutes} * * * *"
-                if settings.raida_schedule_minutes < 60
-                else f"0 */{max(1, settings.raida_schedule_minutes // 60)} * * *"
-            ),
-        },
-        # Not a job: a light scan each minute (contest.starting_soon, lost webhook deliveries).
-        {"name": "webhooks-scan", "kind": None, "task": "syncq.webhooks.scan", "enabled": True, "cron": "* * * * *"},
-        # Not jobs either: once a day, forget history older than SYNCQ_HISTORY_DAYS; every 10 minutes,
-        # move zoned crons to their zone's new UTC offset (RedBeat stores an rrule with a fixed one).
-        {
-            "name": "prune-history",
-            "kind": None,
-            "task": "syncq.maintenance.prune",
-            "enabled": settings.history_days > 0,
-            "cron": "17 4 * * *",
-        },
-        {
-            "name": "refresh-schedules",
-            "kind": None,
-            "task": "syncq.maintenance.schedules",
-            "enabled": True,
-            "cron": "*/10 * * * *",
-        },
-    ]
+    """The default entries, from the job catalog and the settings: name, job kind, task, cron (UTC), on or off."""
+    return kinds.scheduled(settings)
 
 
 # --- validation and the schedule objects RedBeat stores --------------------------------
@@ -246,7 +194,7 @@ def seed(app: Celery, settings: Settings | None = None) -> list[str]:
                     raise ConfigError(
                         f"the default schedule of {name} is not valid ({exc}); check the SYNCQ_*_SCHEDULE_* settings"
                     ) from None
-                _save(app, name, default["kind"], spec, default["enabled"], None, default.get("task", TASK))
+                _save(app, name, default["kind"], spec, default["enabled"], None, default["task"])
                 written.append(name)
             elif _offset_changed(spec, stored):
                 _save(app, name, stored.kwargs.get("kind", default["kind"]), spec, stored.enabled, stored, stored.task)

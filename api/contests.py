@@ -17,6 +17,7 @@ from api.errors import ApiError
 from api.jobs import trigger
 from api.openapi import doc
 from api.schemas import ContestsListQuery, PlatformResult, SyncAllResult, WaitQuery
+from jobs import kinds
 from syncs import health
 
 bp = Blueprint("contests", __name__)
@@ -65,7 +66,7 @@ def _time_arg(name: str, raw: str | None) -> datetime | None:
 def sync_all():
     """Sync every registered platform, one after another: `{message, results}`, each platform's
     `{synced, updated, failed}` (a platform that fails has `error` and never stops the others)."""
-    return trigger("contests.sync_all")
+    return trigger(kinds.CONTESTS_SYNC_ALL)
 
 
 @bp.post("/contests/sync/<platform>")
@@ -74,7 +75,7 @@ def sync_all():
 def sync_one(platform: str):
     """Sync one platform: `{message, platform, synced, updated, failed}`; 404 listing the registered
     platforms for an unknown one."""
-    return trigger("contests.platform", {"platform": _platform_or_404(platform)})
+    return trigger(kinds.CONTESTS_PLATFORM, {"platform": _platform_or_404(platform)})
 
 
 @bp.get("/contests")

@@ -21,7 +21,7 @@ from api.errors import ApiError
 from api.openapi import doc
 from api.schemas import JobsQuery, PingIn, WaitQuery
 from api.validation import json_body
-from jobs import service
+from jobs import kinds, service
 
 bp = Blueprint("jobs", __name__)
 
@@ -157,7 +157,7 @@ def ping_job():
             params["echo"] = body.echo
         if body.delay:
             params["delay"] = body.delay
-    return trigger("ping", params)
+    return trigger(kinds.PING, params)
 
 
 @bp.post("/jobs/<job_id>/retry")

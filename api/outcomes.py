@@ -1,5 +1,5 @@
-"""What a job answers over HTTP: the seed documents' status and body for each kind's end,
-and the envelope of a job still running."""
+"""What a job answers over HTTP: the status and body of its end (each kind's failure answer is in
+the job catalog, `jobs.kinds`), and the envelope of a job still running."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import request
 
-from store.util import iso, utcnow
+from jobs import kinds
 
 
 def envelope(job: dict[str, Any]) -> dict[str, Any]:
@@ -49,25 +49,11 @@ def short_envelope(job: dict[str, Any], deduplicated: bool = False) -> dict[str,
 
 
 def finished(job: dict[str, Any]) -> tuple[int, Any]:
-    """(status, body) of a finished job, as its kind's seed document says."""
+    """(status, body) of a finished job: its result, 503 if the broker never took it, or its kind's failure answer."""
     if job.get("state") == "SUCCESS":
         return 200, job.get("result")
-    kind, code = job.get("kind"), job.get("error_code")
     message = job.get("error") or "Job failed"
-    if code == "broker_unavailable":
+    if job.get("error_code") == "broker_unavailable":
         return 503, {"statusCode": 503, "message": message}
-    if kind == "raida.sync":
-        ended = job.get("finished_at") or utcnow()
-        return 502, {
-            "status": "error",
-            "users_synced": 0,
-            "servers_synced": 0,
-            "timestamp": iso(ended),
-            "message": message,
-            **(job.get("error_details") or {}),
-        }
-    if code == "not_found":
-        return 404, {"statusCode": 404, "message": message}
-    if kind == "students.sync" and not message.startswith("Sync failed"):
-        message = f"Sync failed: {message}"
-    return 500, {"statusCode": 500, "message": message}
+    kind = kinds.KINDS.get(job.get("kind") or "")
+    return (kind.failed if kind else kinds.failed_answer)(job)

@@ -13,6 +13,7 @@ from api.jobs import trigger
 from api.openapi import doc
 from api.schemas import ParityIn, RaidaResult, ServersQuery, UsersQuery, WaitQuery
 from api.validation import json_body
+from jobs import kinds
 
 bp = Blueprint("raida", __name__)
 
@@ -25,7 +26,7 @@ _SERVER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 def sync():
     """Pull users, QMail servers and RAIDA status from the network: `{status: "success", users_synced,
     servers_synced, timestamp, ...}`, or 502 with `{status: "error", ..., message}`."""
-    return trigger("raida.sync")
+    return trigger(kinds.RAIDA_SYNC)
 
 
 @bp.get("/api/data/servers")

@@ -25,7 +25,7 @@ from api.schemas import (
     WaitQuery,
 )
 from api.validation import json_body
-from jobs import service
+from jobs import kinds, service
 from store.stats import student_stats
 from store.util import json_safe
 from syncs import cache
@@ -75,7 +75,7 @@ def create_student():
     except students_store.StudentExists:
         raise ApiError(409, f"A student with Codeforces handle {handle} already exists") from None
     try:
-        queued = service.enqueue("students.sync", {"handle": handle}, trigger="api", user=get_jwt_identity())
+        queued = service.enqueue(kinds.STUDENTS_SYNC, {"handle": handle}, trigger="api", user=get_jwt_identity())
         job: dict | None = outcomes.short_envelope(queued.job, queued.deduplicated)
         extra = {}
     except service.BrokerUnavailable as exc:
@@ -206,7 +206,7 @@ def sync_student(handle: str):
     cache: the updated student document, or 500 `Sync failed: ...`; 404 before any call if unknown."""
     student = _student_or_404(handle)
     full = (request.context.query.full or "false").lower()
-    return trigger("students.sync", {"handle": student["codeforcesHandle"], "full": full in ("true", "1")})
+    return trigger(kinds.STUDENTS_SYNC, {"handle": student["codeforcesHandle"], "full": full in ("true", "1")})
 
 
 @bp.post("/api/students/sync")
@@ -214,4 +214,4 @@ def sync_student(handle: str):
 @doc(200, admin=True, job=True, query=WaitQuery, tags=("students",))
 def sync_all():
     """Run the background sync of every student now (reads through the cache)."""
-    return trigger("students.sync_all")
+    return trigger(kinds.STUDENTS_SYNC_ALL)

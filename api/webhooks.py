@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.openapi import doc
 from api.schemas import DeliveriesQuery, WebhookIn, WebhookPatch
 from api.validation import json_body
-from jobs import service
+from jobs import kinds, service
 from syncs import webhooks
 
 bp = Blueprint("webhooks", __name__)
@@ -161,7 +161,7 @@ def send_test(endpoint_id: str):
     # By name: the API never loads task modules. The delivery is recorded: one the broker does not
     # take now is sent by the minute's scan once it is back.
     try:
-        service.send_task("syncq.webhooks.deliver", (delivery_id,))
+        service.send_task(kinds.WEBHOOKS_DELIVER_TASK, (delivery_id,))
     except service.BrokerUnavailable as exc:
         log.warning("webhook test delivery %s left to the scan: %s", delivery_id, exc)
     response = jsonify(delivery)

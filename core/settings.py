@@ -1,7 +1,9 @@
 """All of syncq's configuration, read from the environment in this one place.
 
-`Settings` is a pydantic-settings model: each field is the variable `SYNCQ_<FIELD>` (see the
-README's configuration table), typed and range-checked; `get_settings()` reads it once.
+`Settings` is a pydantic-settings model: each field is the variable `SYNCQ_<FIELD>`, typed and
+range-checked, grouped by concern under `# --- <group> ---` headers; its `description` is the
+README's text for it (the table is generated: `python -m core.settings_doc`). `get_settings()`
+reads it once.
 """
 
 from __future__ import annotations
@@ -37,124 +39,281 @@ class Settings(BaseSettings):
         env_prefix="SYNCQ_", env_ignore_empty=True, frozen=True, extra="ignore", populate_by_name=True
     )
 
-    # --- infrastructure -------------------------------------------------------------
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    # The Celery broker; empty = the Redis above. RabbitMQ (amqp://) redelivers a dead worker's
-    # task at once, where Redis waits out the visibility timeout. Redis stays the cache and locks.
-    broker_url: str = ""
-    mongodb_uri: str = "mongodb://127.0.0.1:27017/syncq"
-    queue: str = "syncq"
-    # Seconds before the Redis broker hands an unacknowledged task to another worker;
-    # must exceed the longest task, or a slow task runs twice.
-    visibility_timeout: int = Field(7200, ge=5)
-    # Seconds each task kind may run (soft limit: the task stops and reports; hard: +30 s, killed).
-    contest_time_limit: int = Field(600, ge=5)
-    student_time_limit: int = Field(300, ge=5)
-    students_all_time_limit: int = Field(6600, ge=5)
-    raida_time_limit: int = Field(300, ge=5)
-    # Seconds a "one run at a time" guard lives if nobody releases it (worker died).
-    job_lock_ttl: int = Field(1800, ge=10)
-    store_timeout_ms: int = Field(5000, ge=100)
-    log_level: str = "INFO"
-
-    # --- API ---------------------------------------------------------------------------
-    # gunicorn (syncq/gunicorn_conf.py): address, processes, threads a process.
-    api_bind: str = "0.0.0.0:8000"
-    api_workers: int = Field(2, ge=1)
-    api_threads: int = Field(16, ge=1)
-    jwt_secret: str = ""
-    jwt_expires: int = Field(3600, ge=60)
-    max_body_bytes: int = Field(64 * 1024, ge=1024)
-    login_max_attempts: int = Field(5, ge=1)
-    login_window: int = Field(300, ge=1)
-    # Seconds a trigger sent with no preference waits for its job before answering 202.
-    sync_wait: float = Field(60.0, ge=0, le=600)
-    # Origins (comma-separated) whose browser pages may call the API; none unless listed.
-    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
-
-    # --- HTTP policy shared by every adapter ---------------------------------------------
-    http_timeout: float = Field(20.0, ge=0.1)
-    http_connect_timeout: float = Field(5.0, ge=0.1)
-    http_retries: int = Field(3, ge=0)
-    http_backoff_base: float = Field(0.5, ge=0.0)
-    http_backoff_max: float = Field(30.0, ge=0.0)
-
-    # --- contests ------------------------------------------------------------------------
-    codeforces_url: str = "https://codeforces.com"
-    leetcode_url: str = "https://leetcode.com"
-    codechef_url: str = "https://www.codechef.com"
-    atcoder_url: str = "https://atcoder.jp"
-    kenkoooo_url: str = Field(
-        "https://kenkoooo.com", validation_alias=AliasChoices("kenkoooo_url", "SYNCQ_KENKOOO_URL")
+    # --- infrastructure ----------------------------------------------------------------------
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="cache, guards, rate limit, job-end notices, beat's schedule; the broker too unless "
+        "`SYNCQ_BROKER_URL` is set",
     )
-    platform_order: Annotated[tuple[str, ...], NoDecode] = ("codeforces", "leetcode", "codechef", "atcoder")
-    contests_schedule_enabled: bool = True
-    contests_schedule_hours: int = Field(6, ge=1)
+    # RabbitMQ redelivers a dead worker's task at once, where Redis waits out the visibility timeout.
+    broker_url: str = Field(
+        default="",
+        description="the Celery broker (empty: `SYNCQ_REDIS_URL`), e.g. `amqp://user:pass@rabbitmq:5672/syncq` "
+        "(what docker compose uses); Redis stays the cache and the guards",
+    )
+    mongodb_uri: str = Field(
+        default="mongodb://127.0.0.1:27017/syncq",
+        description="the store (database from the path, else `syncq`); for a SecantusDB of your own add "
+        "`?directConnection=true&retryWrites=false` (what `syncq standalone` uses)",
+    )
+    queue: str = Field(default="syncq", description="Celery queue name (manual student syncs use `<this>.manual`)")
+    visibility_timeout: int = Field(
+        default=7200,
+        ge=5,
+        description="seconds before Redis redelivers an unacknowledged task; longer than the longest task, "
+        "or a slow task runs twice",
+    )
+    job_lock_ttl: int = Field(
+        default=1800, ge=10, description="seconds a one-run-at-a-time guard lives if its worker dies"
+    )
+    store_timeout_ms: int = Field(default=5000, ge=100, description="MongoDB server selection / connect timeout, ms")
+    log_level: str = Field(default="INFO", description="log level")
+    metrics_dirs: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="other containers' `PROMETHEUS_MULTIPROC_DIR`s (comma-separated, on a shared volume) that "
+        "the API's `GET /metrics` sums in besides its own (compose: `/metrics/worker`)",
+    )
 
-    # --- students ------------------------------------------------------------------------
-    cf_rate_per_second: float = Field(0.5, ge=0.001)
-    cf_rate_burst: int = Field(3, ge=1)
-    cache_info_ttl: int = Field(6 * 3600, ge=1)
-    cache_contest_ttl: int = Field(6 * 3600, ge=1)
-    cache_submissions_ttl: int = Field(2 * 3600, ge=1)
-    students_schedule_enabled: bool = True
-    students_schedule_cron: str = "0 3 * * *"
+    # --- API -----------------------------------------------------------------------------------
+    api_bind: str = Field(default="0.0.0.0:8000", description="gunicorn's address (`syncq/gunicorn_conf.py`)")
+    api_workers: int = Field(default=2, ge=1, description="gunicorn processes")
+    api_threads: int = Field(default=16, ge=1, description="threads of each gunicorn process")
+    jwt_secret: str = Field(
+        default="", description="HS256 secret, at least 32 bytes; required: the API refuses to start without it"
+    )
+    jwt_expires: int = Field(default=3600, ge=60, description="access token lifetime, seconds")
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="larger request bodies get 413")
+    login_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="failed logins per username and per address before 429 (Flask-Limiter, counted in Redis)",
+    )
+    login_window: int = Field(default=300, ge=1, description="the window of `SYNCQ_LOGIN_MAX_ATTEMPTS`, seconds")
+    sync_wait: float = Field(
+        default=60.0,
+        ge=0,
+        le=600,
+        description="seconds a trigger sent with no preference waits for its job before answering 202",
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="comma-separated origins whose browser pages may call the API (none unless listed)"
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="where people open syncq; reminder emails link to `<this>/students/<handle>`",
+    )
 
-    # --- RAIDA ---------------------------------------------------------------------------
-    raida_url_template: str = "https://raida{i}.cloudcoin.global"
-    raida_count: int = Field(25, ge=1)
-    raida_quorum: int = Field(13, ge=1)
-    raida_directory_index: int = Field(11, ge=0)
-    raida_timeout: float = Field(2.0, ge=0.05)
-    raida_schedule_enabled: bool = True
-    raida_schedule_minutes: int = Field(60, ge=1)
+    # --- HTTP policy shared by every adapter -----------------------------------------------------
+    http_timeout: float = Field(default=20.0, ge=0.1, description="outside-service read timeout, seconds (per read)")
+    http_connect_timeout: float = Field(default=5.0, ge=0.1, description="outside-service connect timeout, seconds")
+    http_retries: int = Field(
+        default=3,
+        ge=0,
+        description="retries of transient failures (connect/read errors, timeouts, 429, 5xx, Codeforces call limit)",
+    )
+    http_backoff_base: float = Field(
+        default=0.5, ge=0.0, description="exponential backoff with jitter: first wait, seconds"
+    )
+    http_backoff_max: float = Field(
+        default=30.0, ge=0.0, description="exponential backoff with jitter: longest wait, seconds"
+    )
+    http_total_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds one outside call may take in all, however slowly the service trickles (the timeouts "
+        'above are per read); passed = a retried "timed out" error. For async calls it counts from the moment '
+        "the request is written, so a wait for the shared Codeforces rate limit is not in it",
+    )
+    http_max_body_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description="the size limit of one answer (32 MiB), counted after gzip/deflate/brotli decoding; "
+        '`Content-Length` is checked first, the counted bytes decide; larger = a permanent "answer too large" error',
+    )
+    http_max_body_bytes_per_service: Annotated[tuple[tuple[str, int], ...], NoDecode] = Field(
+        default=(),
+        description="per-service overrides of it, `service=bytes` comma-separated (`codeforces=67108864,"
+        "raida=1048576`); services are `codeforces`, `leetcode`, `codechef`, `atcoder`, `kenkoooo`, `raida` "
+        "(every `raidaN`)",
+    )
 
-    # --- real formats (issue 16) -------------------------------------------------------------
-    codeforces_gym_enabled: bool = False  # opt-in platform `codeforces_gym` (contest.list?gym=true)
-    codechef_max_past_pages: int = Field(10, ge=0)  # pages of 20 older past contests a sync may read
-    leetcode_max_past_pages: int = Field(10, ge=0)  # pastContests pages the fallback may read
-    raida_echo: Literal["binary", "http"] = "binary"  # the network's UDP/TCP echo, or the legacy JSON one
+    # --- contest sources -----------------------------------------------------------------------
+    codeforces_url: str = Field(
+        default="https://codeforces.com", description="base URL; the real paths are appended, a path prefix is allowed"
+    )
+    leetcode_url: str = Field(default="https://leetcode.com", description="base URL of LeetCode")
+    codechef_url: str = Field(default="https://www.codechef.com", description="base URL of CodeChef")
+    atcoder_url: str = Field(default="https://atcoder.jp", description="base URL of AtCoder")
+    kenkoooo_url: str = Field(
+        default="https://kenkoooo.com",
+        validation_alias=AliasChoices("kenkoooo_url", "SYNCQ_KENKOOO_URL"),
+        description="base URL of kenkoooo's AtCoder Problems API",
+    )
+    platform_order: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("codeforces", "leetcode", "codechef", "atcoder"), description="sync-all order (comma-separated)"
+    )
+    codeforces_gym_enabled: bool = Field(
+        default=False, description="adds the platform `codeforces_gym` (`contest.list?gym=true`, links to `/gym/<id>`)"
+    )
+    codechef_max_past_pages: int = Field(
+        default=10,
+        ge=0,
+        description="CodeChef's `/all` lists only the 20 newest past contests; older ones are paged from `/past` "
+        "(20 a page) until a page holds only stored contests, at most this many pages (what bounds a first sync)",
+    )
+    leetcode_max_past_pages: int = Field(
+        default=10,
+        ge=0,
+        description="when `allContests` fails, LeetCode contests come from `topTwoContests` and `pastContests` "
+        "pages (10 a page) until a page holds only stored contests, at most this many",
+    )
+    contests_schedule_enabled: bool = Field(
+        default=True, description="whether beat entry `sync-all-contests` is on by default; see [Schedules](#schedules)"
+    )
+    contests_schedule_hours: int = Field(
+        default=6, ge=1, description="default of beat entry `sync-all-contests`: minute 0, every N hours, UTC"
+    )
+    contest_time_limit: int = Field(
+        default=600,
+        ge=5,
+        description="seconds one platform's sync may run: then it is stopped (soft limit; killed 30 s later) "
+        "and reported as that platform's failure",
+    )
 
-    # --- hostile sources -----------------------------------------------------------------------
-    http_total_timeout: float = Field(60.0, gt=0)  # seconds one call may take in all (httpx's are per read)
-    http_max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)  # an answer's limit, after decompression
-    # `service=bytes` pairs overriding it, e.g. `codeforces=67108864,raida=1048576`.
-    http_max_body_bytes_per_service: Annotated[tuple[tuple[str, int], ...], NoDecode] = ()
+    # --- students ------------------------------------------------------------------------------
+    cf_rate_per_second: float = Field(
+        default=0.5, ge=0.001, description="the Codeforces rate limit shared by all workers"
+    )
+    cf_rate_burst: int = Field(default=3, ge=1, description="the burst of that rate limit")
+    cache_info_ttl: int = Field(default=6 * 3600, ge=1, description="student cache lifetime of `user.info`, seconds")
+    cache_contest_ttl: int = Field(
+        default=6 * 3600, ge=1, description="student cache lifetime of contest data, seconds"
+    )
+    cache_submissions_ttl: int = Field(
+        default=2 * 3600, ge=1, description="student cache lifetime of submissions, seconds"
+    )
+    cf_batch_handles: int = Field(default=300, ge=1, description="most handles in one background `user.info` call")
+    cf_batch_url_bytes: int = Field(
+        default=8192, ge=256, description="the longest `user.info` URL a background batch may make"
+    )
+    cf_background_concurrency: int = Field(
+        default=8, ge=1, description="background Codeforces calls in flight at once (the shared limit still paces them)"
+    )
+    cf_rating_wait_days: int = Field(
+        default=3,
+        ge=0,
+        description="days a finished contest without rating changes yet is asked about again before it counts "
+        "as unrated",
+    )
+    students_schedule_enabled: bool = Field(
+        default=True, description="whether beat entry `sync-all-students` is on by default"
+    )
+    students_schedule_cron: str = Field(
+        default="0 3 * * *", description="default cron of beat entry `sync-all-students` (UTC)"
+    )
+    student_time_limit: int = Field(
+        default=300,
+        ge=5,
+        description="seconds one student's sync may run: then the task is stopped (soft limit; killed 30 s later), "
+        "its guard released and its job failed with that reason",
+    )
+    students_all_time_limit: int = Field(
+        default=6600, ge=5, description="the same for the background sync of every student (killed 60 s later)"
+    )
+    inactive_days: int = Field(
+        default=7, ge=1, description="days without an OK submission before a student gets an inactivity reminder"
+    )
+    smtp_url: str = Field(
+        default="",
+        description="`smtp://user:pass@host:587?starttls=true`, or `smtps://user:pass@host:465`; empty: no emails",
+    )
+    smtp_from: str = Field(default="syncq <syncq@localhost>", description="the reminders' sender")
 
-    # --- metrics -------------------------------------------------------------------------------
-    # Other processes' PROMETHEUS_MULTIPROC_DIRs that `GET /metrics` sums in besides its own.
-    metrics_dirs: Annotated[tuple[str, ...], NoDecode] = ()
+    # --- RAIDA ---------------------------------------------------------------------------------
+    raida_url_template: str = Field(
+        default="https://raida{i}.cloudcoin.global",
+        description="RAIDA server URL, `{i}` = 0..24; a path is allowed. The directory (`/service/users`, "
+        "`/service/qmail_servers`, `/service/raida_servers`) is read from RAIDA 11's URL, failing over to the others",
+    )
+    raida_echo: Literal["binary", "http"] = Field(
+        default="binary",
+        description="`binary`: the network's own echo (32-byte header, 18-byte body) over UDP, TCP as fallback, to "
+        "each `IP:PORT` of `raida_servers` (a missing entry: the template's host, port 50000+i); `http`: the legacy "
+        "`/service/echo` JSON",
+    )
+    raida_count: int = Field(default=25, ge=1, description="RAIDA servers")
+    raida_quorum: int = Field(default=13, ge=1, description="how many RAIDA servers must be ready")
+    raida_directory_index: int = Field(default=11, ge=0, description="preferred directory server")
+    raida_timeout: float = Field(
+        default=2.0, ge=0.05, description="per-server echo timeout, seconds (binary mode: for UDP, then again for TCP)"
+    )
+    raida_schedule_enabled: bool = Field(default=True, description="whether beat entry `sync-raida` is on by default")
+    raida_schedule_minutes: int = Field(
+        default=60, ge=1, description="default interval of beat entry `sync-raida`, minutes"
+    )
+    raida_time_limit: int = Field(
+        default=300, ge=5, description="seconds a RAIDA sync may run (soft limit; killed 30 s later)"
+    )
 
-    # --- students at scale ---------------------------------------------------------------------
-    cf_batch_handles: int = Field(300, ge=1)  # most handles in one background `user.info` call
-    cf_batch_url_bytes: int = Field(8192, ge=256)  # longest `user.info` URL a background batch may make
-    cf_background_concurrency: int = Field(8, ge=1)  # background calls in flight (the limit still paces them)
-    cf_rating_wait_days: int = Field(3, ge=0)  # days a finished contest without rating changes is asked again
+    # --- webhooks ------------------------------------------------------------------------------
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="also deliver webhooks to private, loopback, link-local and other non-global addresses",
+    )
+    webhook_timeout: float = Field(default=10.0, gt=0, description="seconds for one delivery attempt")
+    webhook_backoff_base: float = Field(
+        default=5.0, ge=0, description="seconds between attempts: base × 2^(attempt−1), capped by the next"
+    )
+    webhook_backoff_max: float = Field(
+        default=3600.0, ge=0, description="the cap of that backoff (keep it below `SYNCQ_VISIBILITY_TIMEOUT`)"
+    )
+    webhook_retry_window: float = Field(
+        default=86400.0, ge=0, description="seconds a message is retried before it is given up"
+    )
+    webhook_disable_after: float = Field(
+        default=86400.0, ge=0, description="seconds an endpoint may fail with no success before it is disabled"
+    )
 
-    # --- feeds, webhooks and reminders ---------------------------------------------------------
-    feed_refresh_minutes: int = Field(60, ge=1)  # how often calendar apps should poll /contests.ics
-    webhook_allow_private: bool = False  # deliver to private, loopback and link-local addresses too
-    webhook_timeout: float = Field(10.0, gt=0)  # seconds for one delivery attempt
-    # Exponential backoff between attempts: base * 2^(attempt-1), capped (below the visibility timeout).
-    webhook_backoff_base: float = Field(5.0, ge=0)
-    webhook_backoff_max: float = Field(3600.0, ge=0)
-    webhook_retry_window: float = Field(86400.0, ge=0)  # seconds a message is retried before it is given up
-    webhook_disable_after: float = Field(86400.0, ge=0)  # seconds an endpoint may fail before it is disabled
-    # Days the job history, the events and the webhook delivery log are kept (0: for ever).
-    history_days: int = Field(90, ge=0)
-    inactive_days: int = Field(7, ge=1)  # days without an OK submission before a student is reminded
-    smtp_url: str = ""  # smtp://user:pass@host:587?starttls=true (smtps:// for TLS); empty: no emails
-    smtp_from: str = "syncq <syncq@localhost>"
-    public_url: str = "http://127.0.0.1:8000"  # where people open syncq; reminder emails link to it
-    flower_url: str = ""  # Flower's address as operators' browsers reach it; the web UI links jobs there
+    # --- feeds ---------------------------------------------------------------------------------
+    feed_refresh_minutes: int = Field(
+        default=60,
+        ge=1,
+        description="how often calendar apps should re-read `/contests.ics` (`REFRESH-INTERVAL`, `X-PUBLISHED-TTL`, "
+        "`Cache-Control`)",
+    )
 
-    # --- CLI client (`syncq sync ...`, `syncq jobs ...`) ---------------------------------
-    api_url: str = "http://127.0.0.1:8000"
-    api_token: str = Field("", validation_alias=AliasChoices("api_token", "SYNCQ_TOKEN"))
+    # --- history -------------------------------------------------------------------------------
+    history_days: int = Field(
+        default=90,
+        ge=0,
+        description="days the job history, the events and the webhook delivery log are kept (pruned daily by "
+        "`prune-history`); `0` keeps them for ever",
+    )
 
-    # --- Flower --------------------------------------------------------------------------
-    flower_user: str = Field("", validation_alias=AliasChoices("flower_user", "FLOWER_USER"))
-    flower_password: str = Field("", validation_alias=AliasChoices("flower_password", "FLOWER_PASSWORD"))
+    # --- tools: CLI client, Flower, web UI -------------------------------------------------------
+    api_url: str = Field(
+        default="http://127.0.0.1:8000", description="where `syncq sync` and `syncq jobs` send requests"
+    )
+    api_token: str = Field(
+        default="",
+        validation_alias=AliasChoices("api_token", "SYNCQ_TOKEN"),
+        description="the admin token `syncq sync` and `syncq jobs` use",
+    )
+    flower_user: str = Field(
+        default="",
+        validation_alias=AliasChoices("flower_user", "FLOWER_USER"),
+        description="Flower's basic auth user (`syncq flower` refuses to start without it)",
+    )
+    flower_password: str = Field(
+        default="",
+        validation_alias=AliasChoices("flower_password", "FLOWER_PASSWORD"),
+        description="Flower's basic auth password",
+    )
+    flower_url: str = Field(
+        default="",
+        description="Flower's address as operators' browsers reach it: the web UI's jobs page links each job there "
+        "(`syncq standalone` sets it)",
+    )
 
     @field_validator("platform_order", "cors_origins", "metrics_dirs", mode="before")
     @classmethod

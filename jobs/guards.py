@@ -1,25 +1,34 @@
-"""One run at a time: a job kind's guard is a redis-py `Lock` whose token is the job's id.
+"""One run at a time: a guard is a redis-py `Lock` (key `syncq:guard:<key>`) whose token is its owner's id.
 
-A trigger that finds the guard held answers the job that holds it; the job's end releases
-it (only its own: an expired guard taken over by another job is left alone); a guard whose
-worker died expires by itself after `SYNCQ_JOB_LOCK_TTL`, and one whose job was never recorded
-is released by `jobs.service` (see `ORPHAN_AFTER` there).
+A job kind's guard is taken at enqueue (token: the job's id): a trigger that finds it held answers
+the job that holds it, and the job's end releases it (only its own: an expired guard taken over by
+another job is left alone). A run inside a worker holds a guard with `hold` (a platform's sync),
+waiting for another run that holds it. A guard whose worker died expires by itself after
+`SYNCQ_JOB_LOCK_TTL`; one whose job was never recorded is released by `jobs.service`.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import cast
 
 import redis
 from redis.exceptions import LockError
 
+from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from core.redisconn import get_redis
 from core.settings import get_settings
 
+log = logging.getLogger(__name__)
 
-def _lock(key: str) -> redis.lock.Lock:
+
+def _lock(key: str, wait: float | None = None) -> redis.lock.Lock:
     # thread_local=False: the job that takes a guard is ended by another process.
-    return get_redis().lock(f"syncq:guard:{key}", timeout=get_settings().job_lock_ttl, thread_local=False)
+    return get_redis().lock(
+        f"syncq:guard:{key}", timeout=get_settings().job_lock_ttl, blocking_timeout=wait, thread_local=False
+    )
 
 
 def take(key: str, job_id: str) -> str | None:
@@ -64,3 +73,29 @@ def extend(key: str, job_id: str) -> None:
         lock.reacquire()
     except LockError:
         pass
+
+
+@contextmanager
+def hold(key: str, owner: str, wait: float) -> Iterator[bool]:
+    """Hold guard `key` for `owner` while the block runs, waiting up to `wait` s for another holder;
+    yields whether it is held. An owner that already holds it (a redelivered task whose first attempt
+    died holding it) carries on at once. Without Redis it yields True: the guarded writes are
+    idempotent upserts, and a run is better than none."""
+    lock = _lock(key, wait)
+    try:
+        if get_redis().get(lock.name) == owner:
+            lock.local.token = owner
+            held = bool(lock.reacquire())
+        else:
+            held = lock.acquire(token=owner)
+    except REDIS_UNAVAILABLE:
+        yield True
+        return
+    try:
+        yield held
+    finally:
+        if held:
+            try:
+                lock.do_release(owner)
+            except (LockError, *REDIS_UNAVAILABLE):  # expired or Redis gone: it lapses by itself
+                log.info("guard %s already lapsed or unreachable at release", key)

@@ -12,7 +12,7 @@ from jobs import kinds, service
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="syncq.jobs.launch", ignore_result=True)
+@shared_task(name=kinds.LAUNCH_TASK, ignore_result=True)
 def launch(kind: str, params: dict[str, Any] | None = None, trigger: str = "beat") -> dict[str, Any]:
     """Enqueue a job of `kind`, deduplicated against a run under way, like an API trigger."""
     try:

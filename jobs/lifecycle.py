@@ -118,7 +118,7 @@ WRITES: dict[str, Callable[..., None]] = {"finish": finish, "fail": fail, "end_s
 
 
 @shared_task(
-    name="syncq.jobs.record",
+    name=kinds.RECORD_TASK,
     autoretry_for=store.UNAVAILABLE,
     retry_backoff=2,
     retry_backoff_max=60,

@@ -94,7 +94,7 @@ def upsert_contests(
         fields = {**doc, "platform": platform, "contentHash": digest, "updatedAt": now}
         (updates if stored is not None else inserts).append((platform_id, fields))
     # A contest we have not stored is inserted, not upserted: an insert skips the lookup an
-    # upsert makes first, which is most of a write's cost on the store (docs/benchmarks-notes.md).
+    # upsert makes first.
     operations: list[Any] = [InsertOne({**fields, "createdAt": now, "sequence": 0}) for _, fields in inserts]
     ids = [platform_id for platform_id, _ in inserts]
     stored_times = _times(platform, [platform_id for platform_id, _ in updates])
@@ -122,8 +122,8 @@ def upsert_contests(
 
 def _update(platform: str, fields: dict[str, Any], stored: dict[str, Any] | None) -> UpdateOne:
     """The update of a stored contest, by its unique key; `sequence` is raised when it moved (its
-    start or duration differs from `stored`). Decided here, not in the filter: SecantusDB answers a
-    filter beyond the key by scanning the collection (~0.1 s a contest at 4,500 stored)."""
+    start or duration differs from `stored`). Decided here, not in the filter: the filter stays the
+    unique key, which every store answers through its index."""
     update: dict[str, Any] = {"$set": fields}
     if stored is not None and _moved(stored, fields):
         update["$inc"] = {"sequence": 1}

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from core.settings import get_settings
-from jobs.kinds import KINDS
+from jobs import kinds
 
 TERMINAL = ("SUCCESS", "FAILURE")
 REFUSED = (400, 401, 403, 404, 405, 409, 413, 429, 503)
@@ -214,12 +214,12 @@ def _api(args: argparse.Namespace) -> Api:
 def cmd_sync(args: argparse.Namespace) -> int:
     target = args.target
     if target == "all":
-        return _trigger(args, "/contests/sync/all", "contests.sync_all")
+        return _trigger(args, "/contests/sync/all", kinds.CONTESTS_SYNC_ALL)
     if target == "platform":
-        return _trigger(args, f"/contests/sync/{args.name}", "contests.platform")
+        return _trigger(args, f"/contests/sync/{args.name}", kinds.CONTESTS_PLATFORM)
     if target == "student":
-        return _trigger(args, f"/api/codeforces/sync/{args.name}", "students.sync")
-    return _trigger(args, "/api/admin/sync", "raida.sync")
+        return _trigger(args, f"/api/codeforces/sync/{args.name}", kinds.STUDENTS_SYNC)
+    return _trigger(args, "/api/admin/sync", kinds.RAIDA_SYNC)
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
@@ -287,7 +287,10 @@ def add_commands(sub) -> None:
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     listing = jobs_sub.add_parser("list")
     listing.add_argument(
-        "--kind", choices=sorted(KINDS), metavar="KIND", help=f"only jobs of this kind: {', '.join(sorted(KINDS))}"
+        "--kind",
+        choices=sorted(kinds.KINDS),
+        metavar="KIND",
+        help=f"only jobs of this kind: {', '.join(sorted(kinds.KINDS))}",
     )
     listing.add_argument("--limit", type=int, default=20)
     _common(listing)

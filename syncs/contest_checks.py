@@ -14,10 +14,11 @@ from typing import Any
 
 import store.contests as contests_store
 from core import signals
+from jobs import kinds
 from store.util import utcnow
 from syncs import health
 
-SCHEDULE_KIND = "contests.sync_all"
+SCHEDULE_KIND = kinds.CONTESTS_SYNC_ALL
 
 
 def failed(platform: str, error: str, started: float) -> dict[str, Any]:

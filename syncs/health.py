@@ -24,6 +24,7 @@ from typing import Any
 import store.health as health_store
 from adapters import registry
 from core import metrics, signals
+from jobs import kinds
 from store.util import iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ DROP_BELOW = 0.5  # of the last good sync's items
 FAILED_ABOVE = 0.05  # of the items a sync saw
 STALE_AFTER_INTERVALS = 2
 EVENT = "source.health_changed"
-STUDENTS, RAIDA = "students", "raida"
+STUDENTS, RAIDA = kinds.STUDENTS_SOURCE, kinds.RAIDA_SOURCE
 _SAVE_ATTEMPTS = 5
 
 
@@ -217,8 +218,8 @@ def sweep(now: datetime | None = None, skip: str | None = None) -> dict[str, dic
 
 
 def expected_sources() -> list[str]:
-    """Every source syncq syncs: the registered platforms, then `students` and `raida`."""
-    return [*registry.names(), STUDENTS, RAIDA]
+    """Every source syncq syncs: the registered platforms, then the job catalog's other sources."""
+    return [*registry.names(), *kinds.health_sources()]
 
 
 def public(source: str, state: dict[str, Any] | None) -> dict[str, Any]:

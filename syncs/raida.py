@@ -12,6 +12,7 @@ import store.raida as raida_store
 from adapters import raida
 from adapters.http import make_async_client
 from core.settings import get_settings
+from jobs import kinds
 from store.util import iso, utcnow
 from syncs import announce, health
 from syncs.errors import SyncFailed
@@ -56,7 +57,7 @@ def sync_network() -> dict[str, Any]:
             health.RAIDA,
             ok=False,
             error=snapshot.error,
-            interval_s=health.schedule_interval("raida.sync"),
+            interval_s=health.schedule_interval(kinds.RAIDA_SYNC),
             duration_s=time.monotonic() - started,
         )
         raise SyncFailed(snapshot.error, code="raida_unavailable", details={"raida_ready": snapshot.ready_count})
@@ -81,7 +82,7 @@ def sync_network() -> dict[str, Any]:
         ok=True,
         items=users + len(qmail) + raida_servers,
         failed_items=len(skipped),
-        interval_s=health.schedule_interval("raida.sync"),
+        interval_s=health.schedule_interval(kinds.RAIDA_SYNC),
         duration_s=time.monotonic() - started,
     )
     return {

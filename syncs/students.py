@@ -19,6 +19,7 @@ from adapters.errors import SyncError
 from adapters.http import make_async_client
 from adapters.ratelimit import codeforces_limiter
 from core.settings import get_settings
+from jobs import kinds
 from store.util import json_safe
 from syncs import cache, health, reminders, students_background
 from syncs.errors import SyncFailed
@@ -137,6 +138,6 @@ def _record_health(result: dict[str, Any], duration_s: float) -> None:
         items=result["synced"],
         failed_items=len(failed),
         error=None if ok else f"every student failed; first: {failed[0]['handle']}: {failed[0]['error']}",
-        interval_s=health.schedule_interval("students.sync_all"),
+        interval_s=health.schedule_interval(kinds.STUDENTS_SYNC_ALL),
         duration_s=duration_s,
     )

@@ -1,21 +1,6 @@
-"""The background sync of every student, at Codeforces scale (one call every 2 seconds).
-
-Three calls per student, changed or not, cost 17 hours for 10,000 students. Instead:
-
-1. For each rated contest that finished since the last background sync, one
-   `contest.ratingChanges?contestId=N` call appends the change to every tracked student who took
-   part (contests applied are remembered in `store.student_sync`, so none is applied twice).
-2. `user.info` is asked for many handles at once (`handles=a;b;c`, bounded by
-   SYNCQ_CF_BATCH_HANDLES and SYNCQ_CF_BATCH_URL_BYTES). A handle Codeforces does not know is
-   set aside (marked `handleStatus: "not_found"`, its data kept, skipped by later background
-   syncs until a manual sync finds it) and the rest of its batch asked again.
-3. Per student, `user.status` is fetched (incrementally) only when `lastOnlineTimeSeconds` is
-   newer than what the last sync saw, and `user.rating` only when the rating in `user.info`
-   differs from the stored one after step 1 (a contest we did not know of). A student never
-   synced gets both in full.
-
-Every call goes through the shared Codeforces rate limit as a background caller, so a manual
-sync takes the next slot. The result counts calls per method and students skipped as unchanged.
+"""The background sync of every student within Codeforces' rate limit: batched `user.info`, one
+`contest.ratingChanges` per finished rated contest, and per-student calls only for students that
+changed. How it decides is in the README ("Job kinds", the background student sync).
 """
 
 from __future__ import annotations

@@ -72,17 +72,17 @@ def test_two_workers_never_sync_the_same_platform_at_once(worker, simulator, sto
 
 
 def test_a_platform_still_synced_elsewhere_after_its_last_retry_is_reported_not_raised(store_db, monkeypatch):
-    from core.redisconn import get_redis
+    from jobs import guards, kinds
     from workers import contests as contest_tasks
 
     monkeypatch.setattr(contest_tasks, "MUTEX_WAIT_S", 0.2)
-    key = "syncq:running:contests:codechef"
-    get_redis().set(key, "another-run", px=60_000)  # another worker's run holds the platform
+    key = kinds.platform_guard("codechef")
+    assert guards.take(key, "another-run") is None  # another worker's run holds the platform
     try:
         # The last try (a sync-all's step must end with a result, or the chain stops there).
         outcome = contest_tasks.sync_platform.apply(args=("codechef",), retries=contest_tasks.sync_platform.max_retries)
     finally:
-        get_redis().delete(key)
+        guards.release(key, "another-run")
     assert outcome.successful(), outcome.traceback
     result = outcome.get()
     assert result["failed"] == 1 and result["synced"] == 0

@@ -18,7 +18,7 @@ from core.settings import Settings, reload_settings
 from tests.fake_raida import TEMPLATE, FakeNetwork
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# The fake network answers the legacy HTTP echo; the binary echo has its tests in test_raida_binary.py.
+# The fake network answers the legacy HTTP echo; the binary echo has its tests in test_raida_echo.py.
 SETTINGS = Settings(
     raida_url_template=TEMPLATE,
     raida_timeout=0.3,

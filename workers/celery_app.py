@@ -1,7 +1,7 @@
 """The Celery app, configured from the same settings as the API.
 
-Job bookkeeping is wired in here once, by name: `jobs.lifecycle` connects to Celery's task
-signals in every worker, and `jobs.launch` is what beat runs.
+Its task modules, job modules (`jobs.lifecycle`'s signal handlers, `jobs.launch`) and routes come
+from the job catalog (`jobs.kinds`).
 """
 
 from __future__ import annotations
@@ -12,16 +12,7 @@ from kombu import Queue
 
 import schedules
 from core.settings import Settings, get_settings
-
-TASK_MODULES = [
-    "workers.system",
-    "workers.contests",
-    "workers.students",
-    "workers.raida",
-    "workers.webhooks",
-    "workers.maintenance",
-]
-JOB_MODULES = ["jobs.lifecycle", "jobs.launch"]
+from jobs import kinds
 
 
 def configure(app: Celery, settings: Settings) -> None:
@@ -35,7 +26,7 @@ def configure(app: Celery, settings: Settings) -> None:
         # Queues are read in the order listed (not kombu's default round robin): a worker takes
         # the manual queue's tasks before any queued background work.
         transport["queue_order_strategy"] = "priority"
-    manual = f"{settings.queue}.manual"
+    manual = f"{settings.queue}.{kinds.MANUAL_QUEUE}"
     app.conf.update(
         broker_url=broker,
         # No result backend: a job's state and result live in its MongoDB record (jobs.lifecycle).
@@ -49,7 +40,7 @@ def configure(app: Celery, settings: Settings) -> None:
         # above). RabbitMQ has no such order: there the manual queue is consumed beside the other,
         # so a manual sync waits at most for the tasks the worker already holds (prefetch 1).
         task_queues=[Queue(manual), Queue(settings.queue)],
-        task_routes={"syncq.students.sync_student": {"queue": manual}},
+        task_routes=kinds.routes(settings),
         # At-least-once delivery: ack after the task ran, and hand the task to another
         # worker if this one dies mid-run. Every task's writes are idempotent upserts.
         task_acks_late=True,
@@ -63,7 +54,7 @@ def configure(app: Celery, settings: Settings) -> None:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5},
         timezone="UTC",
         enable_utc=True,
-        imports=JOB_MODULES,
+        imports=list(kinds.JOB_MODULES),
         # No static beat_schedule: the entries live in Redis (RedBeat), changed at run time through
         # the API, and are seeded from the settings at beat start where none is stored (schedules.py).
         # RedBeat keeps the schedule in Redis behind a lock: a second beat waits as a standby.
@@ -82,7 +73,7 @@ def configure(app: Celery, settings: Settings) -> None:
 
 def create_celery(settings: Settings | None = None) -> Celery:
     """A Celery app named `syncq` with every task module included."""
-    app = Celery("syncq", include=TASK_MODULES)
+    app = Celery("syncq", include=kinds.task_modules())
     configure(app, settings or get_settings())
     return app
 

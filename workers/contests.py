@@ -2,68 +2,34 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from redis.exceptions import LockError
 
 import store
-from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
-from core.redisconn import get_redis
 from core.settings import get_settings
+from jobs import guards, kinds
 from syncs import contests
 from workers.celery_app import app
 
 _limits = get_settings()
-log = logging.getLogger(__name__)
+KIND = kinds.get(kinds.CONTESTS_PLATFORM)
 MUTEX_WAIT_S = 120  # how long a run waits for another run of its platform before retrying later
 
 
-@contextmanager
-def _platform_mutex(platform: str, owner: str) -> Iterator[bool]:
-    """Two workers never sync the same platform at once: a redis-py Lock whose token is the task
-    id, so a redelivered task (whose first attempt died holding it) carries on at once."""
-    lock = get_redis().lock(
-        f"syncq:running:contests:{platform}",
-        timeout=_limits.job_lock_ttl,
-        blocking_timeout=MUTEX_WAIT_S,
-        thread_local=False,
-    )
-    try:
-        if get_redis().get(lock.name) == owner:
-            lock.local.token = owner
-            held = bool(lock.reacquire())
-        else:
-            held = lock.acquire(token=owner)
-    except REDIS_UNAVAILABLE:
-        yield True  # no Redis, no mutex: the upserts are idempotent anyway
-        return
-    try:
-        yield held
-    finally:
-        if held:
-            try:
-                lock.do_release(owner)
-            except (LockError, *REDIS_UNAVAILABLE):  # expired or Redis gone: it lapses by itself
-                log.info("platform mutex of %s already lapsed or unreachable at release", platform)
-
-
 @app.task(
-    name="syncq.contests.sync_platform",
+    name=KIND.task,
     bind=True,
     autoretry_for=store.UNAVAILABLE,
     retry_backoff=2,
     retry_backoff_max=60,
     max_retries=4,
-    soft_time_limit=_limits.contest_time_limit,
-    time_limit=_limits.contest_time_limit + 30,
+    **KIND.limits.task_options(_limits),
 )
 def sync_platform(self, platform: str, job_id: str | None = None, step: str | None = None) -> dict[str, Any]:
     """Sync one platform's contests (a platform's failure is in the result, never raised)."""
-    with _platform_mutex(platform, self.request.id) as held:
+    # Two workers never sync one platform at once, whichever job (or Flower) started each run.
+    with guards.hold(kinds.platform_guard(platform), self.request.id, MUTEX_WAIT_S) as held:
         if not held and self.request.retries < self.max_retries:
             raise self.retry(countdown=30, exc=RuntimeError(f"{platform} is being synced elsewhere"))
         if not held:

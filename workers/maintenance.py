@@ -7,12 +7,13 @@ from typing import Any
 
 import schedules
 import store
+from jobs import kinds
 from syncs import history
 from workers.celery_app import app
 
 
 @app.task(
-    name="syncq.maintenance.prune",
+    name=kinds.PRUNE_TASK,
     ignore_result=True,
     autoretry_for=store.UNAVAILABLE,
     retry_backoff=30,
@@ -25,7 +26,7 @@ def prune() -> dict[str, Any]:
     return history.prune()
 
 
-@app.task(name="syncq.maintenance.schedules", ignore_result=True, soft_time_limit=60, time_limit=90)
+@app.task(name=kinds.REFRESH_SCHEDULES_TASK, ignore_result=True, soft_time_limit=60, time_limit=90)
 def refresh_schedules() -> list[str]:
     """Re-save the beat entries whose time zone changed its UTC offset (daylight saving), so a running
     beat follows the change within one run of this task; the names re-saved."""

@@ -6,20 +6,21 @@ from typing import Any
 
 import store
 from core.settings import get_settings
+from jobs import kinds
 from syncs import students
 from workers.celery_app import app
 
 _limits = get_settings()
+ONE, ALL = kinds.get(kinds.STUDENTS_SYNC), kinds.get(kinds.STUDENTS_SYNC_ALL)
 
 
 @app.task(
-    name="syncq.students.sync_student",
+    name=ONE.task,
     autoretry_for=store.UNAVAILABLE,
     retry_backoff=2,
     retry_backoff_max=60,
     max_retries=4,
-    soft_time_limit=_limits.student_time_limit,
-    time_limit=_limits.student_time_limit + 30,
+    **ONE.limits.task_options(_limits),
 )
 def sync_student(handle: str, full: bool = False, use_cache: bool = False, job_id: str | None = None) -> dict[str, Any]:
     """Sync one student, bypassing the cache unless `use_cache`; returns the student document."""
@@ -27,12 +28,11 @@ def sync_student(handle: str, full: bool = False, use_cache: bool = False, job_i
 
 
 @app.task(
-    name="syncq.students.sync_all",
+    name=ALL.task,
     autoretry_for=store.UNAVAILABLE,
     retry_backoff=2,
     max_retries=4,
-    soft_time_limit=_limits.students_all_time_limit,
-    time_limit=_limits.students_all_time_limit + 60,
+    **ALL.limits.task_options(_limits),
 )
 def sync_all(job_id: str | None = None) -> dict[str, Any]:
     """The background sync of every student."""

@@ -7,11 +7,15 @@ import time
 from typing import Any
 
 from core.redisconn import get_redis
+from core.settings import get_settings
+from jobs import kinds
 from store.util import iso, utcnow
 from workers.celery_app import app
 
+PING = kinds.get(kinds.PING)
 
-@app.task(name="syncq.system.ping", soft_time_limit=60, time_limit=90)
+
+@app.task(name=PING.task, **PING.limits.task_options(get_settings()))
 def ping(echo: Any = None, delay: float = 0, job_id: str | None = None) -> dict[str, Any]:
     """Answer (after `delay` s): proves API -> broker -> worker -> store works."""
     if delay:
@@ -19,7 +23,7 @@ def ping(echo: Any = None, delay: float = 0, job_id: str | None = None) -> dict[
     return {"pong": True, "echo": echo, "worker": socket.gethostname(), "at": iso(utcnow())}
 
 
-@app.task(name="syncq.system.noop")
+@app.task(name=kinds.NOOP_TASK)
 def noop(counter: str | None = None) -> None:
     """A bare Celery task with no job record (the benchmarks' reference for task overhead)."""
     if counter:

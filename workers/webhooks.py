@@ -17,6 +17,7 @@ from kombu.exceptions import OperationalError
 import store
 from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from core.signals import event
+from jobs import kinds
 from syncs import webhooks
 from workers.celery_app import app
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 @app.task(
-    name="syncq.webhooks.deliver",
+    name=kinds.WEBHOOKS_DELIVER_TASK,
     bind=True,
     ignore_result=True,
     autoretry_for=store.UNAVAILABLE,
@@ -41,7 +42,7 @@ def deliver(self, delivery_id: str, attempt: int = 1) -> None:
         deliver.apply_async((delivery_id, attempt + 1), countdown=delay)
 
 
-@app.task(name="syncq.webhooks.scan", ignore_result=True)
+@app.task(name=kinds.WEBHOOKS_SCAN_TASK, ignore_result=True)
 def scan() -> dict[str, Any]:
     """Send due `contest.starting_soon` messages, and re-enqueue deliveries whose task was lost."""
     fresh = webhooks.starting_soon()
