@@ -139,7 +139,7 @@ class ClistResource:
         if not isinstance(payload, dict) or not isinstance(payload.get("objects"), list):
             raise ParseError("clist answer has no objects list", service=SERVICE)
         result = ParseResult()
-        meta = payload.get("syncq") if isinstance(payload.get("syncq"), dict) else {}
+        meta: dict[str, Any] = payload["syncq"] if isinstance(payload.get("syncq"), dict) else {}
         if meta.get("pagingError"):
             result.skip({"id": "objects"}, meta["pagingError"])
             result.complete = False
@@ -162,6 +162,8 @@ class ClistResource:
         if not isinstance(host, str) or _host(host) != self.host:
             raise ValueError(f"listed under resource {str(host)[:60]!r}, not {self.host}")
         title, url = item.get("event"), item.get("href")
+        if not isinstance(url, str):
+            raise ValueError(f"href is not an address: {url!r}")
         if not isinstance(title, str) or not title.strip():
             raise ValueError("contest has no event name")
         start, end = _time(item.get("start"), "start"), _time(item.get("end"), "end", optional=True)

@@ -182,3 +182,13 @@ def builtin_names() -> list[str]:
 def builtin_hosts() -> set[str]:
     """The hosts the built-in sources read (another source must not import them twice)."""
     return {declaration(source).host.lower().removeprefix("www.") for source in _ADAPTERS.values()}
+
+
+def report_at_start() -> list[str]:
+    """Load every source now and log what was found, naming each plugin that could not load (a
+    process calls this as it starts); returns the enabled platform names."""
+    found = names()
+    log.info("contest sources: %s", ", ".join(found))
+    for error in plugin_errors().values():
+        log.error("%s", error)
+    return found

@@ -122,6 +122,11 @@ def check(source: Any) -> Source:
     return declared
 
 
+def base_url(declared: Source, settings: Any) -> str:
+    """Where a source reads its site: SYNCQ_SOURCE_URLS's entry for its name, else `https://<host>`."""
+    return dict(settings.source_urls).get(declared.name) or f"https://{declared.host}"
+
+
 def key_problem(key: Any) -> str | None:
     """Why `key` cannot be stored (None: it can)."""
     if not isinstance(key, str):

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_init
 from redis.exceptions import LockError
 
 import store
+from adapters import registry
 from core.redisconn import UNAVAILABLE as REDIS_UNAVAILABLE
 from core.redisconn import get_redis
 from core.settings import get_settings
@@ -20,6 +22,12 @@ from workers.celery_app import app
 _limits = get_settings()
 log = logging.getLogger(__name__)
 MUTEX_WAIT_S = 120  # how long a run waits for another run of its platform before retrying later
+
+
+@worker_init.connect
+def _report_sources(**_kwargs) -> None:
+    # Every source loaded as the worker starts: a plugin that cannot load is logged by name now.
+    registry.report_at_start()
 
 
 @contextmanager
