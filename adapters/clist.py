@@ -143,11 +143,19 @@ class ClistResource:
         if meta.get("pagingError"):
             result.skip({"id": "objects"}, meta["pagingError"])
             result.complete = False
+        others: dict[str, int] = {}
         for item in payload["objects"]:
+            host = _resource(item)
+            if host is not None and host != self.host:  # not this platform's (an answer for several)
+                others[host] = others.get(host, 0) + 1
+                continue
             try:
                 result.records.append(self.record(item))
             except ValueError as exc:
                 result.skip(item, str(exc))
+        if others:
+            listed = ", ".join(f"{host} ({count})" for host, count in sorted(others.items()))
+            result.flagged.append({"item": "objects", "error": f"contests of other resources left out: {listed}"})
         return result
 
     def record(self, item: Any) -> ContestRecord:
@@ -157,10 +165,8 @@ class ClistResource:
         cid = item.get("id")
         if isinstance(cid, bool) or not isinstance(cid, int):
             raise ValueError(f"id is not a number: {cid!r}")
-        resource = item.get("resource")
-        host = resource.get("name") if isinstance(resource, dict) else resource
-        if not isinstance(host, str) or _host(host) != self.host:
-            raise ValueError(f"listed under resource {str(host)[:60]!r}, not {self.host}")
+        if _resource(item) != self.host:
+            raise ValueError(f"listed under resource {str(item.get('resource'))[:60]!r}, not {self.host}")
         title, url = item.get("event"), item.get("href")
         if not isinstance(url, str):
             raise ValueError(f"href is not an address: {url!r}")
@@ -172,6 +178,13 @@ class ClistResource:
             raise ValueError(f"duration is not a number of seconds: {duration!r}")
         raw = {k: v for k, v in item.items() if k != "problems"}
         return ContestRecord(key=str(cid), title=title, url=url, start=start, end=end, duration=duration, raw=raw)
+
+
+def _resource(item: Any) -> str | None:
+    """The host of an object's resource: a string in v2+, `{"id", "name"}` in v1 answers."""
+    resource = item.get("resource") if isinstance(item, dict) else None
+    host = resource.get("name") if isinstance(resource, dict) else resource
+    return _host(host) if isinstance(host, str) else None
 
 
 def _time(raw: Any, field: str, optional: bool = False) -> datetime | None:
