@@ -14,7 +14,7 @@ from flask import Flask, Response, jsonify, request
 from syncq.samples import contests as contest_samples
 from syncq.samples import raida as raida_samples
 from syncq.samples import students as student_samples
-from syncq.simulator import sources as source_routes
+from syncq.simulator.sources import add_routes as add_source_routes
 from syncq.simulator.state import MODES, SERVICES, SimState
 
 HTML_PAGE = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
@@ -341,7 +341,7 @@ def create_app(state: SimState, data: Data) -> Flask:
     def kenkoooo():
         return serve("kenkoooo", lambda: Response(data.encoded("kenkoooo"), mimetype="application/json"))
 
-    source_routes.add_routes(app, serve, data.now)  # clist.by and Judgeville (the example plugin's site)
+    add_source_routes(app, serve, data.now)  # clist.by and Judgeville (the example plugin's site)
 
     # --- RAIDA ------------------------------------------------------------------------------
     @app.get("/raida<int:index>/service/<name>")
