@@ -192,3 +192,8 @@ def report_at_start() -> list[str]:
     for error in plugin_errors().values():
         log.error("%s", error)
     return found
+
+
+def is_plugin(name: str) -> bool:
+    """True when platform `name` comes from an installed plugin (not built in, not a family's)."""
+    return name not in _ADAPTERS and name in (_plugins or {})

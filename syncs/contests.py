@@ -18,7 +18,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 
 import store.contests as contests_store
-from adapters import registry, source
+from adapters import ratelimit, registry, source
 from adapters.errors import SyncError
 from adapters.http import make_client
 from core.settings import get_settings
@@ -36,6 +36,15 @@ def counts(synced: int = 0, updated: int = 0, failed: int = 0, error: str | None
     return result
 
 
+def _limited(platform: str, declared: source.Source) -> dict[str, Any]:
+    """A plugin's declared rate limit, kept for it across every worker: each request it sends
+    waits for its slot. (Built-in sources and clist.by keep their own limits.)"""
+    if not declared.rate_per_minute or not registry.is_plugin(platform):
+        return {}
+    limiter = ratelimit.source_limiter(platform, declared.rate_per_minute)
+    return {"event_hooks": {"request": [lambda request: limiter.acquire()]}}
+
+
 def sync_platform(platform: str) -> dict[str, Any]:
     """Fetch, parse and upsert one platform's contests; a platform failure is returned, not raised."""
     if platform not in registry.names():
@@ -51,7 +60,7 @@ def sync_platform(platform: str) -> dict[str, Any]:
         # A paging adapter stops where the stored contests begin, so it needs them before fetching.
         known = {"known": stored.result().keys()} if declared.wants_known else {}
         try:
-            with make_client(settings) as client:
+            with make_client(settings, **_limited(platform, declared)) as client:
                 payload = adapter.fetch(client, settings, **known)
             parsed = source.finish(declared, adapter.parse(payload))
         except SyncError as exc:

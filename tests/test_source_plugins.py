@@ -4,13 +4,21 @@ end like a built-in platform, and a plugin that cannot load is named without sto
 from __future__ import annotations
 
 import logging
+import time
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
+import httpx
 import pytest
+import redis
 
+import adapters.http
 from adapters import registry
-from core.settings import reload_settings
+from adapters.http import send
+from adapters.records import ParseResult
+from adapters.source import Source
+from core.settings import get_settings, reload_settings
+from syncs.contests import sync_platform
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "syncq-source-example"
 JUDGEVILLE = EntryPoint(name="judgeville", value="syncq_source_example.judgeville", group=registry.GROUP)
@@ -91,3 +99,31 @@ def test_an_installed_plugin_syncs_end_to_end_like_a_builtin_platform(
     assert any(e["data"].get("platform") == "judgeville" for e in created)  # what webhooks deliver
     health = client.get("/health").get_json()["sources"]["judgeville"]
     assert health["health"] == "ok", health
+
+
+class Rated:
+    """A plugin that declares 600 calls a minute and makes four calls per fetch."""
+
+    SOURCE = Source(name="rated", host="rated.example", rate_per_minute=600)
+
+    def fetch(self, client, settings):
+        return [send(client, "GET", f"https://rated.example/page/{n}", service="rated").json() for n in range(4)]
+
+    def parse(self, payload, now=None):
+        return ParseResult()
+
+
+def test_a_plugins_declared_rate_limit_paces_its_calls(plugins, store_db, monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        adapters.http,
+        "default_transport",
+        httpx.MockTransport(lambda request: sent.append(time.monotonic()) or httpx.Response(200, json={})),
+    )
+    monkeypatch.setattr(registry, "_entry_points", lambda: [])
+    plugins()
+    monkeypatch.setitem(registry._plugins, "rated", Rated())
+    redis.Redis.from_url(get_settings().redis_url).delete("syncq:ratelimit:source:rated")
+    assert sync_platform("rated")["failed"] == 0
+    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    assert len(sent) == 4 and min(gaps) >= 0.1 * 0.95, gaps  # 600 a minute: one call every 0.1 s at most
