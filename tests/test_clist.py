@@ -51,6 +51,7 @@ def account(monkeypatch):
     """clist.by turned on (a made-up account) with the default resources; settings restored after."""
     monkeypatch.setenv("SYNCQ_CLIST_USERNAME", "syncq-test")
     monkeypatch.setenv("SYNCQ_CLIST_API_KEY", SECRET)
+    monkeypatch.setattr(clist, "LIMIT_KEY", f"test:clist:{uuid.uuid4().hex}")  # a budget of its own
     reload_settings()
     yield
     monkeypatch.undo()
@@ -213,3 +214,23 @@ def test_the_clist_limit_holds_across_two_workers_with_clients_of_their_own(acco
     busiest = max(sum(1 for t in sent if start <= t < start + period) for start in sent)
     assert busiest <= per_period, f"{busiest} calls within {period} s"
     assert sent[-1] - sent[0] >= (2 * calls_each - per_period) * period / per_period
+
+
+def test_a_429_from_clist_waits_its_retry_after_and_the_sync_goes_on(account, monkeypatch):
+    monkeypatch.setattr(clist, "LIMIT_KEY", f"test:clist:{uuid.uuid4().hex}")
+    monkeypatch.setenv("SYNCQ_CLIST_RATE_PER_MINUTE", "600")
+    reload_settings()
+    item = {**recorded("clist_v4_contest_2020.json"), "resource": "dmoj.ca", "host": "dmoj.ca"}
+    answers = [httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, json={"objects": [item]})]
+    seen = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answers.pop(0)
+
+    settings = get_settings()
+    resource = clist.ClistResource("dmoj.ca", "dmoj", settings)
+    with make_client(settings, transport=httpx.MockTransport(answer)) as http:
+        payload = resource.fetch(http, settings)
+    assert len(seen) == 2
+    assert [c.key for c in resource.parse(payload).records] == ["20198406"]
