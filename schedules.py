@@ -155,7 +155,7 @@ def _runnable(spec: Spec, app: Celery):
     if spec.interval is not None:
         return schedule(run_every=spec.interval, app=app)
     cron = parse_cron(spec.cron)
-    if (spec.timezone or UTC) == UTC:
+    if not spec.timezone or spec.timezone == UTC:
         return cron
     now = datetime.now(zoneinfo.ZoneInfo(spec.timezone)).replace(second=0, microsecond=0)
     days = {day: (day - 1) % 7 for day in range(7)}  # cron counts from Sunday = 0, rrule from Monday = 0
@@ -224,7 +224,7 @@ def _save(
 
 
 def _offset_changed(spec: Spec, stored: RedBeatSchedulerEntry) -> bool:
-    if spec.interval is not None or (spec.timezone or UTC) == UTC or not isinstance(stored.schedule, rrule):
+    if spec.interval is not None or not spec.timezone or spec.timezone == UTC or not isinstance(stored.schedule, rrule):
         return False
     now = datetime.now(timezone.utc)
     return stored.schedule.dtstart.utcoffset() != now.astimezone(zoneinfo.ZoneInfo(spec.timezone)).utcoffset()
@@ -299,6 +299,7 @@ def get_entry(app: Celery, name: str) -> dict[str, Any]:
     if entry is None or spec is None:
         seed(app)
         entry, spec = _load(app, name), _spec(app, name)
+        assert entry is not None and spec is not None  # seed stores every missing default entry and its spec
     return _view(app, name, entry, spec)
 
 
@@ -321,6 +322,7 @@ def change(app: Celery, name: str, changes: dict[str, Any]) -> dict[str, Any]:
     seed(app)
     with _lock(app):
         stored, spec = _load(app, name), _spec(app, name)
+        assert stored is not None and spec is not None  # seeded just above (entries are never deleted)
         if "interval" in changes:
             spec = Spec(interval=parse_interval(changes["interval"]))
         if "cron" in changes:

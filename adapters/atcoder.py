@@ -78,6 +78,7 @@ def parse_kenkoooo_item(item: Any, now: datetime) -> Contest:
     for field, value in (("start_epoch_second", start_s), ("duration_second", duration)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{field} is not a number: {value!r}")
+    assert isinstance(start_s, (int, float)) and isinstance(duration, (int, float))  # checked just above
     if not 0 < start_s < MAX_EPOCH or not 0 <= duration <= 366 * 86400:
         raise ValueError(f"absurd times (start {start_s}, duration {duration})")
     start, end = utc_from_epoch(int(start_s)), utc_from_epoch(int(start_s) + int(duration))
@@ -127,7 +128,7 @@ def parse_page(html: str, now: datetime) -> ParseResult:
                 if not datetime(2000, 1, 1, tzinfo=UTC) <= start < datetime(2100, 1, 1, tzinfo=UTC):
                     raise ValueError(f"absurd start {start}")
                 duration = _duration(cells[2].text(strip=True))
-                cid = link.attributes.get("href", "").rstrip("/").split("/")[-1]
+                cid = (link.attributes.get("href") or "").rstrip("/").split("/")[-1]
                 if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cid):
                     raise ValueError(f"bad contest id {cid!r}")
                 end = start + timedelta(seconds=duration)

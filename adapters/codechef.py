@@ -180,11 +180,15 @@ def parse(payload: Any, now: datetime | None = None) -> ParseResult:
     if not any(isinstance(payload.get(key), list) for key in LISTS):
         raise ParseError("answer has none of present_contests/future_contests/past_contests", service=SERVICE)
     result, seen, from_all = ParseResult(), set(), 0
-    meta = payload.get("syncq") if isinstance(payload.get("syncq"), dict) else {}
+    meta = payload.get("syncq")
+    if not isinstance(meta, dict):
+        meta = {}
     if meta.get("pagingError"):
         result.skip({"id": "past_contests"}, meta["pagingError"])
         result.complete = False  # the paging stopped early: what it did not reach is not gone
-    paged = meta.get("pastPaged") if isinstance(meta.get("pastPaged"), int) else 0
+    paged = meta.get("pastPaged")
+    if not isinstance(paged, int):
+        paged = 0
     for key, (phase, raw_phase) in LISTS.items():
         items = payload.get(key) or []
         if not isinstance(items, list):

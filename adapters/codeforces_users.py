@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
@@ -88,6 +88,7 @@ async def fetch_student(
     """
     info_call = api_call_async(client, settings, "user.info", {"handles": handle}, before_call)
     rating_call = api_call_async(client, settings, "user.rating", {"handle": handle}, before_call)
+    status_call: Awaitable[Fetched | tuple[list[dict[str, Any]], int]]
     if newest_known is None:
         status_call = api_call_async(
             client, settings, "user.status", {"handle": handle, "from": 1, "count": MAX_SUBMISSIONS}, before_call
@@ -99,7 +100,10 @@ async def fetch_student(
     info, rating, status = await asyncio.gather(info_call, rating_call, status_call)
     if not isinstance(info.result, list) or not info.result or not isinstance(info.result[0], dict):
         raise ParseError("user.info result is not a list with one user", service=SERVICE)
-    submissions, status_bytes = (status.result, status.bytes) if isinstance(status, Fetched) else status
+    if isinstance(status, Fetched):
+        submissions, status_bytes = status.result, status.bytes
+    else:  # fetch_new_submissions's (submissions, bytes); gather's typing loses which of the two it is
+        submissions, status_bytes = cast("tuple[list[dict[str, Any]], int]", status)
     if not isinstance(rating.result, list) or not isinstance(submissions, list):
         raise ParseError("user.rating or user.status result is not a list", service=SERVICE)
     return StudentPayload(
@@ -120,7 +124,7 @@ async def fetch_new_submissions(
 ) -> tuple[list[dict[str, Any]], int]:
     """Submissions newer than `newest_known`, newest first, and the bytes fetched."""
     new: list[dict[str, Any]] = []
-    seen: set[int] = set()
+    seen: set[Any] = set()  # the ids as listed: a malformed item's may be missing or not an int
     start, count, total_bytes = 1, first_page, 0
     while start <= max_count:
         page = await api_call_async(
@@ -192,7 +196,9 @@ def parse_submission(item: Any, handle: str) -> dict[str, Any]:
     created = item.get("creationTimeSeconds")
     if not isinstance(created, int) or created <= 0:
         raise ValueError(f"submission {item.get('id')} has no creation time")
-    problem = item.get("problem") if isinstance(item.get("problem"), dict) else {}
+    problem = item.get("problem")
+    if not isinstance(problem, dict):
+        problem = {}
     key = f"{problem.get('contestId', '')}{problem.get('index', '')}" or None
     return {
         "handle": handle.lower(),
@@ -383,6 +389,7 @@ def finished_between(contests: list[Any], since: int, until: int) -> list[dict[s
         cid, start, length = item.get("id"), item.get("startTimeSeconds"), item.get("durationSeconds")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (cid, start, length)):
             continue
+        assert isinstance(start, int) and isinstance(length, int)  # checked just above
         end = start + length
         if since < end <= until:
             out.append({"contestId": cid, "name": item.get("name"), "endSeconds": end})

@@ -204,6 +204,7 @@ def parse_contest(item: Any, now: datetime) -> Contest:
     for field, value in (("startTime", start_s), ("duration", duration)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{field} is not a number: {value!r}")
+    assert isinstance(start_s, (int, float)) and isinstance(duration, (int, float))  # checked just above
     if not 0 < start_s < MAX_EPOCH:
         raise ValueError(f"absurd start time {start_s}")
     if not 0 <= duration <= 366 * 86400:

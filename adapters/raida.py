@@ -161,7 +161,7 @@ def parse_qmail_servers(payload: Any) -> ParseResult:
                 raise ValueError("server_id missing")
             if not isinstance(ip, str) or not HOST.match(ip.strip()):
                 raise ValueError(f"ip_address {ip!r} is not a host")
-            server = {"server_id": str(server_id).strip(), "ip_address": ip.strip()}
+            server: dict[str, Any] = {"server_id": str(server_id).strip(), "ip_address": ip.strip()}
             for key, kind in (("port", int), ("server_index", int)):
                 value = item.get(key)
                 if value is None:
@@ -266,9 +266,10 @@ async def _directory_from(
         raida_list if raida_list is not None else _get(client, settings, index, "raida_servers"),
         return_exceptions=True,
     )
-    for response in (users_r, qmail_r):
-        if isinstance(response, BaseException):
-            raise response
+    if isinstance(users_r, BaseException):
+        raise users_r
+    if isinstance(qmail_r, BaseException):
+        raise qmail_r
     users = parse_users(users_r.text)
     if not users.records:
         raise ParseError("users CSV has no valid row", service=f"raida{index}")

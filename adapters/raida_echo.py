@@ -158,6 +158,7 @@ async def echo(index: int, host: str, port: int, timeout: float) -> dict[str, An
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
             errors.append(f"{name.upper()} {_why(exc, budget)}")
     latency = (time.perf_counter() - started) * 1000
+    error: str | None
     if answer is None:
         status, error = None, "no answer: " + "; ".join(errors)
     else:

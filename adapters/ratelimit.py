@@ -172,6 +172,7 @@ class RateLimiter:
         the request is written (None on the local fallback, which already spaced the call)."""
         import asyncio
 
+        slot: float | None
         if self.background:
             # A background caller may ask many times before it is given a slot: it waits on the
             # loop between tries (one short Redis call each), holding no thread while it waits.

@@ -145,7 +145,7 @@ class _Own:
 class _Files:
     """The metrics every process wrote to `dirs`, merged into one family per metric."""
 
-    def __init__(self, dirs: Iterable[str]):
+    def __init__(self, dirs: Iterable[str | None]):
         self.dirs = [d for d in dirs if d]
 
     def collect(self):

@@ -8,6 +8,8 @@ is released by `jobs.service` (see `ORPHAN_AFTER` there).
 
 from __future__ import annotations
 
+from typing import cast
+
 import redis
 from redis.exceptions import LockError
 
@@ -26,16 +28,17 @@ def take(key: str, job_id: str) -> str | None:
     for _ in range(3):
         if lock.acquire(blocking=False, token=job_id):
             return None
-        holder = get_redis().get(lock.name)
+        # the client decodes answers (core.redisconn's decode_responses=True): a str, not bytes
+        holder = cast("str | None", get_redis().get(lock.name))
         if holder:
             return holder
         # released between the two calls: try again
-    return None if lock.acquire(blocking=False, token=job_id) else get_redis().get(lock.name)
+    return None if lock.acquire(blocking=False, token=job_id) else cast("str | None", get_redis().get(lock.name))
 
 
 def holder(key: str) -> str | None:
     """The id of the job holding guard `key`, if any."""
-    return get_redis().get(_lock(key).name)
+    return cast("str | None", get_redis().get(_lock(key).name))
 
 
 def age(key: str) -> float | None:

@@ -96,7 +96,7 @@ def end_step(job_id: str, step: str, result: Any) -> None:
     plan = job.get("plan") or []
     results = job.get("steps") or {}
     if all(name in results for name in plan):
-        kind = kinds.KINDS.get(job.get("kind"))
+        kind = kinds.KINDS.get(job.get("kind", ""))
         ordered = {name: results[name] for name in plan}
         finish(job_id, kind.combine(ordered) if kind and kind.combine else ordered)
 

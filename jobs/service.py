@@ -143,7 +143,7 @@ def _stale(key: str, holder: str, job: dict[str, Any] | None) -> bool:
 
 def is_finished(job: dict[str, Any] | None) -> bool:
     """True once the job is SUCCESS or FAILURE."""
-    return bool(job) and job.get("state") in FINISHED
+    return job is not None and job.get("state") in FINISHED
 
 
 def wait_for(job_id: str, timeout: float) -> dict[str, Any] | None:

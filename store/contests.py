@@ -160,7 +160,7 @@ def _write(operations: list[Any], ids: list[str], outcome: UpsertOutcome, *, rac
     raced: set[str] = set()
     try:
         result = store.db().contests.bulk_write(operations, ordered=False)
-        counts = {
+        counts: Mapping[str, Any] = {
             "nInserted": result.inserted_count,
             "nUpserted": result.upserted_count,
             "nModified": result.modified_count,
@@ -174,7 +174,7 @@ def _write(operations: list[Any], ids: list[str], outcome: UpsertOutcome, *, rac
         index = error.get("index", -1)
         item = ids[index] if 0 <= index < len(ids) else None
         if error.get("code") == 11000 and 0 <= index < raced_below:
-            raced.add(item)
+            raced.add(ids[index])
         else:
             outcome.failed.append({"item": item, "error": error.get("errmsg", "write failed")[:200]})
     return raced

@@ -57,7 +57,7 @@ def student_stats(
     """The statistics of `handle` over the last `days` days (`contest_data`: its stored rating history)."""
     now = now or datetime.now(UTC)
     since = now - timedelta(days=days)
-    pipeline = [
+    pipeline: list[dict[str, Any]] = [
         {
             "$match": {
                 "handle": handle.lower(),
@@ -66,7 +66,7 @@ def student_stats(
         },
         {"$facet": _solved_facets()},
     ]
-    facets = next(store.db().submissions.aggregate(pipeline), {})
+    facets: dict[str, Any] = next(store.db().submissions.aggregate(pipeline), {})
     totals = (facets.get("totals") or [{}])[0]
     hardest = (facets.get("hardest") or [None])[0]
     heatmap = [

@@ -44,7 +44,7 @@ def _indexes(database: Database) -> None:
 def create(name: str, email: str, handle: str, phone: str | None = None) -> dict[str, Any]:
     """A new student (not yet synced); StudentExists for a taken handle."""
     now = utcnow()
-    doc = {
+    doc: dict[str, Any] = {
         "name": name,
         "email": email,
         "phone": phone,

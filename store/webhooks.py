@@ -120,7 +120,7 @@ def create_deliveries(message_id: str, event_type: str, body: str, endpoint_ids:
     if not endpoint_ids:
         return []
     now = utcnow()
-    docs = [
+    docs: list[dict[str, Any]] = [
         {
             "_id": new_id("dlv"),
             "endpointId": endpoint_id,

@@ -61,6 +61,7 @@ def sync_network() -> dict[str, Any]:
         )
         raise SyncFailed(snapshot.error, code="raida_unavailable", details={"raida_ready": snapshot.ready_count})
     directory = snapshot.directory
+    assert directory is not None  # a snapshot without an error has its directory
     written = raida_store.upsert_users(directory.users.records)
     users = len(directory.users.records)  # every valid user is now in step (unchanged ones are not rewritten)
     qmail = _qmail_docs(directory.qmail_servers.records, snapshot.echoes)

@@ -26,7 +26,7 @@ from syncs.errors import SyncFailed
 log = logging.getLogger(__name__)
 
 
-async def _fetch(handle: str, newest: int | None, use_cache: bool) -> tuple[dict, list, list | None, int]:
+async def _fetch(handle: str, newest: int | None, use_cache: bool) -> tuple[Any, Any, list | None, int]:
     """(info, rating, new submissions or None if cached, bytes fetched); the missing parts concurrently."""
     settings = get_settings()
     limiter = codeforces_limiter()
@@ -72,8 +72,8 @@ async def _fetch(handle: str, newest: int | None, use_cache: bool) -> tuple[dict
     return info, rating, submissions, spent
 
 
-def sync_one(handle: str, *, use_cache: bool, full: bool) -> dict[str, Any]:
-    """Sync one student; returns the updated student document (JSON-safe)."""
+def sync_one(handle: str, *, use_cache: bool, full: bool) -> dict[str, Any] | None:
+    """Sync one student; returns the updated student document (JSON-safe), None if it was deleted meanwhile."""
     student = students_store.get(handle)
     if student is None:
         raise SyncFailed(f"No student with Codeforces handle {handle}", code="not_found")

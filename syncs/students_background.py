@@ -126,7 +126,9 @@ class _Run:
                 listed = await cfu.fetch_contest_list(self.client, self.settings, self.counted)
             # Ratings come out hours after a contest ends: one ended shortly before the last run
             # and not rated then is asked again, for up to SYNCQ_CF_RATING_WAIT_DAYS.
-            finished = cfu.finished_between(listed, int(_epoch(last)) - wait, now)
+            since = _epoch(last)
+            assert since is not None  # `last` is a datetime (the store keeps one), so it has an epoch
+            finished = cfu.finished_between(listed, int(since) - wait, now)
             known = await asyncio.to_thread(sync_store.applied_contests, [c["contestId"] for c in finished])
             for contest in (c for c in finished if c["contestId"] not in known):
                 cid = contest["contestId"]

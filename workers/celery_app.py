@@ -27,7 +27,7 @@ JOB_MODULES = ["jobs.lifecycle", "jobs.launch"]
 def configure(app: Celery, settings: Settings) -> None:
     """Apply `settings` to `app` (broker, delivery guarantees, events, beat)."""
     broker = settings.broker_url or settings.redis_url
-    transport = {"socket_connect_timeout": 2, "socket_timeout": 10}
+    transport: dict[str, int | str] = {"socket_connect_timeout": 2, "socket_timeout": 10}
     if broker.startswith(("redis://", "rediss://")):
         # An unacknowledged task goes back to the queue only after this many seconds: longer
         # than any task's time limit, or a slow task would run twice.
