@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from adapters import registry
 from core.settings import reload_settings
 from syncq.simulator import clist_env
-from tests.ui_browser import browser, live, login, page, ui_app  # noqa: F401  (fixtures)
+from tests.ui_browser import browser, live, login, page, shot, ui_app  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "syncq-source-example"
@@ -41,6 +41,7 @@ def test_the_overview_and_the_contest_filter_show_every_added_platform_with_its_
     ):
         expect(page.locator(f"[data-source='{platform}']")).to_contain_text(host)
     expect(page.locator("[data-source='codeforces']")).to_contain_text("codeforces.com")
+    shot(page, "overview-sources")
     page.goto("/ui/#/contests")
     options = page.locator("#f-platform option")
     expect(options.filter(has_text="kattis (open.kattis.com)")).to_have_count(1)
