@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup run test test-quick lint format settings-doc bench redis clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml examples/syncq-source-example/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,embedded]'
+	# The example source plugin, installed as any plugin would be: its tests run with syncq's.
+	$(PY) -m pip install -q -e examples/syncq-source-example
 	touch $(STAMP)
 
 setup: $(STAMP)

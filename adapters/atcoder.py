@@ -20,12 +20,15 @@ from adapters import registry
 from adapters.errors import ParseError, SyncError
 from adapters.http import call_with_retry, decode_json, send
 from adapters.records import Contest, ParseResult, phase_at, utc_from_epoch
+from adapters.source import Source
 from core.settings import Settings
 
 NAME = "atcoder"
 SERVICE = "atcoder"
 SITE = "https://atcoder.jp"
 MAX_EPOCH = 4102444800
+# kenkoooo asks for more than a second between calls; the contests page shows times in Japan time.
+SOURCE = Source(name=NAME, host="atcoder.jp", timezone="Asia/Tokyo", rate_per_minute=60, full_history=True)
 TABLES = {"contest-table-action": "running", "contest-table-upcoming": "upcoming", "contest-table-recent": "recent"}
 
 

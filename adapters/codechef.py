@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -25,6 +25,7 @@ from adapters import registry
 from adapters.errors import ParseError, PermanentError, SyncError
 from adapters.http import call_with_retry, decode_json, send
 from adapters.records import Contest, ParseResult
+from adapters.source import Source
 from core.settings import Settings
 
 NAME = "codechef"
@@ -38,7 +39,11 @@ LISTS = {
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 PAGE_SIZE = 20
-WANTS_KNOWN = True  # fetch takes `known`: the platformIds already stored (the past paging stops there)
+# Naive CodeChef times are India time; the past is paged until the stored contests (`wants_known`:
+# fetch takes `known`, the keys already stored).
+SOURCE = Source(
+    name=NAME, host="codechef.com", timezone="Asia/Kolkata", pages=True, full_history=True, wants_known=True
+)
 
 
 def _get(client: httpx.Client, settings: Settings, path: str, params: dict[str, str]) -> Any:
@@ -119,7 +124,7 @@ def _time(raw: Any, field: str) -> datetime:
     except ValueError:
         raise ValueError(f"{field} is not an ISO time: {raw!r}") from None
     if value.tzinfo is None:  # CodeChef's own times are India time
-        value = value.replace(tzinfo=timezone(timedelta(hours=5, minutes=30)))
+        value = value.replace(tzinfo=SOURCE.zone())
     value = value.astimezone(UTC)
     if not EARLIEST <= value < LATEST:
         raise ValueError(f"absurd {field} {raw!r}")
@@ -163,7 +168,8 @@ def parse_contest(item: Any, phase: str, raw_phase: str) -> Contest:
 
 def parse(payload: Any, now: datetime | None = None) -> ParseResult:
     """Contests from the three lists; a contest listed twice is kept once (the first list wins).
-    `comparable` counts those from `/all` (the last `syncq.pastPaged` past items were paged)."""
+    `comparable` counts those from `/all` (the last `syncq.pastPaged` past items were paged); a
+    listing whose paging stopped on an error is marked incomplete."""
     if not isinstance(payload, dict):
         raise ParseError(f"answer is {type(payload).__name__}, not an object", service=SERVICE)
     if payload.get("status") != "success":
@@ -179,6 +185,7 @@ def parse(payload: Any, now: datetime | None = None) -> ParseResult:
         meta = {}
     if meta.get("pagingError"):
         result.skip({"id": "past_contests"}, meta["pagingError"])
+        result.complete = False  # the paging stopped early: what it did not reach is not gone
     paged = meta.get("pastPaged")
     if not isinstance(paged, int):
         paged = 0

@@ -22,11 +22,14 @@ from adapters import registry
 from adapters.errors import ParseError, PermanentError, TransientError
 from adapters.http import call_with_retry, decode_json, send
 from adapters.records import Contest, ParseResult, utc_from_epoch
+from adapters.source import Source
 from core.settings import Settings
 
 NAME = "codeforces"
 SERVICE = "codeforces"
 SITE = "https://codeforces.com"
+# Its documented limit is one call per 2 seconds (kept for the student calls by adapters.ratelimit).
+SOURCE = Source(name=NAME, host="codeforces.com", rate_per_minute=30, full_history=True)
 PHASES = {
     "BEFORE": "UPCOMING",
     "CODING": "RUNNING",

@@ -15,10 +15,12 @@ import httpx
 
 from adapters import codeforces, registry
 from adapters.records import ParseResult
+from adapters.source import Source
 from core.settings import Settings
 
 NAME = "codeforces_gym"
-SETTING = "codeforces_gym_enabled"  # the registry lists this platform only when this setting is true
+# Listed (and found by the registry) only while SYNCQ_CODEFORCES_GYM_ENABLED is true.
+SOURCE = Source(name=NAME, host="codeforces.com", rate_per_minute=30, setting="codeforces_gym_enabled")
 
 
 def fetch(client: httpx.Client, settings: Settings) -> Any:

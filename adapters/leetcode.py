@@ -26,12 +26,15 @@ from adapters import registry
 from adapters.errors import ParseError, PermanentError, SyncError
 from adapters.http import call_with_retry, decode_json, send
 from adapters.records import Contest, ParseResult, phase_at, utc_from_epoch
+from adapters.source import Source
 from core.settings import Settings
 
 NAME = "leetcode"
 SERVICE = "leetcode"
 SITE = "https://leetcode.com"
-WANTS_KNOWN = True  # fetch takes `known`: the platformIds already stored (the fallback's paging stops there)
+# `allContests` is the whole history; the fallback pages `pastContests` until the stored contests
+# (`wants_known`: fetch takes `known`, the keys already stored).
+SOURCE = Source(name=NAME, host="leetcode.com", pages=True, full_history=True, wants_known=True)
 QUERY = "{ allContests { title titleSlug startTime duration } }"
 TOP_TWO_QUERY = "query topTwoContests { topTwoContests { title titleSlug startTime duration } }"
 PAST_QUERY = (
@@ -223,8 +226,9 @@ def parse_contest(item: Any, now: datetime) -> Contest:
     )
 
 
-def _items(payload: Any) -> tuple[list, list[dict[str, Any]]]:
-    """The contest entries of an answer, and notes about how it was obtained."""
+def _items(payload: Any) -> tuple[list, list[dict[str, Any]], bool]:
+    """The contest entries of an answer, notes about how it was obtained, and whether it lists every
+    contest (`allContests` does; the fallback's `topTwoContests` and `pastContests` pages do not)."""
     notes: list[dict[str, Any]] = []
     meta = payload.get("syncq") if isinstance(payload, dict) else None
     if isinstance(meta, dict):
@@ -241,19 +245,20 @@ def _items(payload: Any) -> tuple[list, list[dict[str, Any]]]:
         past_items = (past.get("data") or []) if isinstance(past, dict) else past
         if not isinstance(upcoming, list) or not isinstance(past_items, list):
             raise ParseError("topTwoContests/pastContests are not lists", service=SERVICE)
-        return list(upcoming) + list(past_items), notes
+        return list(upcoming) + list(past_items), notes, False
     contests = _data(payload, "allContests")
     if not isinstance(contests, list):
         raise ParseError("GraphQL answer has no data.allContests list", service=SERVICE)
-    return contests, notes
+    return contests, notes, True
 
 
 def parse(payload: Any, now: datetime | None = None) -> ParseResult:
     """Contests from an `allContests` answer or the fallback's; phases from their times at `now`.
-    A contest listed twice (upcoming and past) is kept once."""
+    A contest listed twice (upcoming and past) is kept once. The fallback's answer is marked
+    incomplete: `topTwoContests` names only the next two contests."""
     now = now or datetime.now(UTC)
-    items, notes = _items(payload)
-    result, seen = ParseResult(), set()
+    items, notes, complete = _items(payload)
+    result, seen = ParseResult(complete=complete), set()
     result.failed.extend(notes)
     for item in items:
         try:

@@ -209,3 +209,8 @@ def codeforces_limiter(background: bool = False) -> RateLimiter:
     return RateLimiter(
         "syncq:ratelimit:codeforces", settings.cf_rate_per_second, settings.cf_rate_burst, background=background
     )
+
+
+def source_limiter(name: str, rate_per_minute: float) -> RateLimiter:
+    """The limit a source declares (`Source.rate_per_minute`), shared by every worker: one call at a time."""
+    return RateLimiter(f"syncq:ratelimit:source:{name}", rate_per_minute / 60.0, 1)

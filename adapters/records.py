@@ -62,12 +62,17 @@ class ParseResult:
     # of them). An adapter that pages only until the stored contests fetches less on purpose once
     # it has them; source health compares this count between syncs, not the records fetched.
     comparable: int | None = None
+    # False when the listing is known to be partial (a fallback query, paging that stopped early):
+    # a contest missing from it is never taken for cancelled.
+    complete: bool = True
+    # New key -> old key, for contests the source says were renamed (the stored one is moved).
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def skip(self, item: Any, reason: str) -> None:
         """Count `item` as failed with `reason` (kept short: it ends up in job results)."""
         ident = None
         if isinstance(item, dict):
-            for key in ("id", "contest_code", "titleSlug", "code", "server_id"):
+            for key in ("id", "key", "contest_code", "titleSlug", "code", "server_id"):
                 if key in item:
                     ident = item[key]
                     break

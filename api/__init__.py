@@ -92,4 +92,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             app.register_blueprint(module.bp)
     openapi.init_app(app)  # the document of every route above, from their request schemas
     logging.getLogger("syncq").setLevel(settings.log_level)
+    from adapters import registry
+
+    registry.report_at_start()  # a plugin that cannot load is named now, not at its first use
     return app

@@ -142,16 +142,20 @@ def get_contest(platform: str, platform_id: str):
 @bp.get("/platforms")
 @doc(200, tags=("contests",))
 def platforms():
-    """Registered platforms with their last sync time and result, and their health and its reason."""
+    """Registered platforms (built-in, clist.by resources, plugins) with the host each reads and its
+    declaration, their last sync time and result, and their health and its reason."""
     states = contests_store.platform_states()
     sources = health.all_sources()
     items = []
     for name in registry.names():
         state = states.get(name, {})
         source = sources.get(name) or health.public(name, None)
+        declared = registry.describe(name)
         items.append(
             {
                 "platform": name,
+                "host": declared["host"],
+                "source": declared,
                 "lastSyncedAt": state.get("lastSyncedAt"),
                 "lastAttemptAt": state.get("lastAttemptAt"),
                 "lastResult": state.get("lastResult"),

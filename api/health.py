@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 import store
+from adapters import registry
 from api.openapi import doc
 from core.redisconn import get_redis
 from syncs import health as source_health
@@ -18,7 +19,8 @@ def health():
     """200 `{"status":"ok","redis":"ok","mongodb":"ok","sources":{...}}`, or 503 naming what is down.
 
     `sources` gives each source's health and reason; a failing or stale source is reported there
-    and never fails this check, which says whether the API itself can serve (liveness)."""
+    and never fails this check, which says whether the API itself can serve (liveness). `plugins`
+    names each source plugin that could not be loaded, and why."""
     checks = {}
     try:
         get_redis().ping()
@@ -37,6 +39,9 @@ def health():
         body["message"] = f"{' and '.join(down)} unavailable"
     if checks["mongodb"] == "ok":
         body["sources"] = _sources()
+    broken = registry.plugin_errors()
+    if broken:  # information, like the sources: a broken plugin never fails the check
+        body["plugins"] = {name: {"loaded": False, "error": error} for name, error in broken.items()}
     response = jsonify(body)
     response.status_code = 200 if ok else 503
     return response

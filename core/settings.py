@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_JWT_SECRET_BYTES = 32
@@ -25,6 +25,7 @@ _URLS = (
     "api_url",
     "public_url",
     "flower_url",
+    "clist_url",
 )
 
 
@@ -180,6 +181,45 @@ class Settings(BaseSettings):
         "and reported as that platform's failure",
     )
 
+    # --- contest sources: plugins and clist.by -------------------------------------------
+    source_plugins: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("*",),
+        description="the source plugins (entry-point group `syncq.sources`) to load, by name, comma-separated; "
+        "`*` every installed one, `none` none",
+    )
+    source_urls: Annotated[tuple[tuple[str, str], ...], NoDecode] = Field(
+        (),
+        description="base URLs of sources by name, `name=url` comma-separated (a plugin reads its site at "
+        "`https://<its host>` otherwise)",
+    )
+    clist_username: str = Field("", description="clist.by account name; with the API key it turns clist.by on")
+    clist_api_key: SecretStr = Field(
+        SecretStr(""), description="clist.by API key (sent as `Authorization: ApiKey user:key`, never logged)"
+    )
+    clist_url: str = Field("https://clist.by", description="clist.by's base URL")
+    clist_resources: Annotated[tuple[str, ...], NoDecode] = Field(
+        (
+            "topcoder.com",
+            "hackerrank.com",
+            "hackerearth.com",
+            "geeksforgeeks.org",
+            "yukicoder.me",
+            "dmoj.ca",
+            "open.kattis.com",
+            "toph.co",
+            "luogu.com.cn",
+            "ac.nowcoder.com",
+        ),
+        description="the clist.by resources (hosts, comma-separated) imported, each as a platform of its own; "
+        "hosts a built-in source covers are left out",
+    )
+    clist_rate_per_minute: float = Field(
+        10.0, gt=0, le=600, description="clist.by calls a minute, shared by every worker (clist allows 10)"
+    )
+    clist_days_back: int = Field(
+        30, ge=0, le=3650, description="days of finished contests each clist.by sync reads (it lists upcoming ones too)"
+    )
+
     # --- students ------------------------------------------------------------------------------
     cf_rate_per_second: float = Field(
         default=0.5, ge=0.001, description="the Codeforces rate limit shared by all workers"
@@ -314,6 +354,26 @@ class Settings(BaseSettings):
         description="Flower's address as operators' browsers reach it: the web UI's jobs page links each job there "
         "(`syncq standalone` sets it)",
     )
+
+    @field_validator("source_plugins", "clist_resources", mode="before")
+    @classmethod
+    def _source_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("source_urls", mode="before")
+    @classmethod
+    def _source_urls(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        pairs = []
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            name, sep, url = part.partition("=")
+            if not sep or not name.strip() or not url.strip().startswith(("http://", "https://")):
+                raise ValueError(f"must be name=http(s)-url pairs, got {part!r}")
+            pairs.append((name.strip(), url.strip().rstrip("/")))
+        return tuple(pairs)
 
     @field_validator("platform_order", "cors_origins", "metrics_dirs", mode="before")
     @classmethod

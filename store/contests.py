@@ -358,3 +358,29 @@ def watched(platform: str) -> dict[str, dict[str, Any]]:
     compares its fresh records with to announce created, changed and cancelled contests."""
     cursor = store.db().contests.find({"platform": platform}, {"raw": 0, "contentHash": 0, "_id": 0})
     return {doc["platformId"]: doc for doc in cursor}
+
+
+def rename_contests(
+    platform: str,
+    renamed: Mapping[str, str],
+    hashes: dict[str, str] | None = None,
+    stored: dict[str, dict[str, Any]] | None = None,
+) -> list[str]:
+    """Move each stored contest of `platform` from its old key to its new one (`renamed`: new ->
+    old), where the old one is stored and the new one is not; `hashes` and `stored` (a sync's
+    reads) are moved with them. Returns the new keys moved to."""
+    moved = []
+    for new, old in renamed.items():
+        if hashes is not None and (old not in hashes or new in hashes):
+            continue
+        result = store.db().contests.update_one(
+            {"platform": platform, "platformId": old}, {"$set": {"platformId": new, "updatedAt": utcnow()}}
+        )
+        if not result.modified_count:
+            continue
+        moved.append(new)
+        if hashes is not None:
+            hashes[new] = hashes.pop(old)
+        if stored is not None and old in stored:
+            stored[new] = {**stored.pop(old), "platformId": new}
+    return moved

@@ -278,9 +278,10 @@ class Stack:
             sim_port = free_port()
             sim = self.start("sim", [PY, "-m", "syncq.cli", "simulate", "--port", str(sim_port)], env, sim_port)
             self.wait("listen", sim, lambda: port_open("127.0.0.1", sim_port), 30)
-            from syncq.simulator import base_urls
+            from syncq.simulator import base_urls, clist_env
 
             env.update(base_urls(f"http://127.0.0.1:{sim_port}"))
+            env.update(clist_env(f"http://127.0.0.1:{sim_port}"))  # a dozen more platforms, from its clist.by
             env.setdefault("SYNCQ_CF_RATE_PER_SECOND", "20")
             env.setdefault("SYNCQ_CF_RATE_BURST", "20")
         self.lock.update(ports={**self.ports, "api": api_port, "flower": flower_port})

@@ -1,4 +1,8 @@
-"""Contest sync: one platform's contests fetched, parsed and upserted.
+"""Contest sync: one platform's contests fetched, parsed, checked and upserted.
+
+Every source goes through the same steps: its `fetch` (the only I/O), its pure `parse`, then the
+contract's shared checks (`adapters.source.finish`: zones, ends, impossible dates, bad keys, keys
+listed twice), renamed contests moved to their new keys, and the upsert.
 
 A platform's failure is returned, never raised (`{"synced":0,"updated":0,"failed":1,"error":...}`),
 so a sync-all goes on to the next platform; only the store being down raises (the task retries).
@@ -14,7 +18,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 
 import store.contests as contests_store
-from adapters import registry
+from adapters import ratelimit, registry, source
 from adapters.errors import SyncError
 from adapters.http import make_client
 from core.settings import get_settings
@@ -32,23 +36,33 @@ def counts(synced: int = 0, updated: int = 0, failed: int = 0, error: str | None
     return result
 
 
+def _limited(platform: str, declared: source.Source) -> dict[str, Any]:
+    """A plugin's declared rate limit, kept for it across every worker: each request it sends
+    waits for its slot. (Built-in sources and clist.by keep their own limits.)"""
+    if not declared.rate_per_minute or not registry.is_plugin(platform):
+        return {}
+    limiter = ratelimit.source_limiter(platform, declared.rate_per_minute)
+    return {"event_hooks": {"request": [lambda request: limiter.acquire()]}}
+
+
 def sync_platform(platform: str) -> dict[str, Any]:
     """Fetch, parse and upsert one platform's contests; a platform failure is returned, not raised."""
     if platform not in registry.names():
         return counts(failed=1, error=f"unknown platform {platform}")
     settings = get_settings()
     adapter = registry.get(platform)
+    declared = registry.declaration(adapter)
     started = time.monotonic()
     # Read what is stored while the platform answers: the fetch is the long wait.
     with ThreadPoolExecutor(1) as pool:
         stored = pool.submit(contests_store.known_hashes, platform)
         before = pool.submit(announce.contest_snapshot, platform)
         # A paging adapter stops where the stored contests begin, so it needs them before fetching.
-        known = {"known": stored.result().keys()} if getattr(adapter, "WANTS_KNOWN", False) else {}
+        known = {"known": stored.result().keys()} if declared.wants_known else {}
         try:
-            with make_client(settings) as client:
+            with make_client(settings, **_limited(platform, declared)) as client:
                 payload = adapter.fetch(client, settings, **known)
-            parsed = adapter.parse(payload)
+            parsed = source.finish(declared, adapter.parse(payload))
         except SyncError as exc:
             result = counts(failed=1, error=str(exc) if exc.service else f"{platform}: {exc}")
             contests_store.record_attempt(platform, result, success=False)
@@ -70,6 +84,8 @@ def sync_platform(platform: str) -> dict[str, Any]:
             return result
         hashes = stored.result()  # a store error here is the task's to retry
         snapshot = before.result()
+    if parsed.renamed:
+        contests_store.rename_contests(platform, parsed.renamed, hashes, snapshot)
     outcome = contests_store.upsert_contests(platform, (record.to_doc() for record in parsed.records), hashes)
     announce.announce_contests(platform, snapshot, parsed.records)
     failures = list(parsed.failed) + outcome.failed
@@ -89,7 +105,7 @@ def sync_platform(platform: str) -> dict[str, Any]:
             parsed.records,
             len(failures),
             started,
-            complete=getattr(parsed, "complete", True),
+            complete=parsed.complete,
             stored=snapshot,
             comparable=parsed.comparable,
         )

@@ -29,6 +29,8 @@ os.environ.setdefault("SYNCQ_HTTP_BACKOFF_MAX", "0.05")
 # Triggers answer 202 at once unless a test asks for the default wait (the `seed_wait` fixture, or
 # its own settings): most tests poll the job they started.
 os.environ["SYNCQ_SYNC_WAIT"] = "0"
+# Installed source plugins (the example one, in CI) join only the tests that ask for them.
+os.environ.setdefault("SYNCQ_SOURCE_PLUGINS", "none")
 
 from core.settings import reload_settings
 

@@ -39,7 +39,10 @@ def test_base_urls_point_every_adapter_at_the_simulator():
         "SYNCQ_ATCODER_URL",
         "SYNCQ_KENKOOO_URL",
         "SYNCQ_RAIDA_URL_TEMPLATE",
+        "SYNCQ_CLIST_URL",
+        "SYNCQ_SOURCE_URLS",
     }
+    assert urls["SYNCQ_SOURCE_URLS"] == "judgeville=http://127.0.0.1:9000/judgeville"
 
 
 def test_every_contest_source_parses_with_its_adapter(sim, http):

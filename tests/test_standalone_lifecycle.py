@@ -17,6 +17,22 @@ from syncq.children import STOP_GRACE
 from tests.standalone_run import ROOT, Launcher, assert_nothing_left, user_env
 
 pytestmark = pytest.mark.slow
+BUILTIN = ("codeforces", "leetcode", "codechef", "atcoder")
+# Offline, the launcher turns clist.by on against the simulator: a platform per resource; and the
+# example plugin (installed by `make setup`) reads its made-up site there too.
+CLIST = (
+    "topcoder",
+    "hackerrank",
+    "hackerearth",
+    "geeksforgeeks",
+    "yukicoder",
+    "dmoj",
+    "kattis",
+    "toph",
+    "luogu",
+    "nowcoder",
+)
+PLATFORMS = (*BUILTIN, *CLIST, "judgeville")
 
 
 def table_rows(output: str) -> dict[str, list[str]]:
@@ -24,7 +40,7 @@ def table_rows(output: str) -> dict[str, list[str]]:
     rows = {}
     for line in output.splitlines():
         parts = line.split()
-        if parts and parts[0] in ("codeforces", "leetcode", "codechef", "atcoder") and len(parts) >= 4:
+        if parts and parts[0] in PLATFORMS and len(parts) >= 4:
             rows[parts[0]] = parts[1:4]
     return rows
 
@@ -112,6 +128,7 @@ def test_after_a_sigkilled_launcher_nothing_is_left_and_the_next_takes_over_with
     assert "fakeredis TCP server" in stack.output()
     rows = table_rows(stack.output())
     assert rows["codeforces"][0] == "2000" and rows["leetcode"][0] == "650" and rows["atcoder"][0] == "1805"
+    assert {name: rows[name][0] for name in CLIST} == dict.fromkeys(CLIST, "7") and rows["judgeville"][0] == "8"
     processes = stack.processes()
     stack.process.kill()
     stack.wait_exit()
@@ -135,12 +152,7 @@ def test_after_a_sigkilled_launcher_nothing_is_left_and_the_next_takes_over_with
     assert f"ended 1 process(es) left of that stack: {orphan.pid}" in out
     assert orphan.wait(5) == -signal.SIGKILL
     # The store kept the first run's contests: nothing is new the second time.
-    assert {name: row[0] for name, row in table_rows(out).items()} == {
-        "codeforces": "0",
-        "leetcode": "0",
-        "codechef": "0",
-        "atcoder": "0",
-    }
+    assert {name: row[0] for name, row in table_rows(out).items()} == dict.fromkeys(PLATFORMS, "0")
     assert json.loads((tmp_path / "data" / "stack.lock").read_text())["state"] == "stopped"
 
 

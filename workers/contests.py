@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_init
 
 import store
+from adapters import registry
 from core.settings import get_settings
 from jobs import guards, kinds
 from syncs import contests
@@ -15,6 +17,12 @@ from workers.celery_app import app
 _limits = get_settings()
 KIND = kinds.get(kinds.CONTESTS_PLATFORM)
 MUTEX_WAIT_S = 120  # how long a run waits for another run of its platform before retrying later
+
+
+@worker_init.connect
+def _report_sources(**_kwargs) -> None:
+    # Every source loaded as the worker starts: a plugin that cannot load is logged by name now.
+    registry.report_at_start()
 
 
 @app.task(

@@ -4,10 +4,13 @@ Services, each under a path prefix on one port (the adapters' real paths follow)
 `/codeforces` (contest.list, contest.ratingChanges, user.info with many `handles=a;b`, user.rating,
 user.status), `/leetcode` (POST /graphql), `/codechef` (/api/list/contests/all and /past),
 `/atcoder` (/contests/), `/kenkoooo`
-(/atcoder/resources/contests.json) and `/raida0` .. `/raida24` (/service/echo, users,
+(/atcoder/resources/contests.json), `/clist` (clist.by's /api/v4/contest/, which wants an
+`Authorization: ApiKey user:key` header; the key `bad` is refused), `/judgeville`
+(/api/contests.json, the example source plugin's made-up site) and `/raida0` .. `/raida24` (/service/echo, users,
 qmail_servers, raida_servers). The 25 RAIDA also answer the network's binary echo over UDP and
 TCP on local ports of their own (`syncq.simulator.echo`), which the simulated `raida_servers`
-list names. `base_urls(root)` gives the SYNCQ_* variables pointing at it.
+list names. `base_urls(root)` gives the SYNCQ_* variables pointing at it; `clist_env(root)` also
+turns clist.by on against it (an account of its own, no rate limit to wait for).
 
 Controls (JSON, at run time; the same as the `Simulator` methods):
 - `GET /_sim/state`; `POST /_sim/reset`
@@ -55,6 +58,18 @@ def base_urls(root: str) -> dict[str, str]:
         "SYNCQ_ATCODER_URL": f"{root}/atcoder",
         "SYNCQ_KENKOOO_URL": f"{root}/kenkoooo",
         "SYNCQ_RAIDA_URL_TEMPLATE": f"{root}/raida{{i}}",
+        "SYNCQ_CLIST_URL": f"{root}/clist",
+        "SYNCQ_SOURCE_URLS": f"judgeville={root}/judgeville",
+    }
+
+
+def clist_env(root: str) -> dict[str, str]:
+    """The SYNCQ_CLIST_* variables that turn clist.by on against the simulator at `root`."""
+    return {
+        "SYNCQ_CLIST_URL": f"{root.rstrip('/')}/clist",
+        "SYNCQ_CLIST_USERNAME": "simulated",
+        "SYNCQ_CLIST_API_KEY": "simulated-key",
+        "SYNCQ_CLIST_RATE_PER_MINUTE": "600",
     }
 
 

@@ -14,6 +14,7 @@ from flask import Flask, Response, jsonify, request
 from syncq.samples import contests as contest_samples
 from syncq.samples import raida as raida_samples
 from syncq.samples import students as student_samples
+from syncq.simulator.sources import add_routes as add_source_routes
 from syncq.simulator.state import MODES, SERVICES, SimState
 
 HTML_PAGE = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
@@ -123,6 +124,8 @@ def _empty(service: str) -> Any:
         "codeforces": {"status": "OK", "result": []},
         "leetcode": {"data": {"allContests": []}},
         "codechef": {"status": "success", "present_contests": [], "future_contests": [], "past_contests": []},
+        "clist": {"meta": {"limit": 100, "next": None, "offset": 0, "previous": None}, "objects": []},
+        "judgeville": {"site": "Judgeville", "contests": []},
     }.get(service, [])
 
 
@@ -337,6 +340,8 @@ def create_app(state: SimState, data: Data) -> Flask:
     @app.get("/kenkoooo/atcoder/resources/contests.json")
     def kenkoooo():
         return serve("kenkoooo", lambda: Response(data.encoded("kenkoooo"), mimetype="application/json"))
+
+    add_source_routes(app, serve, data.now)  # clist.by and Judgeville (the example plugin's site)
 
     # --- RAIDA ------------------------------------------------------------------------------
     @app.get("/raida<int:index>/service/<name>")

@@ -9,7 +9,7 @@ from typing import Any
 
 from syncq.simulator.codeforces_rounds import Rounds
 
-SERVICES = ("codeforces", "leetcode", "codechef", "atcoder", "kenkoooo", "raida")
+SERVICES = ("codeforces", "leetcode", "codechef", "atcoder", "kenkoooo", "raida", "clist", "judgeville")
 MODES = ("timeout", "500", "429", "html", "truncated", "wrong_shape", "empty", "absurd", "call_limit", "down")
 
 

@@ -21,11 +21,14 @@ function row(c) {
 }
 
 export async function render(root, { signal }) {
-  const platforms = (await call("/platforms")).platforms.map((p) => p.platform);
+  // Every registered platform (built-in, clist.by resources, plugins), as `/platforms` lists them.
+  const listed = (await call("/platforms")).platforms;
+  const platforms = listed.map((p) => p.platform);
+  const hosts = Object.fromEntries(listed.map((p) => [p.platform, p.host]));
   const params = new URLSearchParams(location.hash.split("?")[1] || "phase=UPCOMING");
   const form = h("form", { class: "toolbar", role: "search", "aria-label": "Filter contests" },
     field("f-platform", "Platform", h("select", { id: "f-platform", name: "platform" },
-      h("option", { value: "", text: "All" }), platforms.map((p) => h("option", { value: p, text: p, selected: params.get("platform") === p })))),
+      h("option", { value: "", text: "All" }), platforms.map((p) => h("option", { value: p, text: hosts[p] ? `${p} (${hosts[p]})` : p, selected: params.get("platform") === p })))),
     field("f-phase", "Phase", h("select", { id: "f-phase", name: "phase" },
       h("option", { value: "", text: "Any" }), ["UPCOMING", "RUNNING", "FINISHED"].map((p) =>
         h("option", { value: p, text: p.toLowerCase(), selected: params.get("phase") === p })))),

@@ -30,6 +30,7 @@ function platformCard(p, onSync) {
     p.reason || p.healthReason ? h("p", { class: "muted reason", text: p.reason || p.healthReason }) : null,
     lastFailure(p.health, error, p.consecutiveFailures),
     h("dl", {},
+      p.host ? [h("dt", { text: "Site" }), h("dd", { class: "host", text: p.host })] : null,
       h("dt", { text: "Last success" }), h("dd", {}, when(p.lastSyncedAt), p.lastSyncedAt ? ` (${ago(p.lastSyncedAt)})` : ""),
       h("dt", { text: "Last result" }), h("dd", { text: p.lastResult ? counts(r) : "—" }),
       error && !failedUnderThreshold(p.health, error) ? [h("dt", { text: "Error" }), h("dd", { class: "error", text: error })] : null),

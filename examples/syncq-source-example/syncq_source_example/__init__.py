@@ -1,0 +1,1 @@
+"""An example syncq source plugin: Judgeville, a made-up contest site (see `judgeville`)."""
