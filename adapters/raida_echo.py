@@ -16,11 +16,14 @@ answer, 32 bytes: 0 = the RAIDA id, 2 = status (250 = ready), 6-7 = our echo byt
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 import zlib
 from datetime import UTC, datetime
 from typing import Any
+
+from adapters import addresses
 
 HEADER_SIZE = 32
 BODY_SIZE = 18
@@ -139,9 +142,27 @@ def _why(exc: BaseException, timeout: float) -> str:
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
-async def echo(index: int, host: str, port: int, timeout: float) -> dict[str, Any]:
+async def refusal(host: str, port: int) -> tuple[str | None, str | None]:
+    """The address to echo `host` at, or why it may not be echoed (not a public address: a
+    directory naming loopback, link-local, private, multicast or unspecified addresses would
+    turn the echo into a probe of our own network)."""
+    loop = asyncio.get_running_loop()
+    try:
+        found = await loop.run_in_executor(
+            None,
+            functools.partial(
+                addresses.check_host, host, port, allow_private=False, hint=" (SYNCQ_RAIDA_ALLOW_PRIVATE allows it)"
+            ),
+        )
+    except addresses.AddressRefused as exc:
+        return None, f"refused: {exc}"
+    return found[0], None
+
+
+async def echo(index: int, host: str, port: int, timeout: float, *, allow_private: bool = False) -> dict[str, Any]:
     """Echo one RAIDA over UDP, then over TCP if UDP got no answer, both within `timeout`; never
-    raises for the server.
+    raises for the server. A target that is not a public address is refused (a down server, with
+    the reason) unless `allow_private`.
 
     UDP has half the time: a server that is down costs one timeout in all, not one per transport
     (the 25 echoes run together, so a sync waits as long as its slowest echo)."""
@@ -149,16 +170,21 @@ async def echo(index: int, host: str, port: int, timeout: float) -> dict[str, An
     started = time.perf_counter()
     deadline = started + timeout
     answer, transport, errors = None, None, []
+    address, refused = (host, None) if allow_private else await refusal(host, port)
     for name, send, share in (("udp", send_udp, 0.5), ("tcp", send_tcp, 1.0)):
+        if address is None:
+            break
         budget = max(0.01, (deadline - time.perf_counter()) * share if name == "tcp" else timeout * share)
         try:
-            answer = await send(host, port, request, budget)
+            answer = await send(address, port, request, budget)
             transport = name
             break
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
             errors.append(f"{name.upper()} {_why(exc, budget)}")
     latency = (time.perf_counter() - started) * 1000
-    if answer is None:
+    if refused is not None:
+        status, error = None, refused
+    elif answer is None:
         status, error = None, "no answer: " + "; ".join(errors)
     else:
         status, error = read_answer(request, answer)
@@ -179,6 +205,12 @@ async def echo(index: int, host: str, port: int, timeout: float) -> dict[str, An
     }
 
 
-async def echo_all(targets: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
+async def echo_all(
+    targets: list[dict[str, Any]], timeout: float, *, allow_private: bool = False
+) -> list[dict[str, Any]]:
     """Echo every target (`index`, `host`, `port`) at once, one result per target, in order."""
-    return list(await asyncio.gather(*(echo(t["index"], t["host"], t["port"], timeout) for t in targets)))
+    return list(
+        await asyncio.gather(
+            *(echo(t["index"], t["host"], t["port"], timeout, allow_private=allow_private) for t in targets)
+        )
+    )

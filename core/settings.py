@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     api_workers: int = Field(2, ge=1)
     api_threads: int = Field(16, ge=1)
     jwt_secret: str = ""
-    jwt_expires: int = Field(3600, ge=60)
+    jwt_expires: int = Field(3600, ge=60, le=86400)  # at most a day: logging out ends tokens, expiry bounds a leak
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     login_max_attempts: int = Field(5, ge=1)
     login_window: int = Field(300, ge=1)
@@ -155,6 +155,36 @@ class Settings(BaseSettings):
     # --- Flower --------------------------------------------------------------------------
     flower_user: str = Field("", validation_alias=AliasChoices("flower_user", "FLOWER_USER"))
     flower_password: str = Field("", validation_alias=AliasChoices("flower_password", "FLOWER_PASSWORD"))
+
+    # --- hardening: login throttling, RAIDA echo targets, reverse proxies ----------------------
+    login_address_max_attempts: int = Field(
+        20,
+        ge=1,
+        description="failed logins from one address (any usernames) within `SYNCQ_LOGIN_WINDOW` before that "
+        "address gets 429",
+    )
+    login_delay_base: float = Field(
+        1.0,
+        ge=0,
+        description="once a username has `SYNCQ_LOGIN_MAX_ATTEMPTS` failures within the window (from any "
+        "addresses), each further failure makes addresses that have failed wait base × 2^(extra failures) "
+        "seconds before trying it again (429 with `Retry-After`); an address with no failures is never made to wait",
+    )
+    login_delay_max: float = Field(60.0, ge=0, description="the cap of that per-username delay, seconds")
+    raida_allow_private: bool = Field(
+        False,
+        description="echo RAIDA at loopback, link-local, private, multicast and unspecified addresses too "
+        "(the simulator's); otherwise such a target is a down server, refused",
+    )
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="how many reverse proxies in front of the API append to `X-Forwarded-For` (and set "
+        "`X-Forwarded-Proto`/`-Host`); 0 trusts no header. Login limits and logs then see the client's "
+        "address. Set it only when every request comes through that many proxies: otherwise clients choose "
+        "their own address",
+    )
 
     @field_validator("platform_order", "cors_origins", "metrics_dirs", mode="before")
     @classmethod

@@ -39,7 +39,9 @@ def test_base_urls_point_every_adapter_at_the_simulator():
         "SYNCQ_ATCODER_URL",
         "SYNCQ_KENKOOO_URL",
         "SYNCQ_RAIDA_URL_TEMPLATE",
+        "SYNCQ_RAIDA_ALLOW_PRIVATE",
     }
+    assert urls["SYNCQ_RAIDA_ALLOW_PRIVATE"] == "true"  # its RAIDA echo on loopback
 
 
 def test_every_contest_source_parses_with_its_adapter(sim, http):
