@@ -24,7 +24,7 @@ class AddressRefused(ValueError):
 def system_resolve(host: str, port: int) -> list[str]:
     """Every address `host` resolves to (the system resolver), in its order, without repeats."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def carried(ip: IPAddress) -> list[tuple[str, ipaddress.IPv4Address]]:
