@@ -50,7 +50,7 @@ def cmd_users_role(args: argparse.Namespace) -> int:
     if not users.set_role(args.name, args.role):
         print(f"syncq: no user {args.name}", file=sys.stderr)
         return 1
-    print(f"user {args.name} now has role {args.role} (its tokens follow at once)")
+    print(f"user {args.name} now has role {args.role} (the tokens issued before no longer work)")
     return 0
 
 
