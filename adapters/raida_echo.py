@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import os
 import time
 import zlib
@@ -142,21 +143,31 @@ def _why(exc: BaseException, timeout: float) -> str:
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
-async def refusal(host: str, port: int) -> tuple[str | None, str | None]:
+async def checked_address(host: str, port: int, timeout: float) -> tuple[str | None, str | None]:
     """The address to echo `host` at, or why it may not be echoed (not a public address: a
     directory naming loopback, link-local, private, multicast or unspecified addresses would
-    turn the echo into a probe of our own network)."""
-    loop = asyncio.get_running_loop()
+    turn the echo into a probe of our own network). A name is resolved within `timeout`."""
+    check = functools.partial(
+        addresses.check_host, host, port, allow_private=False, hint=" (SYNCQ_RAIDA_ALLOW_PRIVATE allows it)"
+    )
     try:
-        found = await loop.run_in_executor(
-            None,
-            functools.partial(
-                addresses.check_host, host, port, allow_private=False, hint=" (SYNCQ_RAIDA_ALLOW_PRIVATE allows it)"
-            ),
-        )
+        if _is_address(host):
+            found = check()
+        else:  # the system resolver blocks: off the loop, and no longer than the echo may take
+            found = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, check), timeout)
     except addresses.AddressRefused as exc:
         return None, f"refused: {exc}"
+    except TimeoutError:
+        return None, f"refused: {host} did not resolve within {timeout:.1f} s"
     return found[0], None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 async def echo(index: int, host: str, port: int, timeout: float, *, allow_private: bool = False) -> dict[str, Any]:
@@ -170,7 +181,7 @@ async def echo(index: int, host: str, port: int, timeout: float, *, allow_privat
     started = time.perf_counter()
     deadline = started + timeout
     answer, transport, errors = None, None, []
-    address, refused = (host, None) if allow_private else await refusal(host, port)
+    address, refused = (host, None) if allow_private else await checked_address(host, port, timeout)
     for name, send, share in (("udp", send_udp, 0.5), ("tcp", send_tcp, 1.0)):
         if address is None:
             break
@@ -182,10 +193,12 @@ async def echo(index: int, host: str, port: int, timeout: float, *, allow_privat
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
             errors.append(f"{name.upper()} {_why(exc, budget)}")
     latency = (time.perf_counter() - started) * 1000
+    status: int | None = None
+    error: str | None
     if refused is not None:
-        status, error = None, refused
+        error = refused
     elif answer is None:
-        status, error = None, "no answer: " + "; ".join(errors)
+        error = "no answer: " + "; ".join(errors)
     else:
         status, error = read_answer(request, answer)
     return {
