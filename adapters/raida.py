@@ -394,7 +394,9 @@ async def sync_network(client: httpx.AsyncClient, settings: Settings) -> Network
             targets, source = echo_targets(listed, settings)
             if listed is not None and served_by != index:
                 source += f" of RAIDA{served_by}"
-            echoes = await raida_echo.echo_all(targets, settings.raida_timeout)
+            echoes = await raida_echo.echo_all(
+                targets, settings.raida_timeout, allow_private=settings.raida_allow_private
+            )
         else:
             echoes = await echo_all(client, settings)
         ready = sum(1 for e in echoes if e["ready"])

@@ -16,11 +16,15 @@ answer, 32 bytes: 0 = the RAIDA id, 2 = status (250 = ready), 6-7 = our echo byt
 from __future__ import annotations
 
 import asyncio
+import functools
+import ipaddress
 import os
 import time
 import zlib
 from datetime import UTC, datetime
 from typing import Any
+
+from adapters import addresses
 
 HEADER_SIZE = 32
 BODY_SIZE = 18
@@ -139,9 +143,37 @@ def _why(exc: BaseException, timeout: float) -> str:
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
-async def echo(index: int, host: str, port: int, timeout: float) -> dict[str, Any]:
+async def checked_address(host: str, port: int, timeout: float) -> tuple[str | None, str | None]:
+    """The address to echo `host` at, or why it may not be echoed (not a public address: a
+    directory naming loopback, link-local, private, multicast or unspecified addresses would
+    turn the echo into a probe of our own network). A name is resolved within `timeout`."""
+    check = functools.partial(
+        addresses.check_host, host, port, allow_private=False, hint=" (SYNCQ_RAIDA_ALLOW_PRIVATE allows it)"
+    )
+    try:
+        if _is_address(host):
+            found = check()
+        else:  # the system resolver blocks: off the loop, and no longer than the echo may take
+            found = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, check), timeout)
+    except addresses.AddressRefused as exc:
+        return None, f"refused: {exc}"
+    except TimeoutError:
+        return None, f"refused: {host} did not resolve within {timeout:.1f} s"
+    return found[0], None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def echo(index: int, host: str, port: int, timeout: float, *, allow_private: bool = False) -> dict[str, Any]:
     """Echo one RAIDA over UDP, then over TCP if UDP got no answer, both within `timeout`; never
-    raises for the server.
+    raises for the server. A target that is not a public address is refused (a down server, with
+    the reason) unless `allow_private`.
 
     UDP has half the time: a server that is down costs one timeout in all, not one per transport
     (the 25 echoes run together, so a sync waits as long as its slowest echo)."""
@@ -149,18 +181,24 @@ async def echo(index: int, host: str, port: int, timeout: float) -> dict[str, An
     started = time.perf_counter()
     deadline = started + timeout
     answer, transport, errors = None, None, []
+    address, refused = (host, None) if allow_private else await checked_address(host, port, timeout)
     for name, send, share in (("udp", send_udp, 0.5), ("tcp", send_tcp, 1.0)):
+        if address is None:
+            break
         budget = max(0.01, (deadline - time.perf_counter()) * share if name == "tcp" else timeout * share)
         try:
-            answer = await send(host, port, request, budget)
+            answer = await send(address, port, request, budget)
             transport = name
             break
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
             errors.append(f"{name.upper()} {_why(exc, budget)}")
     latency = (time.perf_counter() - started) * 1000
+    status: int | None = None
     error: str | None
-    if answer is None:
-        status, error = None, "no answer: " + "; ".join(errors)
+    if refused is not None:
+        error = refused
+    elif answer is None:
+        error = "no answer: " + "; ".join(errors)
     else:
         status, error = read_answer(request, answer)
     return {
@@ -180,6 +218,12 @@ async def echo(index: int, host: str, port: int, timeout: float) -> dict[str, An
     }
 
 
-async def echo_all(targets: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
+async def echo_all(
+    targets: list[dict[str, Any]], timeout: float, *, allow_private: bool = False
+) -> list[dict[str, Any]]:
     """Echo every target (`index`, `host`, `port`) at once, one result per target, in order."""
-    return list(await asyncio.gather(*(echo(t["index"], t["host"], t["port"], timeout) for t in targets)))
+    return list(
+        await asyncio.gather(
+            *(echo(t["index"], t["host"], t["port"], timeout, allow_private=allow_private) for t in targets)
+        )
+    )

@@ -15,6 +15,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.settings import Settings, get_settings
 from store.util import iso
@@ -68,6 +69,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.json = JSONProvider(app)
     app.config.update(SYNCQ_SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    if settings.trusted_proxies:
+        # The client's address from X-Forwarded-For, as appended by our own proxies only: the login
+        # limits and the access log then see clients, not the proxy. Without proxies it stays off,
+        # or any client could name its own address.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     auth.init_app(app, settings)
     errors.register(app)
 

@@ -1,4 +1,9 @@
-"""Authentication: `POST /auth/login`, JWT checks and the `admin_required` decorator.
+"""Authentication: `POST /auth/login`, `POST /auth/logout`, JWT checks and the `admin_required`
+decorator.
+
+A token carries its user's token version (claim `ver`): a password change, a role change and a
+logout move the stored version on, which ends every token issued before (the check reads the
+user each request already reads). Login throttling lives in `api.login_guard`.
 
 Every token problem answers exactly `{"statusCode":401,"message":"Unauthorized"}` (never
 flask-jwt-extended's 422) and a non-admin token on an admin route exactly
@@ -14,10 +19,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_jwt_extended import JWTManager, create_access_token, get_current_user, verify_jwt_in_request
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
 
 import store.users as users
+from api import login_guard
 from api.errors import ApiError, error_response
 from api.openapi import doc
 from api.schemas import Login
@@ -26,9 +30,6 @@ from core.settings import Settings
 
 bp = Blueprint("auth", __name__)
 jwt = JWTManager()
-# Failed logins only (deduct_when), per username and per address, counted in Redis so every API
-# process shares them; with Redis down nothing is limited (scrypt still makes guessing slow).
-limiter = Limiter(key_func=get_remote_address)
 
 
 def unauthorized(*_args: Any):
@@ -52,21 +53,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.jwt_expires),
     )
-    app.config.update(
-        RATELIMIT_STORAGE_URI=settings.redis_url,
-        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 2, "socket_timeout": 5},
-        RATELIMIT_KEY_PREFIX=f"syncq-{settings.queue}-login",
-        RATELIMIT_HEADERS_ENABLED=True,
-        RATELIMIT_SWALLOW_ERRORS=True,
-    )
     jwt.init_app(app)
-    limiter.init_app(app)
-
-    @app.errorhandler(RateLimitExceeded)
-    def _too_many(exc: RateLimitExceeded):
-        response = error_response(429, "Too many failed login attempts; try again later")
-        response.headers["Retry-After"] = str(current_app.config["SYNCQ_SETTINGS"].login_window)
-        return response
 
     for loader in (
         "unauthorized_loader",
@@ -81,13 +68,21 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     @jwt.user_lookup_loader
     def _load_user(_header: dict, payload: dict) -> dict | None:
-        # A token outlives nothing: a deleted user's tokens stop working at once.
-        return users.get(str(payload.get("sub")))
+        # A token outlives nothing: a deleted user's tokens stop working at once, and so do the
+        # tokens issued before its password, its role or a logout moved its version on.
+        user = users.get(str(payload.get("sub")))
+        if user is None or payload.get("ver", 0) != users.token_version(user):
+            return None
+        return user
 
 
-def issue_token(username: str, role: str) -> str:
-    """A signed access token for `username` with claim `role` (inside an app context)."""
-    return create_access_token(identity=str(username), additional_claims={"role": role})
+def issue_token(username: str, role: str, *, version: int, expires: timedelta | None = None) -> str:
+    """A signed access token for `username` with claims `role` and `ver` (the user's token version,
+    `store.users.token_version`), living `expires` (default SYNCQ_JWT_EXPIRES); inside an app context."""
+    claims = {"role": role, "ver": version}
+    if expires is None:
+        return create_access_token(identity=str(username), additional_claims=claims)
+    return create_access_token(identity=str(username), additional_claims=claims, expires_delta=expires)
 
 
 def admin_required(view: Callable) -> Callable:
@@ -105,36 +100,43 @@ def admin_required(view: Callable) -> Callable:
     return wrapper
 
 
-def _login_limit() -> str:
-    settings = current_app.config["SYNCQ_SETTINGS"]
-    return f"{settings.login_max_attempts} per {settings.login_window} seconds"
-
-
-def _username() -> str:
-    body = request.get_json(silent=True)
-    name = body.get("username") if isinstance(body, dict) else None
-    return f"user:{name[:64]}" if isinstance(name, str) else "user:"
-
-
-def _failed(response) -> bool:
-    return response.status_code == 401
+def _too_many(seconds: int):
+    response = error_response(429, "Too many failed login attempts; try again later")
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.post("/auth/login")
-@limiter.limit(_login_limit, key_func=_username, deduct_when=_failed)
-@limiter.limit(_login_limit, key_func=get_remote_address, deduct_when=_failed)
 @doc(200, errors=(401, 429), json=Login, tags=("auth",))
 def login():
-    """Exchange a username and password for a Bearer access token."""
+    """Exchange a username and password for a Bearer access token. Repeated failures answer 429
+    with `Retry-After`: per address and account, per address, and (slowing many addresses guessing
+    one account) per account, never for an address that has not failed."""
     body = json_body(Login)
+    settings = current_app.config["SYNCQ_SETTINGS"]
+    address = request.remote_addr or ""
+    wait = login_guard.wait_before(settings, body.username, address)
+    if wait is not None:
+        return _too_many(wait)
     user = users.authenticate(body.username, body.password)
     if user is None:
+        login_guard.failed(settings, body.username, address)
         raise ApiError(401, "Invalid username or password")
-    settings = current_app.config["SYNCQ_SETTINGS"]
+    login_guard.succeeded(settings, body.username, address)
     return jsonify(
         {
-            "access_token": issue_token(user["username"], user["role"]),
+            "access_token": issue_token(user["username"], user["role"], version=users.token_version(user)),
             "token_type": "Bearer",
             "expires_in": settings.jwt_expires,
         }
     )
+
+
+@bp.post("/auth/logout")
+@doc(200, errors=(401,), tags=("auth",))
+def logout():
+    """End every token of the caller's account issued until now (this one too), on every device."""
+    verify_jwt_in_request()
+    username = get_current_user()["username"]
+    users.end_tokens(username)
+    return jsonify({"status": "logged_out", "username": username})

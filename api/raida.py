@@ -41,9 +41,18 @@ def servers():
 @bp.get("/api/data/raida")
 @doc(200, tags=("raida",))
 def raida():
-    """The RAIDA servers with readiness and latency from the last echo."""
-    items = raida_store.raida_servers()
+    """The RAIDA servers with readiness and latency from the last echo; a server that did not
+    answer says "no answer", whether it timed out, its port was closed or syncq refused its address."""
+    items = [_public(server) for server in raida_store.raida_servers()]
     return jsonify({"raida": items, "count": len(items), "ready": sum(1 for s in items if s.get("ready"))})
+
+
+def _public(server: dict) -> dict:
+    # Why an echo got no answer tells an open port from a closed one: for admins' eyes (the sync's
+    # result and logs), not for anyone's.
+    if not server.get("ready") and server.get("status") is None and server.get("error"):
+        return {**server, "error": "no answer"}
+    return server
 
 
 @bp.get("/api/data/users")

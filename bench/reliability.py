@@ -53,6 +53,19 @@ POINTS = [
             "tests/test_flower_and_beat.py::test_flower_requires_basic_auth",
             "tests/test_deploy_files.py::test_flower_command_is_a_syncq_subcommand_with_required_basic_auth",
             "tests/test_deploy_files.py::test_flower_refuses_to_start_without_basic_auth",
+            "tests/test_flower_and_beat.py::test_flowers_command_line_holds_no_password",
+            "tests/test_secrets.py",
+        ],
+    ),
+    (
+        "9. hardening",
+        [
+            "tests/test_login_throttle.py",
+            "tests/test_auth_tokens.py",
+            "tests/test_webhook_bounds.py",
+            "tests/test_webhook_ssrf.py",
+            "tests/test_raida_targets.py",
+            "tests/test_students_midway.py",
         ],
     ),
 ]

@@ -82,14 +82,41 @@ class Settings(BaseSettings):
     jwt_secret: str = Field(
         default="", description="HS256 secret, at least 32 bytes; required: the API refuses to start without it"
     )
-    jwt_expires: int = Field(default=3600, ge=60, description="access token lifetime, seconds")
+    jwt_expires: int = Field(
+        default=3600, ge=60, le=86400, description="access token lifetime, seconds (at most a day)"
+    )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="larger request bodies get 413")
     login_max_attempts: int = Field(
         default=5,
         ge=1,
-        description="failed logins per username and per address before 429 (Flask-Limiter, counted in Redis)",
+        description="failed logins of one username from one address within the window before that address "
+        "gets 429 for it; as many failures of a username from any addresses start its growing delay "
+        "(counted in Redis)",
     )
     login_window: int = Field(default=300, ge=1, description="the window of `SYNCQ_LOGIN_MAX_ATTEMPTS`, seconds")
+    login_address_max_attempts: int = Field(
+        20,
+        ge=1,
+        description="failed logins from one address (any usernames) within `SYNCQ_LOGIN_WINDOW` before that "
+        "address gets 429",
+    )
+    login_delay_base: float = Field(
+        1.0,
+        ge=0,
+        description="once a username has `SYNCQ_LOGIN_MAX_ATTEMPTS` failures within the window (from any "
+        "addresses), each further failure makes addresses that have failed wait base × 2^(extra failures) "
+        "seconds before trying it again (429 with `Retry-After`); an address with no failures is never made to wait",
+    )
+    login_delay_max: float = Field(60.0, ge=0, description="the cap of that per-username delay, seconds")
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="how many reverse proxies in front of the API append to `X-Forwarded-For` (and set "
+        "`X-Forwarded-Proto`/`-Host`); 0 trusts no header. Login limits and logs then see the client's "
+        "address. Set it only when every request comes through that many proxies: otherwise clients choose "
+        "their own address",
+    )
     sync_wait: float = Field(
         default=60.0,
         ge=0,
@@ -293,6 +320,11 @@ class Settings(BaseSettings):
     )
     raida_time_limit: int = Field(
         default=300, ge=5, description="seconds a RAIDA sync may run (soft limit; killed 30 s later)"
+    )
+    raida_allow_private: bool = Field(
+        False,
+        description="echo RAIDA at loopback, link-local, private, multicast and unspecified addresses too "
+        "(the simulator's); otherwise such a target is a down server, refused",
     )
 
     # --- webhooks ------------------------------------------------------------------------------

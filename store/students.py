@@ -308,13 +308,29 @@ def mark_checked(handles: list[str], at: datetime) -> None:
 
 
 def save_background(updates: list[tuple[str, dict[str, Any]]], at: datetime) -> None:
-    """Write the background sync's per-student fields in one unordered bulk write."""
+    """Write the background sync's per-student fields in one unordered bulk write; what it stored
+    for students deleted or renamed meanwhile is swept."""
     if updates:
         ops = [
             UpdateOne({"handleLower": handle.lower()}, {"$set": {**fields, "lastSyncedAt": at, "updatedAt": at}})
             for handle, fields in updates
         ]
         store.db().students.bulk_write(ops, ordered=False)
+        sweep_submissions([handle for handle, fields in updates if "submissions" in fields])
+
+
+def sweep_submissions(handles: list[str]) -> int:
+    """Delete the submissions stored under those of `handles` that no student has any more: a
+    sync that fetched them while its student was deleted or renamed wrote them under the old
+    handle. How many were deleted."""
+    wanted = {h.lower() for h in handles}
+    if not wanted:
+        return 0
+    kept = {
+        d["handleLower"] for d in store.db().students.find({"handleLower": {"$in": list(wanted)}}, {"handleLower": 1})
+    }
+    gone = sorted(wanted - kept)
+    return store.db().submissions.delete_many({"handle": {"$in": gone}}).deleted_count if gone else 0
 
 
 def apply_rating_changes(contest_id: int, changes: dict[str, dict[str, Any]]) -> list[str]:

@@ -61,14 +61,31 @@ def delete(username: str) -> bool:
     return store.db().users.delete_one({"username": username}).deleted_count == 1
 
 
+def token_version(user: dict[str, Any]) -> int:
+    """The version a token of `user` must carry to be valid (moved on to end the tokens issued before)."""
+    return int(user.get("token_version", 0))
+
+
+def end_tokens(username: str) -> bool:
+    """End every token of `username` issued until now (a logout); True if the user exists."""
+    return store.db().users.update_one({"username": username}, {"$inc": {"token_version": 1}}).matched_count == 1
+
+
 def set_password(username: str, password: str) -> bool:
-    """Replace a user's password; True if the user exists."""
+    """Replace a user's password, ending the tokens issued before; True if the user exists."""
     result = store.db().users.update_one(
-        {"username": username}, {"$set": {"password_hash": generate_password_hash(password, method="scrypt")}}
+        {"username": username},
+        {"$set": {"password_hash": generate_password_hash(password, method="scrypt")}, "$inc": {"token_version": 1}},
     )
     return result.matched_count == 1
 
 
 def set_role(username: str, role: str) -> bool:
-    """Change a user's role (their tokens follow it at once); True if the user exists."""
-    return store.db().users.update_one({"username": username}, {"$set": {"role": role}}).matched_count == 1
+    """Change a user's role, ending the tokens issued before when it changes (a token never
+    outlives the role it was issued for); True if the user exists."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    changed = store.db().users.update_one(
+        {"username": username, "role": {"$ne": role}}, {"$set": {"role": role}, "$inc": {"token_version": 1}}
+    )
+    return changed.matched_count == 1 or get(username) is not None

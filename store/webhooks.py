@@ -212,7 +212,10 @@ def overdue(before: datetime, limit: int = 500) -> list[dict[str, Any]]:
     """Pending deliveries whose next attempt was due before `before` (their task was lost)."""
     return list(
         store.db()
-        .webhook_deliveries.find({"status": "pending", "nextAttemptAt": {"$lt": before}}, {"_id": 1, "attempts": 1})
+        .webhook_deliveries.find(
+            {"status": "pending", "nextAttemptAt": {"$lt": before}},
+            {"body": 0, "history": 0},
+        )
         .limit(limit)
     )
 

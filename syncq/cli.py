@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from core.settings import ConfigError, get_settings
 
+MAX_TOKEN_SECONDS = 86400  # SYNCQ_JWT_EXPIRES's bound too
+
 
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
@@ -48,7 +50,7 @@ def cmd_users_role(args: argparse.Namespace) -> int:
     if not users.set_role(args.name, args.role):
         print(f"syncq: no user {args.name}", file=sys.stderr)
         return 1
-    print(f"user {args.name} now has role {args.role} (its tokens follow at once)")
+    print(f"user {args.name} now has role {args.role} (the tokens issued before no longer work)")
     return 0
 
 
@@ -62,40 +64,40 @@ def cmd_users_delete(args: argparse.Namespace) -> int:
     return 0
 
 
-def make_token(sub: str, role: str, expires: int | None = None) -> str:
+def make_token(sub: str, role: str, expires: int | None = None, version: int = 0) -> str:
     """A JWT for `sub` with claim `role`, signed with SYNCQ_JWT_SECRET like the API's; it lives
-    `expires` seconds (a positive number), or SYNCQ_JWT_EXPIRES when None."""
+    `expires` seconds (a positive number, at most a day), or SYNCQ_JWT_EXPIRES when None; `version`
+    is the user's token version (a token of an older one is refused)."""
     from datetime import timedelta
 
     if expires is not None and expires <= 0:
         # flask-jwt-extended reads a zero lifetime as "never expires".
         raise ValueError(f"a token's lifetime must be a positive number of seconds, not {expires}")
 
-    from flask_jwt_extended import create_access_token
+    if expires is not None and expires > MAX_TOKEN_SECONDS:
+        raise ValueError(f"a token lives at most {MAX_TOKEN_SECONDS} seconds (a day), not {expires}")
 
     from api import create_app
     from api.auth import issue_token
 
     app = create_app()
     with app.app_context():
-        if expires is None:
-            return issue_token(sub, role)
-        return create_access_token(
-            identity=sub, additional_claims={"role": role}, expires_delta=timedelta(seconds=expires)
-        )
+        lifetime = None if expires is None else timedelta(seconds=expires)
+        return issue_token(sub, role, version=version, expires=lifetime)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
     import store.users as users
 
-    if not args.no_check and users.get(args.sub) is None:
+    user = None if args.no_check else users.get(args.sub)
+    if not args.no_check and user is None:
         print(
             f"syncq: no user {args.sub}; the API rejects tokens of unknown users "
             f"(create it: syncq users create {args.sub} --admin)",
             file=sys.stderr,
         )
         return 1
-    print(make_token(args.sub, args.role, args.expires))
+    print(make_token(args.sub, args.role, args.expires, users.token_version(user) if user else 0))
     return 0
 
 
@@ -106,6 +108,8 @@ def _positive_seconds(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {value}")
+    if value > MAX_TOKEN_SECONDS:
+        raise argparse.ArgumentTypeError(f"a token lives at most {MAX_TOKEN_SECONDS} seconds (a day), not {value}")
     return value
 
 

@@ -106,11 +106,14 @@ def _http(
 def _secret(data_dir: Path, name: str, nbytes: int = 48) -> str:
     """A random secret kept in the data dir, so tokens and logins survive a restart."""
     path = data_dir / name
-    if path.exists():
-        return path.read_text().strip()
     value = secrets.token_urlsafe(nbytes)
-    path.write_text(value)
-    path.chmod(0o600)
+    try:
+        # Created with its final mode in one step: no moment when others may read it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(value)
     return value
 
 

@@ -104,6 +104,14 @@ def sync_one(handle: str, *, use_cache: bool, full: bool) -> dict[str, Any] | No
     cache.put("info", handle, info)
     cache.put("contest", handle, rating)
     updated = students_store.save_sync(handle, fields)
+    if updated is None:
+        # Deleted or renamed while this sync ran: nothing of it stays under the old handle.
+        students_store.sweep_submissions([handle])
+        cache.invalidate(handle)
+        raise SyncFailed(
+            f"Student {handle} was deleted or renamed while it synced; nothing of this sync was kept",
+            code="not_found",
+        )
     return public(updated)
 
 

@@ -17,6 +17,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from standardwebhooks.webhooks import Webhook
 
 import store.contests as contests_store
@@ -129,6 +130,9 @@ def attempt(delivery_id: str, number: int) -> float | None:
         outcome = target.post(checked, delivery["body"], headers, timeout=settings.webhook_timeout)
     except target.TargetRefused as exc:
         outcome = target.Outcome(None, None, f"refused: {exc}")
+    except SoftTimeLimitExceeded:
+        # The task's own limit came first (a timeout set above it): still an attempt that failed.
+        outcome = target.Outcome(None, None, "timed out: the delivery task reached its time limit")
     if outcome.ok:
         webhooks_store.record_attempt(
             delivery_id, status="delivered", status_code=outcome.status_code, latency_ms=outcome.latency_ms, error=None
@@ -197,9 +201,35 @@ def starting_soon(now: datetime | None = None) -> list[str]:
 
 
 def overdue(now: datetime | None = None) -> list[tuple[str, int]]:
-    """(delivery id, next attempt number) of pending deliveries whose task was lost."""
-    before = (now or utcnow()) - OVERDUE_GRACE
-    return [(d["_id"], d.get("attempts", 0) + 1) for d in webhooks_store.overdue(before)]
+    """(delivery id, next attempt number) of pending deliveries whose task was lost.
+
+    An attempt that was taken but never recorded (its task was killed at its hard time limit, or
+    its worker died) is recorded here as a failed attempt, counting toward disabling its endpoint;
+    a delivery past its retry window is given up instead of being sent again."""
+    now = now or utcnow()
+    settings = get_settings()
+    window_start = now - timedelta(seconds=settings.webhook_retry_window)
+    lost: list[tuple[str, int]] = []
+    for delivery in webhooks_store.overdue(now - OVERDUE_GRACE):
+        number = delivery.get("attempts", 0)
+        error = None
+        if number and delivery.get("lastAttemptAt") == delivery.get("nextAttemptAt"):
+            error = f"attempt {number} never ended (its task was killed or lost)"
+            webhooks_store.record_attempt(
+                delivery["_id"], status="pending", status_code=None, latency_ms=None, error=error, next_attempt_at=now
+            )
+            webhooks_store.endpoint_failed(
+                delivery["endpointId"], error, now - timedelta(seconds=settings.webhook_disable_after)
+            )
+        if delivery["createdAt"] < window_start:
+            webhooks_store.give_up(
+                delivery["_id"],
+                f"{error or delivery.get('lastError') or 'not delivered'}; gave up after {number} "
+                "attempts (the retry window passed)",
+            )
+            continue
+        lost.append((delivery["_id"], number + 1))
+    return lost
 
 
 def public(endpoint: dict[str, Any], *, with_secret: bool = False) -> dict[str, Any]:

@@ -7,6 +7,7 @@ so a base URL like `http://127.0.0.1:P/trickle` can stand in for any service:
 
 - `ok`: a small JSON answer (`{"status": "OK", "result": []}`)
 - `trickle`: headers at once, then a JSON body one byte every `interval` seconds, never ending
+- `trickle-500`: a 500 at once, then its body one byte every `interval` seconds
 - `trickle-headers`: the status line and headers themselves one byte every `interval` seconds
 - `endless`: a chunked JSON body that never ends, as fast as it is read
 - `enormous`: `Content-Length` of 10 GiB, then bytes as fast as they are read
@@ -134,6 +135,10 @@ class _Handler(socketserver.BaseRequestHandler):
     def mode_trickle(self, sock):
         sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
         self._slowly(sock, b'{"status": "OK", "result": [' + b"0, " * 1_000_000)
+
+    def mode_trickle_500(self, sock):
+        sock.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+        self._slowly(sock, b"x" * 100_000)
 
     def mode_trickle_headers(self, sock):
         self._slowly(sock, b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"z" * 100_000 + b"\r\n\r\n")

@@ -17,6 +17,7 @@ from tests.procs import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
+PIDS: dict[str, int] = {}  # each running Flower's process id, by its URL
 
 
 @pytest.fixture()
@@ -32,6 +33,7 @@ def flower(redis_url, worker):
     )
     try:
         wait_until(lambda: port_open("127.0.0.1", port), 30, "Flower to listen")
+        PIDS[f"http://127.0.0.1:{port}"] = proc.pid  # Flower itself: `syncq flower` execs it
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -41,6 +43,13 @@ def flower(redis_url, worker):
 def test_flower_requires_basic_auth(flower):
     assert httpx.get(f"{flower}/api/tasks", timeout=10).status_code == 401
     assert httpx.get(f"{flower}/api/workers", auth=("ops", "wrong"), timeout=10).status_code == 401
+    assert httpx.get(f"{flower}/api/workers", auth=("ops", "flower-pass"), timeout=10).status_code == 200
+
+
+def test_flowers_command_line_holds_no_password(flower):
+    # What `ps` shows every user of the host: the password reaches Flower through its environment.
+    argv = Path(f"/proc/{PIDS[flower]}/cmdline").read_bytes().split(b"\0")
+    assert b"flower" in argv and not any(b"flower-pass" in arg for arg in argv)
 
 
 def test_flower_shows_a_sync_task_and_reruns_it_as_a_job(flower, client, admin_headers, simulator):

@@ -66,7 +66,9 @@ async def with_udp_server(protocol: EchoServer, body):
 
 
 def echo_once(protocol: EchoServer, index: int = 7) -> dict:
-    return asyncio.run(with_udp_server(protocol, lambda port: raida_echo.echo(index, "127.0.0.1", port, TIMEOUT)))
+    return asyncio.run(
+        with_udp_server(protocol, lambda port: raida_echo.echo(index, "127.0.0.1", port, TIMEOUT, allow_private=True))
+    )
 
 
 def test_request_bytes_are_exactly_the_network_layout_and_ready_is_250():
@@ -172,7 +174,7 @@ def test_tcp_answers_when_udp_does_not():
                 continue
         tcp = await _tcp_raida(4, port, seen)
         try:
-            return await raida_echo.echo(4, "127.0.0.1", port, TIMEOUT), silent.requests
+            return await raida_echo.echo(4, "127.0.0.1", port, TIMEOUT, allow_private=True), silent.requests
         finally:
             udp.close()
             tcp.close()
@@ -185,7 +187,7 @@ def test_tcp_answers_when_udp_does_not():
 
 
 def test_nothing_listening_names_both_transports():
-    result = asyncio.run(raida_echo.echo(2, "127.0.0.1", _free_port(), TIMEOUT))
+    result = asyncio.run(raida_echo.echo(2, "127.0.0.1", _free_port(), TIMEOUT, allow_private=True))
     assert not result["ready"] and result["transport"] is None and result["latencyMs"] is None
     assert result["error"].startswith("no answer: UDP ") and "; TCP " in result["error"]
 
@@ -198,6 +200,7 @@ def _settings(sim) -> Settings:
         raida_url_template=sim.env()["SYNCQ_RAIDA_URL_TEMPLATE"],
         raida_timeout=TIMEOUT,
         raida_echo="binary",
+        raida_allow_private=True,  # the simulator's RAIDA echo on loopback
         http_retries=0,
     )
 

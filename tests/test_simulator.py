@@ -41,8 +41,10 @@ def test_base_urls_point_every_adapter_at_the_simulator():
         "SYNCQ_RAIDA_URL_TEMPLATE",
         "SYNCQ_CLIST_URL",
         "SYNCQ_SOURCE_URLS",
+        "SYNCQ_RAIDA_ALLOW_PRIVATE",
     }
     assert urls["SYNCQ_SOURCE_URLS"] == "judgeville=http://127.0.0.1:9000/judgeville"
+    assert urls["SYNCQ_RAIDA_ALLOW_PRIVATE"] == "true"  # its RAIDA echo on loopback
 
 
 def test_every_contest_source_parses_with_its_adapter(sim, http):

@@ -66,6 +66,17 @@ def test_the_ui_is_served_with_a_strict_policy_and_a_wrong_password_shows_a_mess
         expect(link).to_be_visible() if path in paths else expect(link).to_be_hidden()
 
 
+def test_logging_out_ends_the_token_on_the_server_too(page, live):
+    login(page)
+    token = page.evaluate("sessionStorage.getItem('syncq.token')")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_label("Password")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('syncq.token')") is None
+    # A copy of the token (a stolen one) is worth nothing now.
+    assert page.request.get("/jobs", headers={"Authorization": f"Bearer {token}"}).status == 401
+    login(page)  # and logging in again works
+
+
 def test_sync_all_fills_the_table_with_the_api_counts_and_shows_a_failed_platform_s_error(page, live, simulator):
     simulator.set_fault("leetcode", "html")
     simulator.set_latency("atcoder", 1500)  # long enough to see the run live

@@ -178,3 +178,23 @@ def test_the_checked_address_is_what_post_connects_to(names):
     outcome = target.post(checked, "{}", {"webhook-id": "msg_1"}, timeout=2, transport=httpx.MockTransport(handler))
     assert outcome.ok and outcome.status_code == 204
     assert seen == {"url": "https://93.184.216.34:8443/x?y=1", "host": "public.example:8443", "sni": "public.example"}
+
+
+@pytest.mark.parametrize(
+    "url, kind",
+    [
+        ("http://[2002:7f00:1::]/hook", "loopback: 6to4 for 127.0.0.1"),
+        ("http://[2002:a9fe:a9fe::1]/latest", "link-local: 6to4 for 169.254.169.254"),
+        ("http://[2002:0a00:0007::]/hook", "private: 6to4 for 10.0.0.7"),
+        ("http://[2001:0:5db8:d822::f5ff:fffe]/hook", "private: Teredo for 10.0.0.1"),
+        ("http://[2001:0:7f00:1::5db8:d822]/hook", "loopback: Teredo for 127.0.0.1"),
+    ],
+)
+def test_6to4_and_teredo_addresses_are_judged_by_the_ipv4_they_carry(strict, client, admin_headers, url, kind):
+    r = client.post("/api/webhooks", headers=admin_headers, json={"url": url, "events": ["job.failed"]})
+    assert r.status_code == 400 and f"is not a public address ({kind})" in r.get_json()["message"], r.get_json()
+
+
+def test_6to4_and_teredo_addresses_carrying_public_ones_are_accepted():
+    for url in ("http://[2002:5db8:d822::1]/hook", "http://[2001:0:5db8:d822::a2fe:fffe]/hook"):
+        assert target.check_target(url, allow_private=False).address.startswith("200")

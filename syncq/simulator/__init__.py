@@ -49,7 +49,8 @@ from syncq.simulator.state import SimState
 
 
 def base_urls(root: str) -> dict[str, str]:
-    """The SYNCQ_* base-URL variables for a simulator at `root` (e.g. http://127.0.0.1:9000)."""
+    """The SYNCQ_* variables that point syncq at a simulator at `root` (e.g. http://127.0.0.1:9000):
+    its base URLs, and leave to echo its RAIDA on loopback."""
     root = root.rstrip("/")
     return {
         "SYNCQ_CODEFORCES_URL": f"{root}/codeforces",
@@ -60,6 +61,8 @@ def base_urls(root: str) -> dict[str, str]:
         "SYNCQ_RAIDA_URL_TEMPLATE": f"{root}/raida{{i}}",
         "SYNCQ_CLIST_URL": f"{root}/clist",
         "SYNCQ_SOURCE_URLS": f"judgeville={root}/judgeville",
+        # Its RAIDA answer the binary echo on loopback ports, which syncq refuses unless told.
+        "SYNCQ_RAIDA_ALLOW_PRIVATE": "true",
     }
 
 

@@ -10,13 +10,11 @@ from core.settings import reload_settings
 @pytest.fixture()
 def app(store_db):
     """The Flask app on the test store (what it enqueues runs only in a test that asks for `worker`)."""
-    from api import create_app
-    from api.auth import limiter
+    from api import create_app, login_guard
 
     application = create_app(reload_settings())
     application.config.update(TESTING=True)
-    with application.app_context():
-        limiter.reset()  # failed logins of earlier tests must not limit this one
+    login_guard.reset(application.config["SYNCQ_SETTINGS"])  # failed logins of earlier tests must not limit this one
     return application
 
 
@@ -40,7 +38,7 @@ def _token(app, username: str, role: str) -> str:
     if users.get(username) is None:
         users.create(username, "correct horse battery staple", role)
     with app.app_context():
-        return issue_token(username, role)
+        return issue_token(username, role, version=users.token_version(users.get(username)))
 
 
 @pytest.fixture()

@@ -28,6 +28,16 @@ export async function login(username, password) {
   return body.access_token;
 }
 
+/** Log out: the server ends the account's tokens (POST /auth/logout), then this tab forgets its own. */
+export async function logout() {
+  try {
+    await call("/auth/logout", { method: "POST" });
+  } catch {
+    // Already ended, or the API is away: the token is forgotten here all the same.
+  }
+  auth.clear();
+}
+
 /** Call the API: JSON in and out, the bearer token attached; 401 logs out. Returns the body. */
 export async function call(path, { method = "GET", body, headers = {}, anonymous = false, raw = false } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers } };

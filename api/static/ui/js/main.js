@@ -1,5 +1,5 @@
 // The UI's entry: login, the hash router (#/page/arg) and the navigation.
-import { auth, hasRoute, login } from "./api.js";
+import { auth, hasRoute, login, logout } from "./api.js";
 import { announce, h, mount } from "./dom.js";
 
 const pages = {
@@ -104,8 +104,8 @@ async function show() {
 
 window.addEventListener("hashchange", () => { navigated = true; show(); });
 window.addEventListener("syncq:logout", (event) => showLogin(event.detail));
-document.getElementById("logout").addEventListener("click", () => {
-  auth.clear();
+document.getElementById("logout").addEventListener("click", async () => {
+  await logout();
   announce("Logged out.");
   showLogin();
 });
