@@ -59,7 +59,7 @@ _RAW_BODY_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
 @functools.lru_cache(maxsize=1)
 def _ssl_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~70 ms; every client of the process shares one context.
+    # Loading the CA bundle is slow: every client of the process shares one context.
     return ssl.create_default_context(cafile=certifi.where())
 
 

@@ -67,8 +67,8 @@ return {0, tostring(tonumber(oldest[2]) + window - now)}
 """
 # Calls are spaced this much wider than 1/rate (and the sent-calls window is this much wider
 # than a second), so that jitter between us and the service (scheduling on a busy worker, the
-# network) never lets more than `rate` calls land within one second there: an 8% margin
-# absorbs 80 ms of it per second at the cost of 8% of the budget (5% let 21 calls land in a second).
+# network) never lets more than `rate` calls land within one second there; the margin is the
+# smallest that held in docs/benchmarks-notes.md.
 JITTER_MARGIN = 1.08
 
 
@@ -195,8 +195,8 @@ class RateLimiter:
         import asyncio
 
         # Claimed at the last moment, not before connecting: a worker process that lost its core
-        # while a new connection opened sent its call 60-90 ms after claiming it (measured), long
-        # enough for 21 calls to reach the service within one second. One short Redis call here,
+        # while a new connection opened would send its call long after claiming it, letting more
+        # than `rate` calls reach the service within one second. One short Redis call here,
         # on the loop itself: a claim made in a helper thread waited for the loop to wake first.
         while (delay := self.claim()) > 0:
             await asyncio.sleep(delay)

@@ -1,7 +1,7 @@
 """Jobs over HTTP: how a trigger answers (wait for the job, or 202 at once), and the `/jobs` routes.
 
 A trigger sent with no preference waits for its job up to `SYNCQ_SYNC_WAIT` and answers the
-job's own body, as the seed documents promise; RFC 7240's `Prefer: respond-async` answers
+job's own body (the API contract in the README); RFC 7240's `Prefer: respond-async` answers
 `202` at once, `Prefer: wait=N` bounds the wait, and `Preference-Applied` says what was done.
 """
 

@@ -41,10 +41,10 @@ def update_then_read(
 ) -> dict[str, Any] | None:
     """Apply `update` to the one document `query` names (by a unique key), then read it back.
 
-    Not `find_one_and_update`: SecantusDB serves that by scanning the whole collection (80 ms a
-    call at 10,000 jobs, against under 1 ms for an update and a read by `_id`), which slowed
-    every sync once job history grew (docs/benchmarks-notes.md). The read may also show writes
-    made by others after ours; callers rely only on it including their own. None when nothing matched.
+    Not `find_one_and_update`: SecantusDB serves that by scanning the whole collection, where an
+    update and a read by `_id` are key lookups, so its cost would grow with the job history
+    (docs/benchmarks-notes.md). The read may also show writes made by others after ours; callers
+    rely only on it including their own. None when nothing matched.
     """
     if collection.update_one(query, update).matched_count == 0:
         return None

@@ -50,12 +50,11 @@ def secantus_command() -> list[str]:
 
 
 # Started `--standalone`: as a single-node replica set (its default) it also writes an oplog
-# entry for every document written, for change streams, which syncq does not use: 10-17% of its
-# CPU on a bulk insert of contests (docs/benchmarks-notes.md). No retryable writes: it keeps a
-# record of every retryable write and sweeps them all on each new one, so with them on a
-# write's cost grows with the writes before it (insert + update: 1 ms at first, 20 ms after
-# 6,000 jobs; without: 1 ms flat; docs/benchmarks-notes.md). Our writes are idempotent
-# upserts or fail into the job's own retry, so the driver's one silent retry is not missed.
+# entry for every document written, for change streams, which syncq does not use. No retryable
+# writes: it keeps a record of every retryable write and sweeps them all on each new one, so a
+# write's cost would grow with the writes before it (docs/benchmarks-notes.md has the figures).
+# Our writes are idempotent upserts or fail into the job's own retry, so the driver's one silent
+# retry is not missed.
 URI_OPTIONS = "directConnection=true&retryWrites=false"
 
 

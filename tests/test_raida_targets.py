@@ -11,7 +11,7 @@ import pytest
 import adapters.addresses
 from adapters import raida_echo
 from core.settings import Settings
-from tests.test_raida_binary import EchoServer, _free_port, _sync, with_udp_server
+from tests.test_raida_echo import EchoServer, _free_port, _sync, with_udp_server
 
 TIMEOUT = 0.5
 
