@@ -22,7 +22,9 @@ ONE, ALL = kinds.get(kinds.STUDENTS_SYNC), kinds.get(kinds.STUDENTS_SYNC_ALL)
     max_retries=4,
     **ONE.limits.task_options(_limits),
 )
-def sync_student(handle: str, full: bool = False, use_cache: bool = False, job_id: str | None = None) -> dict[str, Any] | None:
+def sync_student(
+    handle: str, full: bool = False, use_cache: bool = False, job_id: str | None = None
+) -> dict[str, Any] | None:
     """Sync one student, bypassing the cache unless `use_cache`; returns the student document."""
     return students.sync_one(handle, use_cache=use_cache, full=full)
 
