@@ -34,7 +34,7 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# The README's configuration table, from the settings model (core/settings.py).
+# The README's configuration table, from the settings model (core/settings/).
 settings-doc: setup
 	$(PY) -m core.settings_doc
 
