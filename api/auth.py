@@ -8,6 +8,8 @@ flask-jwt-extended's 422) and a non-admin token on an admin route exactly
 from __future__ import annotations
 
 import functools
+import math
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -64,6 +66,11 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc: RateLimitExceeded):
+        if getattr(exc.limit, "scope", None) == PUBLIC_SCOPE:
+            response = error_response(429, "Too many requests; try again later")
+            reset = limiter.current_limit.reset_at if limiter.current_limit else time.time() + 1
+            response.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
+            return response
         response = error_response(429, "Too many failed login attempts; try again later")
         response.headers["Retry-After"] = str(current_app.config["SYNCQ_SETTINGS"].login_window)
         return response
@@ -88,6 +95,31 @@ def init_app(app: Flask, settings: Settings) -> None:
 def issue_token(username: str, role: str) -> str:
     """A signed access token for `username` with claim `role` (inside an app context)."""
     return create_access_token(identity=str(username), additional_claims={"role": role})
+
+
+def is_admin() -> bool:
+    """True when the request carries a valid token of a user whose stored role is admin (a
+    public route that shows admins more; no token, or a bad one, is simply not an admin)."""
+    try:
+        verify_jwt_in_request(optional=True)
+    except Exception:  # any token problem: answered as the public, never as an error
+        return False
+    return (get_current_user() or {}).get("role") == "admin"
+
+
+PUBLIC_SCOPE = "public"
+
+
+def _public_limit() -> str:
+    return current_app.config["SYNCQ_SETTINGS"].public_rate_limit or "1/second"
+
+
+def _no_public_limit() -> bool:
+    return not current_app.config["SYNCQ_SETTINGS"].public_rate_limit
+
+
+# Per client address, shared by every public route (SYNCQ_PUBLIC_RATE_LIMIT; empty: none).
+public_limit = limiter.shared_limit(_public_limit, scope=PUBLIC_SCOPE, exempt_when=_no_public_limit)
 
 
 def admin_required(view: Callable) -> Callable:

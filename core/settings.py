@@ -156,6 +156,22 @@ class Settings(BaseSettings):
     flower_user: str = Field("", validation_alias=AliasChoices("flower_user", "FLOWER_USER"))
     flower_password: str = Field("", validation_alias=AliasChoices("flower_password", "FLOWER_PASSWORD"))
 
+    # --- public reads at scale (versions, built answers, limits) --------------------------------
+    public_rate_limit: str = Field(
+        "",
+        description="Requests each client (by address) may make to the public routes (contests, calendar, "
+        "platforms), a limit string such as `120/minute`; empty for no limit. Over it: 429 with Retry-After.",
+    )
+    read_cache_ttl: int = Field(
+        3600, ge=1, description="Seconds a built public answer (calendar, CSV, a page of contests) is kept in Redis."
+    )
+    read_cache_entries: int = Field(
+        200, ge=1, description="Most built public answers kept in Redis at once (the least recently used go first)."
+    )
+    feed_days: int = Field(
+        30, ge=0, description="Days back the calendar reaches by default: contests that ended since then and later."
+    )
+
     @field_validator("platform_order", "cors_origins", "metrics_dirs", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
