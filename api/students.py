@@ -192,7 +192,8 @@ def submissions(handle: str):
 @admin_required
 @doc(200, admin=True, errors=(404,), query=StatsQuery, tags=("students",))
 def stats(handle: str):
-    """A student's statistics over the last `?days=30|90|365` (default 30), from stored submissions."""
+    """A student's statistics over the last `?days=30|90|365` (default 30), from the monthly
+    aggregates its syncs keep (a few documents, whatever its number of submissions)."""
     student = _student_or_404(handle)
     days = request.context.query.days or "30"
     return jsonify(json_safe(student_stats(student["codeforcesHandle"], int(days), student.get("contestData"))))

@@ -1,84 +1,183 @@
-"""A student's statistics, computed by MongoDB aggregations over the `submissions` collection.
+"""A student's statistics, from monthly aggregates kept up to date when submissions are stored.
 
-What the seed system showed on its student page, for a window of the last N days: problems
-solved (distinct), the hardest one, the average rating of those solved, problems per day,
-solved per 100-point rating bucket, submissions and accepted per day (a heatmap), and the
-rating changes in the window (from the student's stored contest history). Nothing here calls
-Codeforces.
+What the student page shows for a window of the last N days (30, 90 or 365): problems solved
+(distinct), the hardest one, the average rating of those solved, problems per day, solved per
+100-point rating bucket, submissions and accepted per day (a heatmap), and the rating changes in
+the window (from the student's stored contest history). Nothing here calls Codeforces.
+
+The `student_months` collection holds one document per student and month (of the last
+`KEEP_DAYS` days): per day the sorted times of its submissions and of its accepted ones, and per
+problem solved that month the times it was accepted (with the problem's rating). A window's
+answer is counted from the few documents of the months it covers (a window starts at any second:
+the times make its first and last day exact), whatever the number of submissions.
+
+`save_submissions` (what a sync calls) marks the months it touches dirty, stores the submissions,
+then recomputes those months from the stored submissions of each month: idempotent (a repeated
+sync computes the same documents), and a sync interrupted after its write leaves dirty months
+that the next sync touching them, or the next read of a window covering them, recomputes.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo import ASCENDING, UpdateOne
+from pymongo.database import Database
+
 import store
+import store.students as students_store
+
+KEEP_DAYS = 366  # the widest window (365 days) and the day it starts in
+FIELDS = {"_id": 0, "creationTimeSeconds": 1, "verdict": 1, "problemKey": 1, "problem.name": 1, "problem.rating": 1}
 
 
-def _solved_facets() -> dict[str, list[dict[str, Any]]]:
-    # One group per problem solved in the window (its rating and first accepted time), then:
-    solved = [
-        {"$match": {"verdict": "OK", "problemKey": {"$ne": None}}},
-        {
-            "$group": {
-                "_id": "$problemKey",
-                "name": {"$first": "$problem.name"},
-                "rating": {"$max": "$problem.rating"},
-                "solvedAt": {"$min": "$creationTime"},
-            }
-        },
-    ]
+@store.index_maker
+def _indexes(database: Database) -> None:
+    database.submissions.create_index([("handle", ASCENDING), ("creationTimeSeconds", ASCENDING)])
+    database.student_months.create_index([("handle", ASCENDING), ("month", ASCENDING)], unique=True)
+
+
+def _month(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m")
+
+
+def _month_bounds(month: str) -> tuple[int, int]:
+    """[first second, first second of the next month) of "YYYY-MM"."""
+    year, number = int(month[:4]), int(month[5:7])
+    start = datetime(year, number, 1, tzinfo=UTC)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+def _kept_from(now: datetime) -> str:
+    """The first month the aggregates keep."""
+    return _month(int((now - timedelta(days=KEEP_DAYS)).timestamp()))
+
+
+def save_submissions(handle: str, records: list[dict[str, Any]], now: datetime | None = None) -> int:
+    """Store a sync's submissions of `handle` and bring the aggregates of the months they fall in
+    up to date; returns how many submissions were new."""
+    handle = handle.lower()
+    kept = _kept_from(now or datetime.now(UTC))
+    months = sorted({m for m in (_month(r["creationTimeSeconds"]) for r in records) if m >= kept})
+    if months:  # before the write: a sync that stops after it leaves these to be recomputed
+        store.db().student_months.bulk_write(
+            [_mark_dirty(handle, month) for month in months],
+            ordered=False,
+        )
+    new = students_store.upsert_submissions(records)
+    if months:
+        refresh(handle, months, now)
+    return new
+
+
+def _mark_dirty(handle: str, month: str) -> UpdateOne:
+    return UpdateOne({"handle": handle, "month": month}, {"$set": {"dirty": True}}, upsert=True)
+
+
+def refresh(handle: str, months: list[str], now: datetime | None = None) -> None:
+    """Recompute the aggregates of these months of `handle` from its stored submissions (a month
+    with none has no document); months older than KEEP_DAYS are dropped instead."""
+    handle = handle.lower()
+    kept = _kept_from(now or datetime.now(UTC))
+    collection = store.db().student_months
+    collection.delete_many({"handle": handle, "month": {"$lt": kept}})
+    months = sorted(m for m in set(months) if m >= kept)
+    if not months:
+        return
+    low, high = _month_bounds(months[0])[0], _month_bounds(months[-1])[1]
+    by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for sub in store.db().submissions.find(
+        {"handle": handle, "creationTimeSeconds": {"$gte": low, "$lt": high}}, FIELDS
+    ):
+        by_month[_month(sub["creationTimeSeconds"])].append(sub)
+    for month in months:
+        subs = by_month.get(month)
+        if subs:
+            collection.replace_one({"handle": handle, "month": month}, _aggregate(handle, month, subs), upsert=True)
+        else:
+            collection.delete_one({"handle": handle, "month": month})
+
+
+def _aggregate(handle: str, month: str, subs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One month's document from its submissions."""
+    days: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"s": [], "a": []})
+    solved: dict[str, dict[str, Any]] = {}
+    for sub in sorted(subs, key=lambda s: s["creationTimeSeconds"]):
+        seconds = sub["creationTimeSeconds"]
+        day = days[datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d")]
+        day["s"].append(seconds)
+        if sub.get("verdict") != "OK":
+            continue
+        day["a"].append(seconds)
+        key = sub.get("problemKey")
+        if key is None:
+            continue
+        problem = sub.get("problem") or {}
+        entry = solved.setdefault(key, {"k": key, "n": problem.get("name"), "t": [], "r": []})
+        entry["t"].append(seconds)
+        entry["r"].append(problem.get("rating"))
     return {
-        "totals": solved + [{"$group": {"_id": None, "solved": {"$sum": 1}, "averageRating": {"$avg": "$rating"}}}],
-        "hardest": solved
-        + [{"$match": {"rating": {"$ne": None}}}, {"$sort": {"rating": -1, "solvedAt": 1}}, {"$limit": 1}],
-        "buckets": solved
-        + [
-            {"$match": {"rating": {"$ne": None}}},
-            {"$group": {"_id": {"$multiply": [{"$floor": {"$divide": ["$rating", 100]}}, 100]}, "count": {"$sum": 1}}},
-            {"$sort": {"_id": 1}},
-        ],
-        "days": [
-            {
-                "$group": {
-                    "_id": {"$dateToString": {"format": "%Y-%m-%d", "date": "$creationTime"}},
-                    "submissions": {"$sum": 1},
-                    "accepted": {"$sum": {"$cond": [{"$eq": ["$verdict", "OK"]}, 1, 0]}},
-                }
-            },
-            {"$sort": {"_id": 1}},
-        ],
+        "handle": handle,
+        "month": month,
+        "days": [{"d": day, **counts} for day, counts in sorted(days.items())],
+        "solved": list(solved.values()),
     }
+
+
+def _in(times: list[int], low: int, high: int) -> tuple[int, int]:
+    """The slice [i, j) of sorted `times` within [low, high]."""
+    return bisect_left(times, low), bisect_right(times, high)
 
 
 def student_stats(
     handle: str, days: int, contest_data: list[dict[str, Any]] | None = None, now: datetime | None = None
 ) -> dict[str, Any]:
-    """The statistics of `handle` over the last `days` days (`contest_data`: its stored rating history)."""
+    """The statistics of `handle` over the last `days` days (`contest_data`: its stored rating
+    history), from the aggregates of the months the window covers."""
     now = now or datetime.now(UTC)
     since = now - timedelta(days=days)
-    pipeline = [
-        {
-            "$match": {
-                "handle": handle.lower(),
-                "creationTimeSeconds": {"$gte": int(since.timestamp()), "$lte": int(now.timestamp())},
-            }
-        },
-        {"$facet": _solved_facets()},
-    ]
-    facets = next(store.db().submissions.aggregate(pipeline), {})
-    totals = (facets.get("totals") or [{}])[0]
-    hardest = (facets.get("hardest") or [None])[0]
-    heatmap = [
-        {"date": d["_id"], "submissions": d["submissions"], "accepted": d["accepted"]} for d in facets.get("days") or []
-    ]
-    solved = int(totals.get("solved") or 0)
-    average = totals.get("averageRating")
-    cutoff = int(since.timestamp())
+    low, high = int(since.timestamp()), int(now.timestamp())
+    key = handle.lower()
+    query = {"handle": key, "month": {"$gte": _month(low), "$lte": _month(high)}}
+    docs = list(store.db().student_months.find(query, {"_id": 0}))
+    dirty = [doc["month"] for doc in docs if doc.get("dirty")]
+    if dirty:  # a sync stopped between its write and its aggregates: finish its work
+        refresh(key, dirty, now)
+        docs = list(store.db().student_months.find(query, {"_id": 0}))
+    heatmap = []
+    problems: dict[str, dict[str, Any]] = {}
+    for doc in sorted(docs, key=lambda d: d["month"]):
+        for day in doc.get("days") or []:
+            i, j = _in(day["s"], low, high)
+            if j > i:
+                a, b = _in(day["a"], low, high)
+                heatmap.append({"date": day["d"], "submissions": j - i, "accepted": b - a})
+        for entry in doc.get("solved") or []:
+            i, j = _in(entry["t"], low, high)
+            if j <= i:
+                continue
+            ratings = [r for r in entry["r"][i:j] if r is not None]
+            seen = problems.get(entry["k"])
+            rating = max(ratings) if ratings else None
+            if seen is None:
+                problems[entry["k"]] = {"name": entry.get("n"), "rating": rating, "solvedAt": entry["t"][i]}
+            elif rating is not None and (seen["rating"] is None or rating > seen["rating"]):
+                seen["rating"] = rating
+    rated = [(k, p) for k, p in problems.items() if p["rating"] is not None]
+    hardest = min(rated, key=lambda kp: (-kp[1]["rating"], kp[1]["solvedAt"], kp[0]), default=None)
+    buckets: dict[int, int] = defaultdict(int)
+    for _, problem in rated:
+        buckets[int(problem["rating"] // 100 * 100)] += 1
+    solved = len(problems)
+    average = sum(p["rating"] for _, p in rated) / len(rated) if rated else None
     changes = [
         c
         for c in contest_data or []
-        if isinstance(c.get("ratingUpdateTimeSeconds"), int) and c["ratingUpdateTimeSeconds"] >= cutoff
+        if isinstance(c.get("ratingUpdateTimeSeconds"), int) and c["ratingUpdateTimeSeconds"] >= low
     ]
     return {
         "handle": handle,
@@ -89,14 +188,14 @@ def student_stats(
         "hardest": None
         if hardest is None
         else {
-            "problemKey": hardest["_id"],
-            "name": hardest.get("name"),
-            "rating": hardest["rating"],
-            "solvedAt": hardest["solvedAt"],
+            "problemKey": hardest[0],
+            "name": hardest[1]["name"],
+            "rating": hardest[1]["rating"],
+            "solvedAt": datetime.fromtimestamp(hardest[1]["solvedAt"], tz=UTC),
         },
         "averageRating": None if average is None else round(float(average), 1),
         "problemsPerDay": round(solved / days, 3),
-        "solvedByRating": [{"rating": int(b["_id"]), "count": b["count"]} for b in facets.get("buckets") or []],
+        "solvedByRating": [{"rating": rating, "count": count} for rating, count in sorted(buckets.items())],
         "submissions": sum(d["submissions"] for d in heatmap),
         "accepted": sum(d["accepted"] for d in heatmap),
         "heatmap": heatmap,

@@ -87,6 +87,7 @@ def delete(handle: str) -> bool:
     """Delete the student and every stored submission of it."""
     deleted = store.db().students.delete_one({"handleLower": handle.lower()}).deleted_count == 1
     store.db().submissions.delete_many({"handle": handle.lower()})
+    store.db().student_months.delete_many({"handle": handle.lower()})  # its statistics (store.stats)
     return deleted
 
 
@@ -358,4 +359,5 @@ def change_handle(handle: str, new_handle: str) -> dict[str, Any] | None:
         return None
     if new_handle.lower() != handle.lower():
         store.db().submissions.update_many({"handle": handle.lower()}, {"$set": {"handle": new_handle.lower()}})
+        store.db().student_months.update_many({"handle": handle.lower()}, {"$set": {"handle": new_handle.lower()}})
     return get(new_handle)
