@@ -63,6 +63,18 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Control characters have no place in an iCalendar TEXT value (RFC 5545 3.3.11): a line break is
+# kept where text may hold one (written escaped, as `\n`), every other one is dropped.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+
+
+def _text(value: Any, *, lines: bool = False) -> str:
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    if not lines:
+        text = " ".join(part.strip() for part in text.split("\n") if part.strip())
+    return _CONTROL.sub("", text).replace("\t", " ")
+
+
 def _event(contest: dict[str, Any]) -> Event:
     start = _utc(contest["startTime"])
     end = _utc(contest.get("endTime"))
@@ -70,8 +82,9 @@ def _event(contest: dict[str, Any]) -> Event:
         duration = contest.get("durationSeconds") or 0
         # A contest with no known length shows as a one-hour event rather than a zero-length one.
         end = start + timedelta(seconds=duration if duration > 0 else 3600)
+    platform, platform_id = _text(contest["platform"]), _text(contest["platformId"])
     event = Event()
-    event.add("uid", f"{contest['platform']}-{contest['platformId']}@syncq")
+    event.add("uid", f"{platform}-{platform_id}@syncq")
     # From the contest itself (never "now"), so an unchanged feed keeps its ETag.
     event.add("dtstamp", _utc(contest.get("updatedAt")) or _utc(contest.get("createdAt")) or start)
     if contest.get("createdAt"):
@@ -80,19 +93,20 @@ def _event(contest: dict[str, Any]) -> Event:
         event.add("last-modified", _utc(contest["updatedAt"]))
     event.add("dtstart", start)
     event.add("dtend", end)
-    event.add("summary", contest.get("name") or f"{contest['platform']} {contest['platformId']}")
-    if contest.get("url"):
-        event.add("url", contest["url"])
+    event.add("summary", _text(contest.get("name") or "") or f"{platform} {platform_id}")
+    url = _text(contest.get("url") or "").replace(" ", "%20")
+    if url:
+        event.add("url", url)
     event.add("sequence", int(contest.get("sequence") or 0))
     event.add("status", "CANCELLED" if contest.get("phase") == CANCELLED else "CONFIRMED")
-    event.add("categories", [contest["platform"]])
+    event.add("categories", [platform])
     event.add("transp", "TRANSPARENT")  # a contest on the calendar does not make its reader busy
-    details = [f"Platform: {contest['platform']}", f"Phase: {contest.get('phase') or 'unknown'}"]
+    details = [f"Platform: {platform}", f"Phase: {_text(contest.get('phase') or 'unknown')}"]
     if contest.get("type"):
-        details.append(f"Type: {contest['type']}")
-    if contest.get("url"):
-        details.append(contest["url"])
-    event.add("description", "\n".join(details))
+        details.append(f"Type: {_text(contest['type'])}")
+    if url:
+        details.append(url)
+    event.add("description", _text("\n".join(details), lines=True))
     return event
 
 

@@ -45,9 +45,9 @@ OPEN_AFTER = timedelta(days=4 * 365)  # a window this wide is followed by one op
 
 def _start(doc: dict[str, Any]) -> datetime:
     start = doc.get("startTime")
-    if start is not None and start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
-    return start or EPOCH
+    if not isinstance(start, datetime):  # none, or a value no sync writes: first, never an error
+        return EPOCH
+    return start.replace(tzinfo=UTC) if start.tzinfo is None else start
 
 
 def _order(doc: dict[str, Any]) -> tuple[datetime, str]:
