@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,8 +40,10 @@ FEED_FIELDS = {
     "updatedAt": 1,
 }
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-FIRST_WINDOW = timedelta(days=30)
-OPEN_AFTER = timedelta(days=4 * 365)  # a window this wide is followed by one open to the end
+FLOOR = datetime(2000, 1, 1, tzinfo=UTC)  # before it: one window (online contests start later)
+FIRST_WINDOW = timedelta(days=30)  # about a page of every platform's contests (three times that for one)
+MAX_WINDOW = timedelta(days=730)
+HORIZON = timedelta(days=730)  # past now plus this, one window open to the end
 
 
 def _start(doc: dict[str, Any]) -> datetime:
@@ -59,20 +62,24 @@ def feed_contests(
 ) -> list[dict[str, Any]]:
     """The contests with a start time that end at `since` or later (all of them for None) (of
     `platforms`, in `phase`), by start time, without `raw`: what a calendar feed lists. A contest
-    whose end is unknown counts as ending when it starts."""
-    base: dict[str, Any] = {}
-    if platforms:
-        base["platform"] = {"$in": list(platforms)}
-    if phase:
-        base["phase"] = phase
+    whose end is unknown counts as ending when it starts. The store is asked only for the time
+    range (its index); platform and phase are picked here, as the embedded store would otherwise
+    plan by the platform alone."""
     contests = store.db().contests
     if since is None:
-        docs = list(contests.find({**base, "startTime": {"$ne": None}}, FEED_FIELDS))
+        docs = list(contests.find({"startTime": {"$ne": None}}, FEED_FIELDS))
     else:
-        docs = list(contests.find({**base, "endTime": {"$gte": since}}, FEED_FIELDS))
-        docs += contests.find({**base, "startTime": {"$gte": since}, "endTime": None}, FEED_FIELDS)
-    docs = [doc for doc in docs if doc.get("startTime") is not None]
-    docs.sort(key=lambda d: (_start(d), d.get("platform") or "", str(d.get("platformId"))))
+        docs = list(contests.find({"endTime": {"$gte": since}}, FEED_FIELDS))
+        docs += contests.find({"startTime": {"$gte": since}, "endTime": None}, FEED_FIELDS)
+    wanted = set(platforms or ())
+    docs = [
+        doc
+        for doc in docs
+        if doc.get("startTime") is not None
+        and (not wanted or doc.get("platform") in wanted)
+        and (phase is None or doc.get("phase") == phase)
+    ]
+    docs.sort(key=lambda d: (_start(d), str(d.get("platform") or ""), str(d.get("platformId"))))
     return docs
 
 
@@ -84,10 +91,10 @@ def all_contests(
     start_to: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Every contest the filters match (without `raw`), in the pages' order: what the CSV lists."""
-    query = _base(platform, phase)
+    query: dict[str, Any] = {}
     if start_from or start_to:
         query["startTime"] = {k: v for k, v in (("$gte", start_from), ("$lt", start_to)) if v}
-    docs = list(store.db().contests.find(query, HIDDEN))
+    docs = contests_of(store.db().contests.find(query, HIDDEN), platform, phase)
     undated = sorted((d for d in docs if d.get("startTime") is None), key=lambda d: str(d["_id"]))
     return undated + sorted((d for d in docs if d.get("startTime") is not None), key=_order)
 
@@ -113,15 +120,6 @@ def decode_cursor(cursor: str) -> tuple[datetime | None, ObjectId]:
         raise BadCursor("cursor is not one this API handed out") from None
 
 
-def _base(platform: str | None, phase: str | None) -> dict[str, Any]:
-    query: dict[str, Any] = {}
-    if platform:
-        query["platform"] = platform
-    if phase:
-        query["phase"] = phase
-    return query
-
-
 def find_contests(
     *,
     platform: str | None = None,
@@ -134,25 +132,35 @@ def find_contests(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Contests by start time (those without one first), a page at a time; (items, next cursor).
     `raw` (the upstream payload) only with `include_raw`."""
-    base = _base(platform, phase)
     projection = ADMIN if include_raw else HIDDEN
     after_start, after_id = decode_cursor(cursor) if cursor else (None, None)
     want = limit + 1
     docs: list[dict[str, Any]] = []
     if not (start_from or start_to) and after_start is None:
-        undated: dict[str, Any] = {**base, "startTime": None}
+        undated: dict[str, Any] = {"startTime": None}  # an index equality: the time first, always
         if after_id is not None:
             undated["_id"] = {"$gt": after_id}
-        docs += store.db().contests.find(undated, projection).sort("_id", 1).limit(want)
+        found = contests_of(store.db().contests.find(undated, projection), platform, phase)
+        docs += sorted(found, key=lambda d: str(d["_id"]))[:want]
     if len(docs) < want:
         low = max((t for t in (after_start, start_from) if t is not None), default=EPOCH)
-        docs += _dated(base, projection, low, start_to, (after_start, after_id), want - len(docs))
+        docs += _dated(platform, phase, projection, low, start_to, (after_start, after_id), want - len(docs))
     next_cursor = encode_cursor(docs[limit - 1]) if len(docs) > limit else None
     return docs[:limit], next_cursor
 
 
+def contests_of(docs: Iterable[dict[str, Any]], platform: str | None, phase: str | None) -> list[dict[str, Any]]:
+    """The documents of `platform` in `phase` (either None: any)."""
+    return [
+        doc
+        for doc in docs
+        if (platform is None or doc.get("platform") == platform) and (phase is None or doc.get("phase") == phase)
+    ]
+
+
 def _dated(
-    base: dict[str, Any],
+    platform: str | None,
+    phase: str | None,
     projection: dict[str, int],
     low: datetime,
     high: datetime | None,
@@ -160,25 +168,39 @@ def _dated(
     need: int,
 ) -> list[dict[str, Any]]:
     """The first `need` dated contests from `low` (inclusive) to `high` (exclusive) after the
-    cursor's (start, id), read in doubling windows of start time."""
+    cursor's (start, id), read in windows of start time: a window that held few of them is
+    followed by a wider one (at most MAX_WINDOW); past HORIZON from now, one window is open to the
+    end (what is left there is little). The store gets the time range (with the platform: the
+    compound index); the phase is picked here."""
     after_start, after_id = after
     if after_start is not None and after_start.tzinfo is None:
         after_start = after_start.replace(tzinfo=UTC)
+    low = low if low.tzinfo else low.replace(tzinfo=UTC)
+    horizon = datetime.now(UTC) + HORIZON
     found: list[dict[str, Any]] = []
-    width = FIRST_WINDOW
+    width = FIRST_WINDOW if platform is None else FIRST_WINDOW * 3
     contests = store.db().contests
     while len(found) < need:
-        upper = None if width > OPEN_AFTER else low + width
+        if low < FLOOR:
+            upper: datetime | None = FLOOR  # before any online contest: one probe, cheap when empty
+        elif low >= horizon:
+            upper = None
+        else:
+            upper = min(low + width, horizon)
         if high is not None and (upper is None or upper >= high):
             upper = high
         window: dict[str, Any] = {"$gte": low}
         if upper is not None:
             window["$lt"] = upper
-        docs = sorted(contests.find({**base, "startTime": window}, projection), key=_order)
+        query = {"startTime": window} if platform is None else {"platform": platform, "startTime": window}
+        docs = sorted(contests_of(contests.find(query, projection), None, phase), key=_order)
         if after_start is not None:  # the cursor's own start time: only the ids after it
             docs = [d for d in docs if _order(d) > (after_start, str(after_id))]
         found += docs
         if upper is None or upper == high:
             break
-        low, width = upper, width * 2
+        if low >= FLOOR:
+            growth = 4.0 if not docs else min(4.0, max(1.0, (need - len(found)) / len(docs)))
+            width = min(MAX_WINDOW, width * growth)
+        low = upper
     return found[:need]

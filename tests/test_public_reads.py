@@ -264,3 +264,51 @@ def test_a_record_the_calendar_cannot_encode_is_left_out_and_logged(client, stor
     assert _uids(feed.get_data(as_text=True)) == {"codeforces-good@syncq"}
     assert any("codeforces/bad" in record.getMessage() for record in caplog.records)
     assert client.get("/contests").status_code == 200 and client.get("/contests?format=csv").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"platform": "codeforces"}, {"phase": "FINISHED"}, {"platform": "atcoder", "phase": "UPCOMING"}],
+)
+def test_pages_read_in_windows_list_every_contest_once_in_start_order(store_db, filters):
+    import random
+
+    rng = random.Random(7)
+    docs = []
+    for n in range(300):
+        when = rng.choice(
+            [
+                datetime(1995, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(2000)),  # before the first window
+                datetime(2010, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(6000)),
+                NOW + timedelta(days=rng.randrange(3000)),  # past the horizon too
+            ]
+        )
+        doc = contest(
+            str(n), platform=rng.choice(["codeforces", "atcoder"]), phase=rng.choice(["FINISHED", "UPCOMING"])
+        )
+        doc.update(startTime=when.replace(hour=0, minute=0, second=0), endTime=when + timedelta(hours=2))
+        docs.append(doc)
+    for n in range(5):
+        docs.append(contest(f"undated{n}", startTime=None, endTime=None, phase="UPCOMING"))
+    docs.append(contest("tie-a", startTime=datetime(2012, 5, 5, tzinfo=UTC)))
+    docs.append(contest("tie-b", startTime=datetime(2012, 5, 5, tzinfo=UTC)))
+    stored(*docs)
+    everything = list(store_db.contests.find({k: v for k, v in filters.items()}))
+    expected = sorted(
+        everything,
+        key=lambda d: (d["startTime"] is not None, d["startTime"] or datetime.min.replace(tzinfo=UTC), d["_id"]),
+    )
+    for limit in (1, 7, 50):
+        seen, cursor = [], None
+        while True:
+            items, cursor = contests_store.find_contests(**filters, limit=limit, cursor=cursor)
+            seen += [d["_id"] for d in items]
+            assert "raw" not in (items[0] if items else {})
+            if cursor is None:
+                break
+        assert seen == [d["_id"] for d in expected], (filters, limit)
+    start_from, start_to = datetime(2012, 1, 1, tzinfo=UTC), datetime(2016, 1, 1, tzinfo=UTC)
+    ranged, _ = contests_store.find_contests(**filters, start_from=start_from, start_to=start_to, limit=500)
+    assert [d["_id"] for d in ranged] == [
+        d["_id"] for d in expected if d["startTime"] is not None and start_from <= d["startTime"] < start_to
+    ]
