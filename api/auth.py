@@ -118,8 +118,19 @@ def _no_public_limit() -> bool:
     return not current_app.config["SYNCQ_SETTINGS"].public_rate_limit
 
 
-# Per client address, shared by every public route (SYNCQ_PUBLIC_RATE_LIMIT; empty: none).
-public_limit = limiter.shared_limit(_public_limit, scope=PUBLIC_SCOPE, exempt_when=_no_public_limit)
+def public_limit(view: Callable) -> Callable:
+    """Limit a public route per client address, across every public route (SYNCQ_PUBLIC_RATE_LIMIT).
+    With no limit set the view is called directly: the limiter's own checks cost a hot read more
+    than the read itself."""
+    limited = limiter.shared_limit(_public_limit, scope=PUBLIC_SCOPE, exempt_when=_no_public_limit)(view)
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if _no_public_limit():
+            return view(*args, **kwargs)
+        return limited(*args, **kwargs)
+
+    return wrapper
 
 
 def admin_required(view: Callable) -> Callable:

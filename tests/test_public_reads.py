@@ -293,7 +293,7 @@ def test_pages_read_in_windows_list_every_contest_once_in_start_order(store_db, 
     docs.append(contest("tie-a", startTime=datetime(2012, 5, 5, tzinfo=UTC)))
     docs.append(contest("tie-b", startTime=datetime(2012, 5, 5, tzinfo=UTC)))
     stored(*docs)
-    everything = list(store_db.contests.find({k: v for k, v in filters.items()}))
+    everything = list(store_db.contests.find(dict(filters)))
     expected = sorted(
         everything,
         key=lambda d: (d["startTime"] is not None, d["startTime"] or datetime.min.replace(tzinfo=UTC), d["_id"]),
@@ -312,3 +312,19 @@ def test_pages_read_in_windows_list_every_contest_once_in_start_order(store_db, 
     assert [d["_id"] for d in ranged] == [
         d["_id"] for d in expected if d["startTime"] is not None and start_from <= d["startTime"] < start_to
     ]
+
+
+def test_a_version_another_process_moves_is_seen_here(store_db):
+    import os
+    import subprocess
+    import sys
+
+    first = versions.current([versions.ALL_CONTESTS])[versions.ALL_CONTESTS]
+    code = (
+        "import store; from store import versions; "
+        f"store.configure({store._current_uri()!r}, {store.database_name()!r}); versions.move_contests('codeforces')"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, env=os.environ, cwd=os.path.dirname(os.path.dirname(__file__))
+    )
+    wait_until(lambda: versions.current([versions.ALL_CONTESTS])[versions.ALL_CONTESTS] > first, 5, "the moved version")
