@@ -6,10 +6,11 @@ What the student page shows for a window of the last N days (30, 90 or 365): pro
 the window (from the student's stored contest history). Nothing here calls Codeforces.
 
 The `student_months` collection holds one document per student and month (of the last
-`KEEP_DAYS` days): per day the sorted times of its submissions and of its accepted ones, and per
-problem solved that month the times it was accepted (with the problem's rating). A window's
-answer is counted from the few documents of the months it covers (a window starts at any second:
-the times make its first and last day exact), whatever the number of submissions.
+`KEEP_DAYS` days): the sorted times of its submissions and of its accepted ones, and one record
+(time, problem, rating) per accepted submission of a known problem, each list packed in one binary
+value. A window's answer is counted from the few documents of the months it covers (a window
+starts at any second: the times make its first and last day exact), whatever the number of
+submissions.
 
 `save_submissions` (what a sync calls) marks the months it touches dirty, stores the submissions,
 then recomputes those months from the stored submissions of each month: idempotent (a repeated
@@ -19,11 +20,15 @@ that the next sync touching them, or the next read of a window covering them, re
 
 from __future__ import annotations
 
+import math
+import struct
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bson import Binary
 from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
 
@@ -102,35 +107,55 @@ def refresh(handle: str, months: list[str], now: datetime | None = None) -> None
             collection.delete_one({"handle": handle, "month": month})
 
 
+OK_RECORD = struct.Struct("<qId")  # an accepted submission: time, index in `keys`, rating (NaN: none)
+
+
+def _times(values: list[int]) -> bytes:
+    return array("q", sorted(values)).tobytes()
+
+
 def _aggregate(handle: str, month: str, subs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One month's document from its submissions."""
-    days: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"s": [], "a": []})
-    solved: dict[str, dict[str, Any]] = {}
-    for sub in sorted(subs, key=lambda s: s["creationTimeSeconds"]):
-        seconds = sub["creationTimeSeconds"]
-        day = days[datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d")]
-        day["s"].append(seconds)
-        if sub.get("verdict") != "OK":
-            continue
-        day["a"].append(seconds)
+    """One month's document from its submissions: the sorted times of its submissions and of its
+    accepted ones, and one record per accepted submission of a known problem (packed binaries:
+    the store and the client decode each in one step, whatever their length)."""
+    keys: dict[str, int] = {}
+    names: list[Any] = []
+    solved: list[tuple[int, int, float]] = []
+    for sub in subs:
         key = sub.get("problemKey")
-        if key is None:
+        if sub.get("verdict") != "OK" or key is None:
             continue
         problem = sub.get("problem") or {}
-        entry = solved.setdefault(key, {"k": key, "n": problem.get("name"), "t": [], "r": []})
-        entry["t"].append(seconds)
-        entry["r"].append(problem.get("rating"))
+        if key not in keys:
+            keys[key] = len(names)
+            names.append(problem.get("name"))
+        rating = problem.get("rating")
+        solved.append((sub["creationTimeSeconds"], keys[key], math.nan if rating is None else float(rating)))
+    solved.sort()
     return {
         "handle": handle,
         "month": month,
-        "days": [{"d": day, **counts} for day, counts in sorted(days.items())],
-        "solved": list(solved.values()),
+        "submitted": Binary(_times([sub["creationTimeSeconds"] for sub in subs])),
+        "accepted": Binary(_times([sub["creationTimeSeconds"] for sub in subs if sub.get("verdict") == "OK"])),
+        "keys": list(keys),
+        "names": names,
+        "solved": Binary(b"".join(OK_RECORD.pack(*record) for record in solved)),
     }
 
 
-def _in(times: list[int], low: int, high: int) -> tuple[int, int]:
+def _in(times: array, low: int, high: int) -> tuple[int, int]:
     """The slice [i, j) of sorted `times` within [low, high]."""
     return bisect_left(times, low), bisect_right(times, high)
+
+
+def _per_day(times: array, low: int, high: int, counts: dict[int, list[int]], slot: int) -> None:
+    i, j = _in(times, low, high)
+    for seconds in times[i:j]:
+        counts.setdefault(seconds // 86400, [0, 0])[slot] += 1
+
+
+def _number(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
 
 
 def student_stats(
@@ -148,26 +173,25 @@ def student_stats(
     if dirty:  # a sync stopped between its write and its aggregates: finish its work
         refresh(key, dirty, now)
         docs = list(store.db().student_months.find(query, {"_id": 0}))
-    heatmap = []
+    counts: dict[int, list[int]] = {}
     problems: dict[str, dict[str, Any]] = {}
     for doc in sorted(docs, key=lambda d: d["month"]):
-        for day in doc.get("days") or []:
-            i, j = _in(day["s"], low, high)
-            if j > i:
-                a, b = _in(day["a"], low, high)
-                heatmap.append({"date": day["d"], "submissions": j - i, "accepted": b - a})
-        for entry in doc.get("solved") or []:
-            i, j = _in(entry["t"], low, high)
-            if j <= i:
+        _per_day(array("q", doc.get("submitted") or b""), low, high, counts, 0)
+        _per_day(array("q", doc.get("accepted") or b""), low, high, counts, 1)
+        keys, names = doc.get("keys") or [], doc.get("names") or []
+        for seconds, index, rating in OK_RECORD.iter_unpack(doc.get("solved") or b""):
+            if not low <= seconds <= high:
                 continue
-            ratings = [r for r in entry["r"][i:j] if r is not None]
-            seen = problems.get(entry["k"])
-            rating = max(ratings) if ratings else None
-            if seen is None:
-                problems[entry["k"]] = {"name": entry.get("n"), "rating": rating, "solvedAt": entry["t"][i]}
-            elif rating is not None and (seen["rating"] is None or rating > seen["rating"]):
+            seen = problems.get(keys[index])
+            if seen is None:  # records are in time order: the first is when it was solved
+                problems[keys[index]] = {"name": names[index], "rating": rating, "solvedAt": seconds}
+            elif not math.isnan(rating) and (math.isnan(seen["rating"]) or rating > seen["rating"]):
                 seen["rating"] = rating
-    rated = [(k, p) for k, p in problems.items() if p["rating"] is not None]
+    heatmap = [
+        {"date": datetime.fromtimestamp(day * 86400, tz=UTC).strftime("%Y-%m-%d"), "submissions": n, "accepted": a}
+        for day, (n, a) in sorted(counts.items())
+    ]
+    rated = [(k, p) for k, p in problems.items() if not math.isnan(p["rating"])]
     hardest = min(rated, key=lambda kp: (-kp[1]["rating"], kp[1]["solvedAt"], kp[0]), default=None)
     buckets: dict[int, int] = defaultdict(int)
     for _, problem in rated:
@@ -190,7 +214,7 @@ def student_stats(
         else {
             "problemKey": hardest[0],
             "name": hardest[1]["name"],
-            "rating": hardest[1]["rating"],
+            "rating": _number(hardest[1]["rating"]),
             "solvedAt": datetime.fromtimestamp(hardest[1]["solvedAt"], tz=UTC),
         },
         "averageRating": None if average is None else round(float(average), 1),

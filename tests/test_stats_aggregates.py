@@ -75,6 +75,8 @@ def test_an_interrupted_sync_is_finished_by_the_next_read(store_db, heavy_record
     assert store_db.submissions.count_documents({"handle": HANDLE}) == 10_000
     assert store_db.student_months.count_documents({"handle": HANDLE, "dirty": True}) > 0
     _assert_same_as_reference(heavy_records, _contests(), every_cut=False)
+    newest = _nows(heavy_records)[1]  # a window over every month: each one left dirty is finished
+    assert stats.student_stats(HANDLE, 365, [], now=newest) == reference_stats(HANDLE, 365, [], now=newest)
     assert store_db.student_months.count_documents({"handle": HANDLE, "dirty": True}) == 0
 
 
