@@ -62,7 +62,7 @@ class JSONProvider(DefaultJSONProvider):
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the API; raises ConfigError (saying why) when SYNCQ_JWT_SECRET is missing or short."""
-    from api import auth, errors, openapi
+    from api import auth, errors, front, openapi
 
     settings = settings or get_settings()
     app = Flask(__name__)
@@ -91,5 +91,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         if hasattr(module, "bp"):
             app.register_blueprint(module.bp)
     openapi.init_app(app)  # the document of every route above, from their request schemas
+    app.wsgi_app = front.Front(app.wsgi_app, app)  # repeated public reads answered before Flask
     logging.getLogger("syncq").setLevel(settings.log_level)
     return app

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -25,6 +26,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 
+from api import front
 from api.auth import public_limit  # noqa: F401  (the public routes' limit, beside their caching)
 from core import built
 from store import versions
@@ -65,9 +67,12 @@ def versioned(
     mimetype: str,
     cache: str,
     headers: dict[str, str] | None = None,
+    until: float | None = None,
 ) -> Response:
     """The answer of a public read (see the module's text). `query`: everything besides the
-    versions that the document depends on (JSON-serialisable); `names`: the versions it shows."""
+    versions that the document depends on (JSON-serialisable); `names`: the versions it shows;
+    `until`: the epoch second after which the same URL may mean another query (default: the
+    built answers' TTL), how long `api.front` may answer it again."""
     settings = current_app.config["SYNCQ_SETTINGS"]
     headers = {"Cache-Control": cache, **(headers or {})}
     try:
@@ -84,6 +89,8 @@ def versioned(
     if matched or (matched is None and _not_modified_since(int(changed.timestamp()))):
         return Response(status=304, headers=headers)
     scope = versions.scope()
+    names = list(found)
+    request.environ[front.ENVIRON_KEY] = (names, found, until or time.time() + settings.read_cache_ttl)
     body = built.get_or_build(
         f"{scope}:built:{kind}:{digest}",
         build,

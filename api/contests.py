@@ -176,6 +176,7 @@ def platforms():
         lambda: json_bytes(_platforms()),
         mimetype="application/json",
         cache=cache_control(PLATFORMS_PERIOD, 5 * PLATFORMS_PERIOD),
+        until=(minute + 1) * PLATFORMS_PERIOD,
     )
 
 

@@ -171,6 +171,8 @@ def contests_ics():
     title = "Contests" + (f" ({', '.join(platforms)})" if platforms else "")
     names = [versions.contests(name) for name in platforms] if platforms else [versions.ALL_CONTESTS]
     refresh = settings.feed_refresh_minutes * 60
+    # A window counted in days moves at midnight UTC: the same URL then means another query.
+    midnight = (datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).timestamp()
     return versioned(
         "contests.ics",
         {"platforms": platforms, "phase": phase, "since": since, "refresh": refresh, "title": title},
@@ -181,4 +183,5 @@ def contests_ics():
         mimetype="text/calendar",
         cache=cache_control(refresh, refresh),
         headers={"Content-Disposition": 'inline; filename="contests.ics"'},
+        until=None if request.context.query.since else midnight,
     )

@@ -137,8 +137,12 @@ def test_an_answer_is_built_once_and_then_read_by_every_process_without_the_stor
     stored(*(contest(str(n), ended_days_ago=n - 20) for n in range(30)))
     first = client.get("/contests?limit=10")
     built.forget_local()  # as another API process, which never built it
+    from api import create_app
+    from core.settings import reload_settings
+
+    other = create_app(reload_settings()).test_client()
     commands.on = True
-    second = client.get("/contests?limit=10")
+    second = other.get("/contests?limit=10")
     commands.on = False
     assert second.data == first.data and second.get_json()["count"] == 10
     assert not [c for c in commands.seen if c[1] == "contests"], commands.seen
@@ -328,3 +332,21 @@ def test_a_version_another_process_moves_is_seen_here(store_db):
         [sys.executable, "-c", code], check=True, env=os.environ, cwd=os.path.dirname(os.path.dirname(__file__))
     )
     wait_until(lambda: versions.current([versions.ALL_CONTESTS])[versions.ALL_CONTESTS] > first, 5, "the moved version")
+
+
+def test_a_repeated_read_is_answered_before_flask_until_a_version_moves(client, monkeypatch):
+    import api.feeds
+
+    stored(contest("1"))
+    first = client.get("/contests.ics")
+    calls = []
+    real = api.feeds.versioned
+    monkeypatch.setattr(api.feeds, "versioned", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = client.get("/contests.ics")
+    conditional = client.get("/contests.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert conditional.status_code == 304 and conditional.headers["ETag"] == first.headers["ETag"]
+    assert calls == []  # neither reached the route
+    stored(contest("1", name="renamed"))
+    fresh = client.get("/contests.ics")
+    assert calls == [1] and b"renamed" in fresh.data
