@@ -20,6 +20,7 @@ that the next sync touching them, or the next read of a window covering them, re
 
 from __future__ import annotations
 
+import json
 import math
 import struct
 from array import array
@@ -107,7 +108,8 @@ def refresh(handle: str, months: list[str], now: datetime | None = None) -> None
             collection.delete_one({"handle": handle, "month": month})
 
 
-OK_RECORD = struct.Struct("<qId")  # an accepted submission: time, index in `keys`, rating (NaN: none)
+OK_RECORD = struct.Struct("<qId")  # an accepted submission: time, index in `problems`, rating (NaN: none)
+DAY = struct.Struct("<qii")  # a day: its number since the epoch, submissions, accepted
 
 
 def _times(values: list[int]) -> bytes:
@@ -115,47 +117,80 @@ def _times(values: list[int]) -> bytes:
 
 
 def _aggregate(handle: str, month: str, subs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One month's document from its submissions: the sorted times of its submissions and of its
-    accepted ones, and one record per accepted submission of a known problem (packed binaries:
-    the store and the client decode each in one step, whatever their length)."""
+    """One month's document from its submissions, each list packed in one value (the store and the
+    client then decode a month in one step, whatever its length):
+
+    - `days`: per day, its submissions and accepted ones (a window covers most days whole);
+    - `submitted`, `accepted`: the sorted times, for the days a window cuts;
+    - `solved`: one (time, problem, rating) record per accepted submission of a known problem, in
+      time order, for the month a window cuts; `firsts`: per problem, its first such record with
+      the month's highest rating, for a month the window covers whole;
+    - `problems`: the problems' keys and names (JSON)."""
     keys: dict[str, int] = {}
-    names: list[Any] = []
+    problems: list[list[Any]] = []
     solved: list[tuple[int, int, float]] = []
+    days: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for sub in subs:
+        seconds = sub["creationTimeSeconds"]
+        ok = sub.get("verdict") == "OK"
+        days[seconds // 86400][0] += 1
+        days[seconds // 86400][1] += ok
         key = sub.get("problemKey")
-        if sub.get("verdict") != "OK" or key is None:
+        if not ok or key is None:
             continue
         problem = sub.get("problem") or {}
         if key not in keys:
-            keys[key] = len(names)
-            names.append(problem.get("name"))
+            keys[key] = len(problems)
+            problems.append([key, problem.get("name")])
         rating = problem.get("rating")
-        solved.append((sub["creationTimeSeconds"], keys[key], math.nan if rating is None else float(rating)))
+        solved.append((seconds, keys[key], math.nan if rating is None else float(rating)))
     solved.sort()
+    firsts: dict[int, list[Any]] = {}
+    for seconds, index, rating in solved:
+        first = firsts.setdefault(index, [seconds, index, rating])
+        if not math.isnan(rating) and (math.isnan(first[2]) or rating > first[2]):
+            first[2] = rating
     return {
         "handle": handle,
         "month": month,
+        "days": Binary(b"".join(DAY.pack(day, n, a) for day, (n, a) in sorted(days.items()))),
         "submitted": Binary(_times([sub["creationTimeSeconds"] for sub in subs])),
         "accepted": Binary(_times([sub["creationTimeSeconds"] for sub in subs if sub.get("verdict") == "OK"])),
-        "keys": list(keys),
-        "names": names,
         "solved": Binary(b"".join(OK_RECORD.pack(*record) for record in solved)),
+        "firsts": Binary(b"".join(OK_RECORD.pack(*first) for first in sorted(firsts.values()))),
+        "problems": json.dumps(problems),
     }
 
 
-def _in(times: array, low: int, high: int) -> tuple[int, int]:
-    """The slice [i, j) of sorted `times` within [low, high]."""
-    return bisect_left(times, low), bisect_right(times, high)
-
-
-def _per_day(times: array, low: int, high: int, counts: dict[int, list[int]], slot: int) -> None:
-    i, j = _in(times, low, high)
-    for seconds in times[i:j]:
-        counts.setdefault(seconds // 86400, [0, 0])[slot] += 1
+def _count(times: array, low: int, high: int) -> int:
+    """How many of sorted `times` lie within [low, high]."""
+    return bisect_right(times, high) - bisect_left(times, low)
 
 
 def _number(value: float) -> int | float:
     return int(value) if value.is_integer() else value
+
+
+def _month_in_window(doc: dict[str, Any], low: int, high: int) -> tuple[dict[int, list[int]], list[tuple]]:
+    """One month's days (number -> [submissions, accepted]) and accepted records within [low, high]."""
+    first, end = _month_bounds(doc["month"])
+    days: dict[int, list[int]] = {}
+    submitted = accepted = None
+    for day, n, a in DAY.iter_unpack(doc.get("days") or b""):
+        start = day * 86400
+        if low <= start and start + 86399 <= high:
+            days[day] = [n, a]
+        elif start + 86399 >= low and start <= high:  # a day the window cuts: count its times
+            if submitted is None:
+                submitted = array("q", doc.get("submitted") or b"")
+                accepted = array("q", doc.get("accepted") or b"")
+            lo, hi = max(start, low), min(start + 86399, high)
+            n = _count(submitted, lo, hi)
+            if n:
+                days[day] = [n, _count(accepted, lo, hi)]
+    whole = low <= first and end - 1 <= high
+    records = OK_RECORD.iter_unpack(doc.get("firsts" if whole else "solved") or b"")
+    return days, [r for r in records if whole or low <= r[0] <= high]
 
 
 def student_stats(
@@ -176,15 +211,14 @@ def student_stats(
     counts: dict[int, list[int]] = {}
     problems: dict[str, dict[str, Any]] = {}
     for doc in sorted(docs, key=lambda d: d["month"]):
-        _per_day(array("q", doc.get("submitted") or b""), low, high, counts, 0)
-        _per_day(array("q", doc.get("accepted") or b""), low, high, counts, 1)
-        keys, names = doc.get("keys") or [], doc.get("names") or []
-        for seconds, index, rating in OK_RECORD.iter_unpack(doc.get("solved") or b""):
-            if not low <= seconds <= high:
-                continue
-            seen = problems.get(keys[index])
-            if seen is None:  # records are in time order: the first is when it was solved
-                problems[keys[index]] = {"name": names[index], "rating": rating, "solvedAt": seconds}
+        month_days, records = _month_in_window(doc, low, high)
+        counts.update(month_days)
+        listed = json.loads(doc.get("problems") or "[]")
+        for seconds, index, rating in records:
+            problem_key, name = listed[index]
+            seen = problems.get(problem_key)
+            if seen is None:  # months and records in time order: the first is when it was solved
+                problems[problem_key] = {"name": name, "rating": rating, "solvedAt": seconds}
             elif not math.isnan(rating) and (math.isnan(seen["rating"]) or rating > seen["rating"]):
                 seen["rating"] = rating
     heatmap = [
