@@ -5,6 +5,7 @@ The API only authenticates, validates, enqueues and reads: every sync runs in a 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 from datetime import date, datetime
@@ -93,4 +94,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     openapi.init_app(app)  # the document of every route above, from their request schemas
     app.wsgi_app = front.Front(app.wsgi_app, app)  # repeated public reads answered before Flask
     logging.getLogger("syncq").setLevel(settings.log_level)
+    # What exists now lives as long as the process: out of the collector's sight, a full collection
+    # no longer walks it (one cost a read that allocates, the stats route, 70 ms at its p99).
+    gc.freeze()
     return app

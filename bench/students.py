@@ -159,7 +159,7 @@ def manual_mid_background(stack: Stack, students: int = 1000, rate: float = 5.0)
     ]
 
 
-def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 50) -> list[dict]:
+def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 200) -> list[dict]:
     """The stats route for a student with 10,000 stored submissions (stored as a sync stores them,
     with the monthly aggregates), against reading the student: p50 and p99."""
     import store.stats as stats_store

@@ -26,7 +26,7 @@ import struct
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bson import Binary
@@ -109,7 +109,8 @@ def refresh(handle: str, months: list[str], now: datetime | None = None) -> None
 
 
 OK_RECORD = struct.Struct("<qId")  # an accepted submission: time, index in `problems`, rating (NaN: none)
-DAY = struct.Struct("<qii")  # a day: its number since the epoch, submissions, accepted
+DAY = struct.Struct("<qii")
+EPOCH_DAY = date(1970, 1, 1)  # a day: its number since the epoch, submissions, accepted
 
 
 def _times(values: list[int]) -> bytes:
@@ -209,29 +210,31 @@ def student_stats(
         refresh(key, dirty, now)
         docs = list(store.db().student_months.find(query, {"_id": 0}))
     counts: dict[int, list[int]] = {}
-    problems: dict[str, dict[str, Any]] = {}
+    # problem key -> [first solved (seconds), highest rating (NaN: none), name]; a NaN is never
+    # equal to itself, so `rating == rating` reads "has a rating".
+    problems: dict[str, list[Any]] = {}
     for doc in sorted(docs, key=lambda d: d["month"]):
         month_days, records = _month_in_window(doc, low, high)
         counts.update(month_days)
         listed = json.loads(doc.get("problems") or "[]")
         for seconds, index, rating in records:
-            problem_key, name = listed[index]
+            problem_key = listed[index][0]
             seen = problems.get(problem_key)
             if seen is None:  # months and records in time order: the first is when it was solved
-                problems[problem_key] = {"name": name, "rating": rating, "solvedAt": seconds}
-            elif not math.isnan(rating) and (math.isnan(seen["rating"]) or rating > seen["rating"]):
-                seen["rating"] = rating
+                problems[problem_key] = [seconds, rating, listed[index][1]]
+            elif rating == rating and not seen[1] >= rating:
+                seen[1] = rating
     heatmap = [
-        {"date": datetime.fromtimestamp(day * 86400, tz=UTC).strftime("%Y-%m-%d"), "submissions": n, "accepted": a}
+        {"date": (EPOCH_DAY + timedelta(days=day)).isoformat(), "submissions": n, "accepted": a}
         for day, (n, a) in sorted(counts.items())
     ]
-    rated = [(k, p) for k, p in problems.items() if not math.isnan(p["rating"])]
-    hardest = min(rated, key=lambda kp: (-kp[1]["rating"], kp[1]["solvedAt"], kp[0]), default=None)
+    rated = [(rating, k, solved_at) for k, (solved_at, rating, _) in problems.items() if rating == rating]
+    hardest = min(rated, key=lambda r: (-r[0], r[2], r[1]), default=None)
     buckets: dict[int, int] = defaultdict(int)
-    for _, problem in rated:
-        buckets[int(problem["rating"] // 100 * 100)] += 1
+    for rating, _, _ in rated:
+        buckets[int(rating // 100 * 100)] += 1
     solved = len(problems)
-    average = sum(p["rating"] for _, p in rated) / len(rated) if rated else None
+    average = sum(r[0] for r in rated) / len(rated) if rated else None
     changes = [
         c
         for c in contest_data or []
@@ -246,10 +249,10 @@ def student_stats(
         "hardest": None
         if hardest is None
         else {
-            "problemKey": hardest[0],
-            "name": hardest[1]["name"],
-            "rating": _number(hardest[1]["rating"]),
-            "solvedAt": datetime.fromtimestamp(hardest[1]["solvedAt"], tz=UTC),
+            "problemKey": hardest[1],
+            "name": problems[hardest[1]][2],
+            "rating": _number(hardest[0]),
+            "solvedAt": datetime.fromtimestamp(hardest[2], tz=UTC),
         },
         "averageRating": None if average is None else round(float(average), 1),
         "problemsPerDay": round(solved / days, 3),
