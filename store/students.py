@@ -70,9 +70,10 @@ def create(name: str, email: str, handle: str, phone: str | None = None) -> dict
     return doc
 
 
-def get(handle: str) -> dict[str, Any] | None:
-    """The student with that handle, in any case."""
-    return store.db().students.find_one({"handleLower": handle.lower()})
+def get(handle: str, fields: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """The student with that handle, in any case (only `fields` of it, if given)."""
+    projection = dict.fromkeys(fields, 1) if fields else None
+    return store.db().students.find_one({"handleLower": handle.lower()}, projection)
 
 
 def update_fields(handle: str, fields: dict[str, Any]) -> dict[str, Any] | None:
