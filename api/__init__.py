@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if hasattr(module, "bp"):
             app.register_blueprint(module.bp)
     openapi.init_app(app)  # the document of every route above, from their request schemas
-    app.wsgi_app = front.Front(app.wsgi_app, app)  # repeated public reads answered before Flask
+    app.wsgi_app = front.Front(app.wsgi_app, app)  # type: ignore[method-assign]  # repeated reads, before Flask
     logging.getLogger("syncq").setLevel(settings.log_level)
     # What exists now lives as long as the process: out of the collector's sight, a full collection
     # no longer walks it (one cost a read that allocates, the stats route, 70 ms at its p99).

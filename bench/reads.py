@@ -64,6 +64,7 @@ def _move(stack: Stack, n: int) -> None:
     import store.contests as contests_store
 
     doc = stack.db.contests.find_one({"platform": "codeforces", "phase": "UPCOMING"}, {"_id": 0})
+    assert doc is not None, "the simulator lists upcoming Codeforces contests"
     fields = {k: v for k, v in doc.items() if k not in ("contentHash", "createdAt", "updatedAt", "sequence")}
     fields["name"] = f"{doc['name'].split(' #')[0]} #{n}"
     assert contests_store.upsert_contests("codeforces", [fields]).written == 1

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import cast
 
 from redis.exceptions import LockError
 
@@ -90,7 +91,7 @@ def get_or_build(
         return value
     redis = get_binary_redis()
     try:
-        value = redis.get(key)
+        value = cast(bytes | None, redis.get(key))  # a client of bytes (core.redisconn.get_binary_redis)
         if value is None:
             value = _build_locked(redis, key, build, ttl=ttl, entries=entries, index=index)
         else:
@@ -108,7 +109,7 @@ def _build_locked(redis, key: str, build: Callable[[], bytes], *, ttl: int, entr
         log.warning("built answer %s: waited %.0f s for another build, building it here", key, WAIT_SECONDS)
         return build()
     try:
-        value = redis.get(key)  # built by the reader who held the lock before us
+        value = cast(bytes | None, redis.get(key))  # built by the reader who held the lock before us
         if value is not None:
             return value
         value = build()

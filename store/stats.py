@@ -176,15 +176,15 @@ def _month_in_window(doc: dict[str, Any], low: int, high: int) -> tuple[dict[int
     """One month's days (number -> [submissions, accepted]) and accepted records within [low, high]."""
     first, end = _month_bounds(doc["month"])
     days: dict[int, list[int]] = {}
-    submitted = accepted = None
+    times: tuple[array, array] | None = None
     for day, n, a in DAY.iter_unpack(doc.get("days") or b""):
         start = day * 86400
         if low <= start and start + 86399 <= high:
             days[day] = [n, a]
         elif start + 86399 >= low and start <= high:  # a day the window cuts: count its times
-            if submitted is None:
-                submitted = array("q", doc.get("submitted") or b"")
-                accepted = array("q", doc.get("accepted") or b"")
+            if times is None:
+                times = (array("q", doc.get("submitted") or b""), array("q", doc.get("accepted") or b""))
+            submitted, accepted = times
             lo, hi = max(start, low), min(start + 86399, high)
             n = _count(submitted, lo, hi)
             if n:
