@@ -23,7 +23,8 @@ from store import versions
 
 ENVIRON_KEY = "syncq.front"  # set by api.cached.versioned: (version names, versions, valid until)
 ENTRIES = 256
-ENTRY_BYTES = 4 * 1024 * 1024  # a larger answer is served by Flask (from its built answer)
+TOTAL_BYTES = 32 * 1024 * 1024  # what one process keeps at most (the least recently kept go first)
+ENTRY_BYTES = TOTAL_BYTES // 8  # a larger answer is served by Flask (from its built answer)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Front:
         self.wsgi_app = wsgi_app
         self.flask_app = flask_app
         self.entries: OrderedDict[tuple[str, str, str], _Entry] = OrderedDict()
+        self.size = 0
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -98,8 +100,10 @@ class Front:
         if len(body) <= ENTRY_BYTES and etag:
             entry = _Entry(tuple(names), dict(found), until, seen["status"], list(seen["headers"]), body, etag)
             with self.lock:
+                old = self.entries.pop(key, None)
+                self.size += len(body) - (len(old.body) if old is not None else 0)
                 self.entries[key] = entry
-                self.entries.move_to_end(key)
-                while len(self.entries) > ENTRIES:
-                    self.entries.popitem(last=False)
+                while len(self.entries) > ENTRIES or self.size > TOTAL_BYTES:
+                    _, dropped = self.entries.popitem(last=False)
+                    self.size -= len(dropped.body)
         return [body]
