@@ -150,7 +150,7 @@ class _Local:
                         self.subscribed = True
                     elif message["type"] == "message":
                         key, _, value = message["data"].rpartition(" ")
-                        self.put(key, int(value), fetched=time.monotonic() + 3600)  # told, not read
+                        self.put(key, int(value))  # told at once; still read again after LOCAL_SECONDS
             except Exception as exc:  # any failure: answer from Redis until subscribed again
                 self.subscribed = False
                 self.clear()
