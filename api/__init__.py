@@ -63,7 +63,7 @@ class JSONProvider(DefaultJSONProvider):
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the API; raises ConfigError (saying why) when SYNCQ_JWT_SECRET is missing or short."""
-    from api import auth, errors, openapi
+    from api import auth, errors, front, openapi, public_limit
 
     settings = settings or get_settings()
     app = Flask(__name__)
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     auth.init_app(app, settings)
+    public_limit.init_app(app, settings)
     errors.register(app)
 
     @app.before_request
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if hasattr(module, "bp"):
             app.register_blueprint(module.bp)
     openapi.init_app(app)  # the document of every route above, from their request schemas
+    app.wsgi_app = front.Front(app.wsgi_app, app)  # type: ignore[method-assign]  # repeated reads, before Flask
     logging.getLogger("syncq").setLevel(settings.log_level)
     from adapters import registry
 

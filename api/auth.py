@@ -85,6 +85,16 @@ def issue_token(username: str, role: str, *, version: int, expires: timedelta | 
     return create_access_token(identity=str(username), additional_claims=claims, expires_delta=expires)
 
 
+def is_admin() -> bool:
+    """True when the request carries a valid token of a user whose stored role is admin (a
+    public route that shows admins more; no token, or a bad one, is simply not an admin)."""
+    try:
+        verify_jwt_in_request(optional=True)
+    except Exception:  # any token problem: answered as the public, never as an error
+        return False
+    return (get_current_user() or {}).get("role") == "admin"
+
+
 def admin_required(view: Callable) -> Callable:
     """Let a request through only with a valid token whose user exists and has role admin."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify, request
@@ -11,13 +12,16 @@ from werkzeug.exceptions import MethodNotAllowed
 import store.contests as contests_store
 from adapters import registry
 from adapters.records import PHASES
-from api.auth import admin_required
-from api.csvout import csv_response, wants_csv
+from api.auth import admin_required, is_admin
+from api.cached import cache_control, json_bytes, versioned
+from api.csvout import csv_bytes, wants_csv
 from api.errors import ApiError
 from api.jobs import trigger
 from api.openapi import doc
-from api.schemas import ContestsListQuery, PlatformResult, SyncAllResult, WaitQuery
+from api.public_limit import public_limit
+from api.schemas import ContestsListQuery, IncludeQuery, PlatformResult, SyncAllResult, WaitQuery
 from jobs import kinds
+from store import versions
 from syncs import health
 
 bp = Blueprint("contests", __name__)
@@ -35,6 +39,9 @@ CSV_COLUMNS = [
     "sequence",
     "updatedAt",
 ]
+
+LIST_CACHE = cache_control(60, 600)
+PLATFORMS_PERIOD = 60  # seconds a built /platforms answer stands for at most
 
 _PLATFORM_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
@@ -79,10 +86,13 @@ def sync_one(platform: str):
 
 
 @bp.get("/contests")
-@doc(200, errors=(404,), query=ContestsListQuery, tags=("contests",))
+@public_limit
+@doc(200, 304, errors=(404, 429), query=ContestsListQuery, tags=("contests",))
 def list_contests():
     """Contests by start time: `?platform=&phase=&from=&to=&limit=&cursor=`; `?format=csv` (or
-    `Accept: text/csv`) answers every matching contest as CSV."""
+    `Accept: text/csv`) answers every matching contest as CSV. Each page is built once per version
+    of the contests it shows (ETag, Last-Modified: a conditional request is answered 304 without
+    reading a contest); `?include=raw` adds the upstream payloads, for admins only."""
     query = request.context.query
     platform = query.platform
     if platform is not None:
@@ -95,40 +105,52 @@ def list_contests():
     start_from, start_to = _time_arg("from", query.from_), _time_arg("to", query.to)
     if start_from and start_to and start_from >= start_to:
         raise ApiError(400, "'from' must be earlier than 'to'")
+    filters = {"platform": platform, "phase": phase, "start_from": start_from, "start_to": start_to}
+    names = [versions.contests(platform)] if platform else [versions.ALL_CONTESTS]
     if wants_csv():
-        return csv_response(CSV_COLUMNS, _every_contest(platform, phase, start_from, start_to), "contests.csv")
-    try:
-        items, next_cursor = contests_store.find_contests(
-            platform=platform,
-            phase=phase,
-            start_from=start_from,
-            start_to=start_to,
-            limit=query.limit or 50,
-            cursor=query.cursor,
+        return versioned(
+            "contests.csv",
+            filters,
+            names,
+            lambda: csv_bytes(CSV_COLUMNS, contests_store.all_contests(**filters)),
+            mimetype="text/csv",
+            cache=LIST_CACHE,
+            headers={"Content-Disposition": 'attachment; filename="contests.csv"'},
         )
-    except contests_store.BadCursor as exc:
-        raise ApiError(400, f"'cursor' is invalid: {exc}") from None
+    limit, cursor = query.limit or 50, query.cursor
+    if cursor is not None:
+        try:
+            contests_store.decode_cursor(cursor)
+        except contests_store.BadCursor as exc:
+            raise ApiError(400, f"'cursor' is invalid: {exc}") from None
+    if query.include == "raw" and is_admin():
+        # An admin's own answer: never shared, never kept by a proxy.
+        response = jsonify(_page(filters, limit, cursor, include_raw=True))
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    return versioned(
+        "contests.page",
+        {**filters, "limit": limit, "cursor": cursor},
+        names,
+        lambda: json_bytes(_page(filters, limit, cursor)),
+        mimetype="application/json",
+        cache=LIST_CACHE,
+    )
+
+
+def _page(filters: dict, limit: int, cursor: str | None, *, include_raw: bool = False) -> dict:
+    items, next_cursor = contests_store.find_contests(**filters, limit=limit, cursor=cursor, include_raw=include_raw)
     for item in items:
         item.pop("_id", None)
-    return jsonify({"contests": items, "count": len(items), "next_cursor": next_cursor})
-
-
-def _every_contest(platform, phase, start_from, start_to) -> list[dict]:
-    """Every contest the filters match, read a page at a time (the CSV export has no pages)."""
-    rows, cursor = [], None
-    while True:
-        items, cursor = contests_store.find_contests(
-            platform=platform, phase=phase, start_from=start_from, start_to=start_to, limit=500, cursor=cursor
-        )
-        rows += items
-        if cursor is None:
-            return rows
+    return {"contests": items, "count": len(items), "next_cursor": next_cursor}
 
 
 @bp.get("/contests/<platform>/<platform_id>")
-@doc(200, errors=(404,), tags=("contests",))
+@public_limit
+@doc(200, errors=(404, 429), query=IncludeQuery, tags=("contests",))
 def get_contest(platform: str, platform_id: str):
-    """One contest by platform and the platform's own id."""
+    """One contest by platform and the platform's own id; `?include=raw` adds its upstream payload,
+    for admins only."""
     if platform == "sync":  # `/contests/sync/<platform>` with a method other than POST lands here
         raise MethodNotAllowed(valid_methods=["POST"])
     _platform_or_404(platform)
@@ -136,14 +158,32 @@ def get_contest(platform: str, platform_id: str):
     if contest is None:
         raise ApiError(404, f"No {platform} contest with id {platform_id[:64]}")
     contest.pop("_id", None)
+    if not (request.context.query.include == "raw" and is_admin()):
+        contest.pop("raw", None)
     return jsonify(contest)
 
 
 @bp.get("/platforms")
-@doc(200, tags=("contests",))
+@public_limit
+@doc(200, 304, errors=(429,), tags=("contests",))
 def platforms():
     """Registered platforms (built-in, clist.by resources, plugins) with the host each reads and its
-    declaration, their last sync time and result, and their health and its reason."""
+    declaration, their last sync time and result, and their health and its reason.
+    Built once per version of the platforms' states (moved by every sync attempt and health change)
+    and per minute (a source turns stale with time, not only with a write)."""
+    minute = int(time.time() // PLATFORMS_PERIOD)
+    return versioned(
+        "platforms",
+        {"period": minute, "names": registry.names()},
+        [versions.PLATFORMS],
+        lambda: json_bytes(_platforms()),
+        mimetype="application/json",
+        cache=cache_control(PLATFORMS_PERIOD, 5 * PLATFORMS_PERIOD),
+        until=(minute + 1) * PLATFORMS_PERIOD,
+    )
+
+
+def _platforms() -> dict:
     states = contests_store.platform_states()
     sources = health.all_sources()
     items = []
@@ -166,4 +206,4 @@ def platforms():
                 "consecutiveFailures": source["consecutiveFailures"],
             }
         )
-    return jsonify({"platforms": items, "count": len(items)})
+    return {"platforms": items, "count": len(items)}

@@ -67,3 +67,13 @@ def csv_response(
             yield buffer.getvalue()
 
     return Response(lines(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def csv_bytes(columns: list[str], rows: Iterable[dict[str, Any]]) -> bytes:
+    """The whole CSV document of `rows` (a header line of `columns`), to be kept and served again."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([cell(row.get(name)) for name in columns])
+    return buffer.getvalue().encode()

@@ -217,13 +217,24 @@ class FormatQuery(_Query):
     format: Literal["json", "csv"] | None = None
 
 
+class IncludeQuery(_Query):
+    include: Literal["raw"] | None = None
+
+
 class ContestsListQuery(ContestsQuery, FormatQuery):
-    """`GET /contests`: filters, pages, and `?format=csv` (or `Accept: text/csv`)."""
+    """`GET /contests`: filters, pages, and `?format=csv` (or `Accept: text/csv`); `?include=raw`
+    (admins only) adds each contest's upstream payload."""
+
+    include: Literal["raw"] | None = None
 
 
 class FeedQuery(_Query):
     platform: str | None = Field(None, max_length=400)
     phase: str | None = Field(None, max_length=100)
+    since: str | None = Field(
+        None, max_length=40, description="contests that end from this time on (ISO 8601 or epoch seconds)"
+    )
+    days: int | None = Field(None, ge=0, le=36500, description="contests that ended in the last N days and later")
 
 
 class EventsQuery(_Query):

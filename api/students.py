@@ -192,8 +192,12 @@ def submissions(handle: str):
 @admin_required
 @doc(200, admin=True, errors=(404,), query=StatsQuery, tags=("students",))
 def stats(handle: str):
-    """A student's statistics over the last `?days=30|90|365` (default 30), from stored submissions."""
-    student = _student_or_404(handle)
+    """A student's statistics over the last `?days=30|90|365` (default 30), from the monthly
+    aggregates its syncs keep (a few documents, whatever its number of submissions)."""
+    # Only what the statistics use: the student document also holds its newest submissions.
+    student = students_store.get(valid_handle(handle), fields=("codeforcesHandle", "contestData"))
+    if student is None:
+        raise ApiError(404, f"No student with Codeforces handle {handle}")
     days = request.context.query.days or "30"
     return jsonify(json_safe(student_stats(student["codeforcesHandle"], int(days), student.get("contestData"))))
 

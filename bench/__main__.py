@@ -9,8 +9,9 @@ import sys
 import time
 import traceback
 from importlib.metadata import version
+from pathlib import Path
 
-from bench import cases, students
+from bench import cases, reads, students
 from bench.http import throughput
 from bench.overhead import task_overhead
 from bench.stack import ROOT, Stack
@@ -29,6 +30,7 @@ CASES = [
     cases.heavy_student,
     cases.rate_limited_fan_out,
     *students.CASES,
+    *reads.CASES,
 ]
 
 
@@ -38,8 +40,9 @@ def fmt(value) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def write(rows: list[dict], seconds: float, done: bool) -> str:
-    """docs/benchmarks.md from the rows so far (written after every case, so a stopped run keeps them)."""
+def write(rows: list[dict], seconds: float, done: bool, out: Path | None = None) -> str:
+    """docs/benchmarks.md (or `out`) from the rows so far (written after every case, so a stopped
+    run keeps them)."""
     redis_version = (
         subprocess.run(["redis-server", "--version"], capture_output=True, text=True)
         .stdout.split()[2]
@@ -78,8 +81,8 @@ def write(rows: list[dict], seconds: float, done: bool) -> str:
             f"{r.get('why') or 'no explanation measured in this run.'}"
             for r in missed
         ]
-    out = ROOT / "docs" / "benchmarks.md"
-    if out.with_name("benchmarks-notes.md").exists():
+    out = out or ROOT / "docs" / "benchmarks.md"
+    if (ROOT / "docs" / "benchmarks-notes.md").exists():
         lines += [
             "",
             "How each cause was found (profiles, experiments, what was fixed on the way): `docs/benchmarks-notes.md`.",
@@ -90,6 +93,8 @@ def write(rows: list[dict], seconds: float, done: bool) -> str:
 
 def main() -> int:
     only = set(sys.argv[1:])
+    # Some cases only: their table goes beside the full run's, which it would otherwise replace.
+    out = ROOT / "docs" / "benchmarks-subset.md" if only else None
     started = time.monotonic()
     stack = Stack()
     rows: list[dict] = []
@@ -107,10 +112,10 @@ def main() -> int:
                 traceback.print_exc()
                 rows.append(cases.row(case.__name__, "error", 0.0, "-", False, f"{type(exc).__name__}: {exc}"))
             print(f"bench: {case.__name__} took {time.monotonic() - case_started:.0f} s", flush=True)
-            write(rows, time.monotonic() - started, done=False)
+            write(rows, time.monotonic() - started, done=False, out=out)
     finally:
         stack.close()
-    print(write(rows, time.monotonic() - started, done=True))
+    print(write(rows, time.monotonic() - started, done=True, out=out))
     return 0
 
 

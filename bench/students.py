@@ -159,16 +159,24 @@ def manual_mid_background(stack: Stack, students: int = 1000, rate: float = 5.0)
     ]
 
 
-def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 50) -> list[dict]:
-    """The stats route for a student with 10,000 stored submissions, against reading the student."""
+def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 200) -> list[dict]:
+    """The stats route for a student with 10,000 stored submissions (stored as a sync stores them,
+    with the monthly aggregates), against reading the student: p50 and p99."""
+    import store.stats as stats_store
+    from bench.reads import _as_api
+
     handle = "stats_10k"
     stack.db.students.delete_many({"handleLower": handle})
     stack.db.submissions.delete_many({"handle": handle})
+    stack.db.student_months.delete_many({"handle": handle})
     now = int(time.time())
     items = student_samples.user_status("heavy_10k", submissions)
     for k, item in enumerate(items):  # spread over the last 365 days, newest first
         item["creationTimeSeconds"] = now - 60 - k * (365 * 86400 // submissions)
-    stack.db.submissions.insert_many(cfu.parse_submissions(items, handle).records)
+    _as_api(stack)
+    started = time.perf_counter()
+    stats_store.save_submissions(handle, cfu.parse_submissions(items, handle).records)
+    stored = time.perf_counter() - started
     stack.db.students.insert_one(
         {
             "name": "Stats",
@@ -190,17 +198,17 @@ def student_stats(stack: Stack, submissions: int = 10_000, requests: int = 50) -
     body = stack.http.get(f"/api/students/{handle}/stats?days=365").json()
     p50 = median(timings["stats"]) / median(timings["doc"])
     p99s = {k: sorted(v)[int(len(v) * 0.99) - 1] for k, v in timings.items()}
+    p99 = p99s["stats"] / p99s["doc"]
+    case = f"stats for a student with {submissions:,} submissions"
+    note = (
+        f"p50 {median(timings['stats']) * 1000:.1f} ms vs {median(timings['doc']) * 1000:.1f} ms; p99 "
+        f"{p99s['stats'] * 1000:.1f} ms vs {p99s['doc'] * 1000:.1f} ms; {body['submissions']} submissions in the "
+        f"window, {body['solved']} solved; storing them with their aggregates took {stored:.1f} s"
+    )
+    why = "the route reads the student and the monthly aggregates its window covers (13 documents for 365 days)"
     return [
-        row(
-            f"stats for a student with {submissions:,} submissions",
-            "API time / time to read the student (p50)",
-            p50,
-            "report; p99",
-            True,
-            f"p50 {median(timings['stats']) * 1000:.0f} ms vs {median(timings['doc']) * 1000:.1f} ms; p99 "
-            f"{p99s['stats'] * 1000:.0f} ms vs {p99s['doc'] * 1000:.1f} ms ({p99s['stats'] / p99s['doc']:.1f}x); "
-            f"{body['submissions']} submissions in the window, {body['solved']} solved",
-        )
+        row(case, "API time / time to read the student (p50)", p50, "<= 3", p50 <= 3, note, why),
+        row(case, "API time / time to read the student (p99)", p99, "<= 3", p99 <= 3, note, why),
     ]
 
 

@@ -34,6 +34,24 @@ def get_redis() -> redis.Redis:
         return _client
 
 
+_binary: tuple[tuple[int, str], redis.Redis] | None = None
+
+
+def get_binary_redis() -> redis.Redis:
+    """A Redis client that answers bytes (built documents), one per process (and per URL)."""
+    global _binary
+    url = get_settings().redis_url
+    key = (os.getpid(), url)
+    made = _binary
+    if made is not None and made[0] == key:
+        return made[1]
+    with _lock:
+        if _binary is None or _binary[0] != key:
+            client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
+            _binary = (key, client)
+        return _binary[1]
+
+
 _scripts: dict[str, object] = {}
 
 

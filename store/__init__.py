@@ -114,7 +114,7 @@ def db() -> Database:
 def ensure_indexes(database: Database | None = None) -> None:
     """Create every collection's indexes; safe to run any number of times."""
     # Import the modules that register index makers, so none is missed.
-    from store import contests, events, health, jobs, raida, students, users, webhooks  # noqa: F401
+    from store import contests, events, health, jobs, raida, stats, students, users, webhooks  # noqa: F401
 
     database = database if database is not None else client()[database_name()]
     for make in _index_makers:

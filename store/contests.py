@@ -9,7 +9,6 @@ duration changes: the calendar feed's SEQUENCE, which tells calendar apps that a
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -17,12 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bson import ObjectId
 from pymongo import ASCENDING, InsertOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 import store
+from store import versions
+from store.contest_reads import (  # noqa: F401  (the reads, kept beside the writes' names)
+    BadCursor,
+    all_contests,
+    decode_cursor,
+    encode_cursor,
+    feed_contests,
+    find_contests,
+)
 from store.util import iso, utcnow
 
 # Fields a platform changes on every call without the contest changing (Codeforces counts
@@ -35,6 +42,7 @@ def _indexes(database: Database) -> None:
     database.contests.create_index([("platform", ASCENDING), ("platformId", ASCENDING)], unique=True)
     database.contests.create_index([("startTime", ASCENDING), ("_id", ASCENDING)])
     database.contests.create_index([("platform", ASCENDING), ("startTime", ASCENDING), ("_id", ASCENDING)])
+    database.contests.create_index([("endTime", ASCENDING)])  # the calendar's window: what ends from a day on
 
 
 def _json_default(value: Any) -> Any:
@@ -117,6 +125,8 @@ def upsert_contests(
             raced_below=0,
         )
     outcome.written = outcome.synced + outcome.updated
+    if outcome.written:
+        versions.move_contests(platform)
     return outcome
 
 
@@ -187,6 +197,7 @@ def record_attempt(platform: str, result: dict[str, Any], *, success: bool) -> N
     if success:
         fields["lastSyncedAt"] = now
     store.db().platforms.update_one({"_id": platform}, {"$set": fields}, upsert=True)
+    versions.move(versions.PLATFORMS)
 
 
 def platform_states() -> dict[str, dict[str, Any]]:
@@ -197,93 +208,6 @@ def platform_states() -> dict[str, dict[str, Any]]:
 def get_contest(platform: str, platform_id: str) -> dict[str, Any] | None:
     """One contest, or None."""
     return store.db().contests.find_one({"platform": platform, "platformId": platform_id}, {"contentHash": 0})
-
-
-FEED_FIELDS = {
-    "_id": 0,
-    "platform": 1,
-    "platformId": 1,
-    "name": 1,
-    "type": 1,
-    "phase": 1,
-    "startTime": 1,
-    "endTime": 1,
-    "durationSeconds": 1,
-    "url": 1,
-    "sequence": 1,
-    "createdAt": 1,
-    "updatedAt": 1,
-}
-
-
-def feed_contests(platforms: list[str] | None = None, phase: str | None = None) -> list[dict[str, Any]]:
-    """Every contest with a start time (of `platforms`, in `phase`), by start time, without `raw`:
-    what a calendar feed lists."""
-    query: dict[str, Any] = {"startTime": {"$ne": None}}
-    if platforms:
-        query["platform"] = {"$in": list(platforms)}
-    if phase:
-        query["phase"] = phase
-    return list(
-        store.db()
-        .contests.find(query, FEED_FIELDS)
-        .sort([("startTime", ASCENDING), ("platform", ASCENDING), ("platformId", ASCENDING)])
-    )
-
-
-class BadCursor(ValueError):
-    """A pagination cursor that this API did not hand out."""
-
-
-def encode_cursor(doc: dict[str, Any]) -> str:
-    """An opaque cursor pointing just after `doc` in (startTime, _id) order."""
-    start = doc.get("startTime")
-    raw = json.dumps([iso(start) if start else None, str(doc["_id"])])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime | None, ObjectId]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        start, oid = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        start_time = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else None
-        return start_time, ObjectId(oid)
-    except Exception:  # anything malformed is the caller's 400
-        raise BadCursor("cursor is not one this API handed out") from None
-
-
-def find_contests(
-    *,
-    platform: str | None = None,
-    phase: str | None = None,
-    start_from: datetime | None = None,
-    start_to: datetime | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Contests by start time (those without one first), a page at a time; (items, next cursor)."""
-    query: dict[str, Any] = {}
-    if platform:
-        query["platform"] = platform
-    if phase:
-        query["phase"] = phase
-    if start_from or start_to:
-        query["startTime"] = {k: v for k, v in (("$gte", start_from), ("$lt", start_to)) if v}
-    if cursor:
-        after_start, after_id = _decode_cursor(cursor)
-        if after_start is None:
-            after = {"$or": [{"startTime": None, "_id": {"$gt": after_id}}, {"startTime": {"$ne": None}}]}
-        else:
-            after = {"$or": [{"startTime": {"$gt": after_start}}, {"startTime": after_start, "_id": {"$gt": after_id}}]}
-        query = {"$and": [query, after]} if query else after
-    docs = list(
-        store.db()
-        .contests.find(query, {"contentHash": 0})
-        .sort([("startTime", ASCENDING), ("_id", ASCENDING)])
-        .limit(limit + 1)
-    )
-    next_cursor = encode_cursor(docs[limit - 1]) if len(docs) > limit else None
-    return docs[:limit], next_cursor
 
 
 # --- cancellation: upcoming contests a platform stopped listing ------------------------------------
@@ -327,6 +251,8 @@ def count_missing_upcoming(
                 "$unset": {"missingSyncs": ""},
             },
         )
+    if count or cancel:
+        versions.move_contests(platform)
     return cancel
 
 
@@ -350,6 +276,7 @@ def clear_missing(platform: str, listed: set[str], stored: Mapping[str, dict[str
             {"platform": platform, "platformId": {"$in": [doc["platformId"] for doc in back]}},
             {"$unset": {"missingSyncs": "", "cancelledAt": ""}},
         )
+        versions.move_contests(platform)
     return [doc["platformId"] for doc in back if doc.get("cancelledAt") is not None]
 
 
@@ -383,4 +310,6 @@ def rename_contests(
             hashes[new] = hashes.pop(old)
         if stored is not None and old in stored:
             stored[new] = {**stored.pop(old), "platformId": new}
+    if moved:
+        versions.move_contests(platform)
     return moved

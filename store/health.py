@@ -16,6 +16,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 import store
+from store import versions
 from store.util import utcnow
 
 RUNS_KEPT_DAYS = 30
@@ -45,8 +46,11 @@ def save(source: str, fields: dict[str, Any], expect_rev: int | None) -> bool:
             collection.insert_one({**fields, "_id": source, "rev": 1})
         except DuplicateKeyError:
             return False
+        versions.move(versions.PLATFORMS)  # GET /platforms shows each source's health
         return True
     result = collection.update_one({"_id": source, "rev": expect_rev}, {"$set": {**fields, "rev": expect_rev + 1}})
+    if result.matched_count == 1:
+        versions.move(versions.PLATFORMS)
     return result.matched_count == 1
 
 

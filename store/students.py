@@ -70,9 +70,10 @@ def create(name: str, email: str, handle: str, phone: str | None = None) -> dict
     return doc
 
 
-def get(handle: str) -> dict[str, Any] | None:
-    """The student with that handle, in any case."""
-    return store.db().students.find_one({"handleLower": handle.lower()})
+def get(handle: str, fields: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """The student with that handle, in any case (only `fields` of it, if given)."""
+    projection = dict.fromkeys(fields, 1) if fields else None
+    return store.db().students.find_one({"handleLower": handle.lower()}, projection)
 
 
 def update_fields(handle: str, fields: dict[str, Any]) -> dict[str, Any] | None:
@@ -87,6 +88,7 @@ def delete(handle: str) -> bool:
     """Delete the student and every stored submission of it."""
     deleted = store.db().students.delete_one({"handleLower": handle.lower()}).deleted_count == 1
     store.db().submissions.delete_many({"handle": handle.lower()})
+    store.db().student_months.delete_many({"handle": handle.lower()})  # its statistics (store.stats)
     return deleted
 
 
@@ -374,4 +376,5 @@ def change_handle(handle: str, new_handle: str) -> dict[str, Any] | None:
         return None
     if new_handle.lower() != handle.lower():
         store.db().submissions.update_many({"handle": handle.lower()}, {"$set": {"handle": new_handle.lower()}})
+        store.db().student_months.update_many({"handle": handle.lower()}, {"$set": {"handle": new_handle.lower()}})
     return get(new_handle)

@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+import store.stats as stats_store
 import store.students as students_store
 from adapters import codeforces_users as cfu
 from adapters.errors import SyncError
@@ -92,7 +93,7 @@ def sync_one(handle: str, *, use_cache: bool, full: bool) -> dict[str, Any] | No
     fields["contestData"] = cfu.parse_user_rating(rating)
     if raw_submissions is not None:
         parsed = cfu.parse_submissions(raw_submissions, handle)
-        students_store.upsert_submissions(parsed.records)
+        stats_store.save_submissions(handle, parsed.records)  # and the monthly aggregates of the stats
         previous = None if newest is None else student.get("submissions")
         fields["submissions"] = cfu.merge_summary(previous, parsed.records)
         latest = cfu.last_active_at(parsed.records)

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+import store.stats as stats_store
 import store.student_sync as sync_store
 import store.students as students_store
 from adapters import codeforces_users as cfu
@@ -230,7 +231,7 @@ class _Run:
         records = cfu.parse_submissions(raw, handle).records
         if not records:
             return {"lastFetchBytes": spent}
-        await asyncio.to_thread(students_store.upsert_submissions, records)
+        await asyncio.to_thread(stats_store.save_submissions, handle, records)  # with the stats' aggregates
         previous = None
         if newest is not None:
             previous = (await asyncio.to_thread(students_store.get, handle) or {}).get("submissions")

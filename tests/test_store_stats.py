@@ -1,4 +1,5 @@
-"""Students' statistics from stored submissions (MongoDB aggregations), checked by hand-computed values."""
+"""Students' statistics from the monthly aggregates the syncs keep (store.stats), checked by hand-computed
+values."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 import store.students as students_store
 from adapters import codeforces_users as cfu
-from store.stats import student_stats
+from store.stats import save_submissions, student_stats
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 
@@ -52,7 +53,8 @@ CONTESTS = [
 
 @pytest.fixture()
 def recorded(store_db):
-    students_store.upsert_submissions(RECORDS)
+    for handle in ("stat_user", "someone_else"):
+        save_submissions(handle, [r for r in RECORDS if r["handle"] == handle], now=NOW)
 
 
 def test_thirty_days_of_stats_match_the_hand_computed_values(recorded):
@@ -87,7 +89,8 @@ def test_a_student_without_submissions_has_empty_stats(store_db):
 def test_the_stats_route_answers_the_window_and_refuses_other_windows(client, admin_headers, store_db):
     students_store.create("Stat", "stat@example.com", "stat_user")
     now = datetime.now(UTC)
-    students_store.upsert_submissions(
+    save_submissions(
+        "stat_user",
         [
             cfu.parse_submission(
                 {
@@ -99,7 +102,7 @@ def test_the_stats_route_answers_the_window_and_refuses_other_windows(client, ad
                 },
                 "stat_user",
             )
-        ]
+        ],
     )
     r = client.get("/api/students/STAT_USER/stats?days=90", headers=admin_headers)
     assert r.status_code == 200, r.get_json()

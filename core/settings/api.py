@@ -58,6 +58,11 @@ class Api(BaseSettings):
         le=600,
         description="seconds a trigger sent with no preference waits for its job before answering 202",
     )
+    public_rate_limit: str = Field(
+        default="",
+        description="requests each client (by address) may make to the public routes (contests, calendar, "
+        "platforms), a limit string such as `120/minute`; empty for no limit. Over it: 429 with `Retry-After`",
+    )
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="comma-separated origins whose browser pages may call the API (none unless listed)"
     )

@@ -11,10 +11,13 @@ from core.settings import reload_settings
 def app(store_db):
     """The Flask app on the test store (what it enqueues runs only in a test that asks for `worker`)."""
     from api import create_app, login_guard
+    from api.public_limit import limiter
 
     application = create_app(reload_settings())
     application.config.update(TESTING=True)
     login_guard.reset(application.config["SYNCQ_SETTINGS"])  # failed logins of earlier tests must not limit this one
+    with application.app_context():
+        limiter.reset()  # nor the public reads of earlier tests
     return application
 
 

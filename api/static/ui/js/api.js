@@ -40,7 +40,9 @@ export async function logout() {
 
 /** Call the API: JSON in and out, the bearer token attached; 401 logs out. Returns the body. */
 export async function call(path, { method = "GET", body, headers = {}, anonymous = false, raw = false } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers } };
+  // "no-cache": the public reads may be kept by caches for a minute; this page always asks the
+  // server again, which answers 304 (from its versions) when the browser's copy is current.
+  const init = { method, cache: "no-cache", headers: { Accept: "application/json", ...headers } };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";

@@ -1,4 +1,6 @@
 // Contests: filters (platform, phase, dates), local times with UTC on hover, the calendar feed link.
+// Pages are the API's default size, so the page every visitor asks for is the one the server has
+// built already (and answers 304 to a browser that has it).
 import { call, hasRoute } from "../api.js";
 import { badge, duration, h, mount, when } from "../dom.js";
 
@@ -68,16 +70,18 @@ export async function render(root, { signal }) {
     const path = `/contests.ics${f.toString() ? `?${f}` : ""}`;
     const https = new URL(path, location.href);
     const webcal = `webcal://${https.host}${path}`;
+    const wider = new URL(`${path}${f.toString() ? "&" : "?"}days=365`, location.href);
     mount(feed, "Subscribe to these contests in your calendar: ",
       h("a", { href: webcal, id: "calendar-link", text: "webcal" }), " · ",
-      h("a", { href: https.href, text: "download .ics" }));
+      h("a", { href: https.href, text: "download .ics" }),
+      " (what ended in the last 30 days and everything to come; ",
+      h("a", { href: wider.href, text: "the last year" }), ")");
   }
 
   async function load(reset) {
     const q = query();
     const mine = ++latest;
     if (reset) cursor = null;
-    q.set("limit", "100");
     if (cursor) q.set("cursor", cursor);
     status.textContent = "Loading…";
     try {

@@ -1,6 +1,8 @@
 // One student: profile, Sync, rating chart, heatmap, solved per rating, 30/90/365-day statistics,
-// recent submissions. Statistics come from the stats API where the server has it; otherwise they
-// are computed here from the stored submissions (the same data, read through the submissions API).
+// recent submissions. Statistics and charts come from the stats API where the server has it (a few
+// stored aggregates, whatever the number of submissions: the heatmap and the buckets are its last
+// 365 days) and the recent submissions from one page of the submissions API; a server without the
+// stats API has them computed here from every stored submission (read through the submissions API).
 import { call, hasRoute, runJob } from "../api.js";
 import { ago, announce, badge, h, mount, when } from "../dom.js";
 import { bucketChart, heatmap, ratingChart } from "../charts.js";
@@ -145,12 +147,44 @@ export async function render(root, { args, signal }) {
     await drawActivity();
   }
 
+  function drawRecent(items, complete) {
+    mount(recent, h("h2", { id: "recent-title", text: "Recent submissions" }),
+      complete ? null : h("p", { class: "muted", text: `Charts use the newest ${items.length} submissions.` }),
+      items.length ? h("div", { class: "table-wrap" }, h("table", { id: "recent" },
+        h("thead", {}, h("tr", {}, ["When", "Problem", "Rating", "Verdict", "Language"].map((t) => h("th", { scope: "col", text: t })))),
+        h("tbody", {}, items.slice(0, 20).map((x) => h("tr", {},
+          h("td", {}, when(x.creationTime)),
+          h("td", {}, h("a", { href: `https://codeforces.com/contest/${x.contestId}/problem/${x.problem?.index}`, rel: "noopener noreferrer",
+            target: "_blank", text: `${x.problemKey} ${x.problem?.name || ""}` })),
+          h("td", { class: "num", text: x.problem?.rating ?? "—" }),
+          h("td", {}, verdictBadge(x.verdict)),
+          h("td", { class: "hide-narrow", text: x.programmingLanguage || "" })))))) : h("p", { class: "muted", text: "No submissions stored yet." }));
+  }
+
+  /** Charts and statistics from the stats API (its last 365 days), the newest 20 submissions. */
+  async function drawFromServer() {
+    const base = `/api/students/${encodeURIComponent(student.codeforcesHandle)}`;
+    const [year, page] = await Promise.all([call(`${base}/stats?days=365`), call(`${base}/submissions?limit=20`)]);
+    if (signal.aborted) return;
+    const days = {};
+    for (const d of year.heatmap || []) days[d.date] = { total: d.submissions, ok: d.accepted };
+    const buckets = {};
+    for (const b of year.solvedByRating || []) buckets[b.rating] = b.count;
+    mount(activityStatus);
+    statsBox.hidden = false;
+    mount(charts, ratingChart(student.contestData || []), bucketChart(buckets), heatmap(days, new Date()));
+    await drawStats([], 30);
+    drawRecent(page.submissions, true);
+  }
+
   async function drawActivity() {
+    const fromServer = await hasRoute("/api/students/{handle}/stats");
     const loading = h("p", { class: "muted loading", role: "status", text: "Loading submissions…" });
     mount(activityStatus, loading);
     for (const box of [statsBox, charts, recent]) box.setAttribute("aria-busy", "true");
     let loaded;
     try {
+      if (fromServer) { await drawFromServer(); return; }
       loaded = await allSubmissions(student.codeforcesHandle, signal, (n) => { loading.textContent = `Loading submissions… (${n} so far)`; });
     } catch (exc) {
       if (signal.aborted) return;
@@ -169,17 +203,7 @@ export async function render(root, { args, signal }) {
     const end = newest > new Date() ? newest : (Date.now() - newest.getTime() < 365 * 86400e3 ? new Date() : newest);
     mount(charts, ratingChart(student.contestData || []), bucketChart(solvedBuckets(items)), heatmap(days, end));
     await drawStats(items, 30);
-    mount(recent, h("h2", { id: "recent-title", text: "Recent submissions" }),
-      complete ? null : h("p", { class: "muted", text: `Charts use the newest ${items.length} submissions.` }),
-      items.length ? h("div", { class: "table-wrap" }, h("table", { id: "recent" },
-        h("thead", {}, h("tr", {}, ["When", "Problem", "Rating", "Verdict", "Language"].map((t) => h("th", { scope: "col", text: t })))),
-        h("tbody", {}, items.slice(0, 20).map((x) => h("tr", {},
-          h("td", {}, when(x.creationTime)),
-          h("td", {}, h("a", { href: `https://codeforces.com/contest/${x.contestId}/problem/${x.problem?.index}`, rel: "noopener noreferrer",
-            target: "_blank", text: `${x.problemKey} ${x.problem?.name || ""}` })),
-          h("td", { class: "num", text: x.problem?.rating ?? "—" }),
-          h("td", {}, verdictBadge(x.verdict)),
-          h("td", { class: "hide-narrow", text: x.programmingLanguage || "" })))))) : h("p", { class: "muted", text: "No submissions stored yet." }));
+    drawRecent(items, complete);
   }
 
   async function drawStats(items, days, focus = false) {
