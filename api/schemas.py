@@ -117,7 +117,7 @@ class Error(BaseModel):
 
 
 class RaidaFailure(BaseModel):
-    """A failed RAIDA sync (502), as its seed document shows it."""
+    """A failed RAIDA sync (502) (the body the README documents)."""
 
     model_config = ConfigDict(extra="allow")
     status: Literal["error"]
@@ -138,7 +138,7 @@ class PlatformCounts(BaseModel):
 
 
 class SyncAllResult(BaseModel):
-    """A finished sync-all (200), as its seed document shows it."""
+    """A finished sync-all (200) (the body the README documents)."""
 
     model_config = ConfigDict(extra="allow")
     message: str
@@ -153,14 +153,14 @@ class PlatformResult(PlatformCounts):
 
 
 class StudentDocument(BaseModel):
-    """A synced student (200), as its seed document shows it: profile, `contestData`, sync marks."""
+    """A synced student (200) (the body the README documents): profile, `contestData`, sync marks."""
 
     model_config = ConfigDict(extra="allow")
     codeforcesHandle: str
 
 
 class RaidaResult(BaseModel):
-    """A finished RAIDA sync (200), as its seed document shows it."""
+    """A finished RAIDA sync (200) (the body the README documents)."""
 
     model_config = ConfigDict(extra="allow")
     status: Literal["success"]

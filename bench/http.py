@@ -81,7 +81,7 @@ def throughput(stack: Stack) -> list[dict]:
         stack.sim("reset")
         # Codeforces answering after 60 s keeps a sync-all running (until its read timeout ends it),
         # so the POSTs during a dedup run answer that running job. respond-async: with no
-        # preference each POST would wait on that job instead (the seeds' contract).
+        # preference each POST would wait on that job instead (the API contract in the README).
         stack.sim("latency", {"service": "codeforces", "ms": 60000})
         results = {"bare": [], "job": [], "dedup": []}
         for _ in range(REPS):

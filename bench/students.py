@@ -1,4 +1,4 @@
-"""Students at Codeforces scale (issue 17): calls per student of a background sync, a manual sync's
+"""Students at Codeforces scale: calls per student of a background sync, a manual sync's
 wait mid background sync, and the stats route on 10,000 stored submissions."""
 
 from __future__ import annotations
