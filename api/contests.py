@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
@@ -20,6 +19,7 @@ from api.jobs import trigger
 from api.openapi import doc
 from api.public_limit import public_limit
 from api.schemas import ContestsListQuery, IncludeQuery, PlatformResult, SyncAllResult, WaitQuery
+from api.validation import time_arg
 from jobs import kinds
 from store import versions
 from syncs import health
@@ -52,19 +52,6 @@ def _platform_or_404(platform: str) -> str:
         shown = platform if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", platform) else "that name"
         raise ApiError(404, f"Unknown platform {shown}; registered platforms: {', '.join(known)}", platforms=known)
     return platform
-
-
-def _time_arg(name: str, raw: str | None) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        if re.fullmatch(r"-?\d+(\.\d+)?", raw):
-            value = datetime.fromtimestamp(float(raw), tz=UTC)
-        else:
-            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except (ValueError, OverflowError, OSError):
-        raise ApiError(400, f"'{name}' must be an ISO 8601 time or epoch seconds") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @bp.post("/contests/sync/all")
@@ -102,7 +89,7 @@ def list_contests():
         phase = phase.upper()
         if phase not in (*PHASES, contests_store.CANCELLED):
             raise ApiError(400, f"'phase' must be one of {', '.join((*PHASES, contests_store.CANCELLED))}")
-    start_from, start_to = _time_arg("from", query.from_), _time_arg("to", query.to)
+    start_from, start_to = time_arg("from", query.from_), time_arg("to", query.to)
     if start_from and start_to and start_from >= start_to:
         raise ApiError(400, "'from' must be earlier than 'to'")
     filters = {"platform": platform, "phase": phase, "start_from": start_from, "start_to": start_to}

@@ -27,6 +27,7 @@ from api.errors import ApiError
 from api.openapi import doc
 from api.public_limit import public_limit
 from api.schemas import FeedQuery
+from api.validation import time_arg
 from store import versions
 
 bp = Blueprint("feeds", __name__)
@@ -140,16 +141,9 @@ def _since_arg(settings) -> datetime:
     SYNCQ_FEED_DAYS; a number of days counts from the start of today (UTC), so the answer (and
     its ETag) stays the same all day."""
     query = request.context.query
-    if query.since:
-        raw = query.since.strip()
-        try:
-            if re.fullmatch(r"-?\d+(\.\d+)?", raw):
-                value = datetime.fromtimestamp(float(raw), tz=UTC)
-            else:
-                value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except (ValueError, OverflowError, OSError):
-            raise ApiError(400, "'since' must be an ISO 8601 time or epoch seconds") from None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    since = time_arg("since", query.since)
+    if since is not None:
+        return since
     days = settings.feed_days if query.days is None else query.days
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from flask import request
@@ -38,3 +40,19 @@ def json_body(model: type[Model], *, optional: bool = False) -> Model | None:
         return model.model_validate(body)
     except ValidationError as exc:
         raise refusal(exc.errors()) from None
+
+
+def time_arg(name: str, raw: str | None) -> datetime | None:
+    """A query argument that names a time (ISO 8601, or epoch seconds), in UTC (a time without
+    a zone is UTC); None when absent; 400 naming the argument when it is neither."""
+    if not raw or not raw.strip():
+        return None
+    raw = raw.strip()
+    try:
+        if re.fullmatch(r"-?\d+(\.\d+)?", raw):
+            value = datetime.fromtimestamp(float(raw), tz=UTC)
+        else:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        raise ApiError(400, f"'{name}' must be an ISO 8601 time or epoch seconds") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

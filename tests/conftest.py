@@ -40,6 +40,7 @@ pytest_plugins = [
     "tests.plugins.network",
     "tests.plugins.redis_db",
     "tests.plugins.mongodb",
+    "tests.plugins.store_commands",
     "tests.plugins.flask_app",
     "tests.plugins.celery_worker",
     "tests.plugins.simulator",

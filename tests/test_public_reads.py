@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import ics
 import pytest
 import vobject
-from pymongo import monitoring
 
 import store
 import store.contests as contests_store
@@ -50,32 +49,6 @@ def stored(*docs: dict) -> None:
         by_platform.setdefault(doc["platform"], []).append(doc)
     for platform, items in by_platform.items():
         contests_store.upsert_contests(platform, items)
-
-
-class _Commands(monitoring.CommandListener):
-    def __init__(self):
-        self.on, self.seen = False, []
-
-    def started(self, event):
-        if self.on:
-            self.seen.append((event.command_name, event.command.get(event.command_name)))
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-@pytest.fixture()
-def commands(store_db):
-    """The store's commands while `commands.on` (its client remade with the listener)."""
-    listener = _Commands()
-    monitoring.register(listener)
-    store.reset_after_fork()
-    yield listener
-    listener.on = False
-    store.reset_after_fork()
 
 
 PUBLIC = ["/contests.ics", "/contests", "/contests?format=csv", "/contests?platform=codeforces&limit=5", "/platforms"]

@@ -7,9 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pymongo import monitoring
 
-import store
 import store.students as students_store
 from adapters import codeforces_users as cfu
 from store import stats
@@ -104,34 +102,6 @@ def test_months_older_than_the_widest_window_are_not_kept(store_db, heavy_record
     stats.save_submissions(HANDLE, heavy_records, now=later)
     assert store_db.student_months.count_documents({"handle": HANDLE}) == 0
     assert stats.student_stats(HANDLE, 365, [], now=later) == reference_stats(HANDLE, 365, [], now=later)
-
-
-class _Commands(monitoring.CommandListener):
-    """The store's commands (name and collection) while `on`."""
-
-    def __init__(self):
-        self.on, self.seen = False, []
-
-    def started(self, event):
-        if self.on:
-            self.seen.append((event.command_name, event.command.get(event.command_name)))
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-@pytest.fixture()
-def commands(store_db):
-    """Every command the store sends while `commands.on` (a client made with the listener)."""
-    listener = _Commands()
-    monitoring.register(listener)
-    store.reset_after_fork()  # the next client is made with the listener
-    yield listener
-    listener.on = False
-    store.reset_after_fork()
 
 
 def test_the_stats_route_reads_the_student_and_a_few_months_never_a_submission(
