@@ -49,15 +49,16 @@ export function ratingChart(contestData) {
   return figure;
 }
 
-/** Solved problems per 100-point rating bucket: one bar per bucket that has any. */
-export function bucketChart(buckets) {
+/** Solved problems per 100-point rating bucket: one bar per bucket that has any; `within` names
+ * the period the buckets cover ("in the last 365 days"), when they do not cover every submission. */
+export function bucketChart(buckets, within = "") {
   const entries = Object.entries(buckets).map(([k, v]) => [Number(k), v]).sort((a, b) => a[0] - b[0]);
   const canvas = h("div", { class: "chart", role: "img",
     "aria-label": entries.length ? `Solved problems in ${entries.length} rating buckets` : "No rated problems solved" });
   const figure = h("figure", { class: "card", id: "bucket-chart", "data-points": entries.length },
-    h("figcaption", { text: "Solved problems per rating" }), canvas,
+    h("figcaption", { text: within ? `Solved problems per rating (${within})` : "Solved problems per rating" }), canvas,
     dataTable("Solved problems per rating", ["Rating", "Solved"], entries));
-  if (!entries.length) { canvas.append(h("p", { class: "muted", text: "No rated problems solved yet." })); return figure; }
+  if (!entries.length) { canvas.append(h("p", { class: "muted", text: within ? `No rated problems solved ${within}.` : "No rated problems solved yet." })); return figure; }
   requestAnimationFrame(() => {
     const c = colors();
     sized(canvas, (width) => new uPlot({

@@ -172,7 +172,7 @@ export async function render(root, { args, signal }) {
     for (const b of year.solvedByRating || []) buckets[b.rating] = b.count;
     mount(activityStatus);
     statsBox.hidden = false;
-    mount(charts, ratingChart(student.contestData || []), bucketChart(buckets), heatmap(days, new Date()));
+    mount(charts, ratingChart(student.contestData || []), bucketChart(buckets, "in the last 365 days"), heatmap(days, new Date()));
     await drawStats([], 30);
     drawRecent(page.submissions, true);
   }
