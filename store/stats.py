@@ -6,9 +6,10 @@ What the student page shows for a window of the last N days (30, 90 or 365): pro
 the window (from the student's stored contest history). Nothing here calls Codeforces.
 
 The `student_months` collection holds one document per student and month (of the last
-`KEEP_DAYS` days): the sorted times of its submissions and of its accepted ones, and one record
-(time, problem, rating) per accepted submission of a known problem, each list packed in one binary
-value. A window's answer is counted from the few documents of the months it covers (a window
+`KEEP_DAYS` days): per day its submissions and accepted ones, the sorted times of both, each
+problem accepted with its first acceptance and highest rating, and every accepted submission of a
+known problem; each list is packed in one binary value (`_aggregate`). A window's answer is counted
+from the few documents of the months it covers, mostly by C loops over those values (a window
 starts at any second: the times make its first and last day exact), whatever the number of
 submissions.
 
@@ -25,7 +26,7 @@ import math
 import struct
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -108,58 +109,66 @@ def refresh(handle: str, months: list[str], now: datetime | None = None) -> None
             collection.delete_one({"handle": handle, "month": month})
 
 
-OK_RECORD = struct.Struct("<qId")  # an accepted submission: time, index in `problems`, rating (NaN: none)
+FORMAT = 2  # the month documents' layout: a document of another one is recomputed when read
+NONE = -math.inf  # the rating of a problem that has none (lower than every rating)
 DAY = struct.Struct("<qii")
 EPOCH_DAY = date(1970, 1, 1)  # a day: its number since the epoch, submissions, accepted
 
 
-def _times(values: list[int]) -> bytes:
-    return array("q", sorted(values)).tobytes()
+def _packed(typecode: str, values: Any) -> Binary:
+    return Binary(array(typecode, values).tobytes())
 
 
 def _aggregate(handle: str, month: str, subs: list[dict[str, Any]]) -> dict[str, Any]:
     """One month's document from its submissions, each list packed in one value (the store and the
-    client then decode a month in one step, whatever its length):
+    reader then decode a month in one step, whatever its length; a reader counts with C loops):
 
     - `days`: per day, its submissions and accepted ones (a window covers most days whole);
     - `submitted`, `accepted`: the sorted times, for the days a window cuts;
-    - `solved`: one (time, problem, rating) record per accepted submission of a known problem, in
-      time order, for the month a window cuts; `firsts`: per problem, its first such record with
-      the month's highest rating, for a month the window covers whole;
-    - `problems`: the problems' keys and names (JSON)."""
-    keys: dict[str, int] = {}
-    problems: list[list[Any]] = []
-    solved: list[tuple[int, int, float]] = []
+    - `keys`, `names` (JSON): the problems accepted, in the order first accepted; `firstTimes`,
+      `firstRatings`: each one's first acceptance and highest rating, for a month a window covers
+      whole;
+    - `solvedTimes`, `solvedProblems`, `solvedRatings`: every accepted submission of a known
+      problem in time order (its time, its problem's place in `keys`, its rating), for a month a
+      window cuts."""
     days: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    accepted: list[tuple[int, str, float, Any]] = []
     for sub in subs:
         seconds = sub["creationTimeSeconds"]
         ok = sub.get("verdict") == "OK"
         days[seconds // 86400][0] += 1
         days[seconds // 86400][1] += ok
         key = sub.get("problemKey")
-        if not ok or key is None:
-            continue
-        problem = sub.get("problem") or {}
-        if key not in keys:
-            keys[key] = len(problems)
-            problems.append([key, problem.get("name")])
-        rating = problem.get("rating")
-        solved.append((seconds, keys[key], math.nan if rating is None else float(rating)))
-    solved.sort()
-    firsts: dict[int, list[Any]] = {}
-    for seconds, index, rating in solved:
-        first = firsts.setdefault(index, [seconds, index, rating])
-        if not math.isnan(rating) and (math.isnan(first[2]) or rating > first[2]):
-            first[2] = rating
+        if ok and key is not None:
+            problem = sub.get("problem") or {}
+            rating = problem.get("rating")
+            number = float(rating) if isinstance(rating, (int, float)) and not isinstance(rating, bool) else NONE
+            accepted.append((seconds, key, number, problem.get("name")))
+    accepted.sort(key=lambda record: record[:2])
+    places: dict[str, int] = {}
+    names: list[Any] = []
+    firsts: list[list[float]] = []  # per problem: [first time, highest rating]
+    for seconds, key, rating, name in accepted:
+        if key not in places:
+            places[key] = len(names)
+            names.append(name)
+            firsts.append([seconds, rating])
+        elif rating > firsts[places[key]][1]:
+            firsts[places[key]][1] = rating
     return {
         "handle": handle,
         "month": month,
+        "format": FORMAT,
         "days": Binary(b"".join(DAY.pack(day, n, a) for day, (n, a) in sorted(days.items()))),
-        "submitted": Binary(_times([sub["creationTimeSeconds"] for sub in subs])),
-        "accepted": Binary(_times([sub["creationTimeSeconds"] for sub in subs if sub.get("verdict") == "OK"])),
-        "solved": Binary(b"".join(OK_RECORD.pack(*record) for record in solved)),
-        "firsts": Binary(b"".join(OK_RECORD.pack(*first) for first in sorted(firsts.values()))),
-        "problems": json.dumps(problems),
+        "submitted": _packed("q", sorted(sub["creationTimeSeconds"] for sub in subs)),
+        "accepted": _packed("q", sorted(sub["creationTimeSeconds"] for sub in subs if sub.get("verdict") == "OK")),
+        "keys": json.dumps(list(places)),
+        "names": json.dumps(names),
+        "firstTimes": _packed("q", (int(first[0]) for first in firsts)),
+        "firstRatings": _packed("d", (first[1] for first in firsts)),
+        "solvedTimes": _packed("q", (record[0] for record in accepted)),
+        "solvedProblems": _packed("i", (places[record[1]] for record in accepted)),
+        "solvedRatings": _packed("d", (record[2] for record in accepted)),
     }
 
 
@@ -172,26 +181,79 @@ def _number(value: float) -> int | float:
     return int(value) if value.is_integer() else value
 
 
-def _month_in_window(doc: dict[str, Any], low: int, high: int) -> tuple[dict[int, list[int]], list[tuple]]:
-    """One month's days (number -> [submissions, accepted]) and accepted records within [low, high]."""
-    first, end = _month_bounds(doc["month"])
-    days: dict[int, list[int]] = {}
+def _count_days(doc: dict[str, Any], low: int, high: int, counts: dict[int, list[int]]) -> None:
+    """Add one month's days within [low, high] to `counts` (day number -> [submissions, accepted])."""
     times: tuple[array, array] | None = None
-    for day, n, a in DAY.iter_unpack(doc.get("days") or b""):
+    for day, n, a in DAY.iter_unpack(doc["days"]):
         start = day * 86400
         if low <= start and start + 86399 <= high:
-            days[day] = [n, a]
+            counts[day] = [n, a]
         elif start + 86399 >= low and start <= high:  # a day the window cuts: count its times
             if times is None:
-                times = (array("q", doc.get("submitted") or b""), array("q", doc.get("accepted") or b""))
+                times = (array("q", doc["submitted"]), array("q", doc["accepted"]))
             submitted, accepted = times
             lo, hi = max(start, low), min(start + 86399, high)
             n = _count(submitted, lo, hi)
             if n:
-                days[day] = [n, _count(accepted, lo, hi)]
-    whole = low <= first and end - 1 <= high
-    records = OK_RECORD.iter_unpack(doc.get("firsts" if whole else "solved") or b"")
-    return days, [r for r in records if whole or low <= r[0] <= high]
+                counts[day] = [n, _count(accepted, lo, hi)]
+
+
+def _months(handle: str, low: int, high: int, now: datetime) -> list[dict[str, Any]]:
+    """The month documents of `handle` that [low, high] covers, in month order; a month a stopped
+    sync left dirty, or of an older layout, is recomputed first."""
+    query = {"handle": handle, "month": {"$gte": _month(low), "$lte": _month(high)}}
+    fields = {"_id": 0}
+    docs = list(store.db().student_months.find(query, fields))
+    stale = [doc["month"] for doc in docs if doc.get("dirty") or doc.get("format") != FORMAT]
+    if stale:  # a sync stopped between its write and its aggregates: finish its work
+        refresh(handle, stale, now)
+        docs = list(store.db().student_months.find(query, fields))
+    return sorted(docs, key=lambda doc: doc["month"])
+
+
+class _Accepted:
+    """The accepted submissions a window takes, in time order: from a month it covers whole, each
+    problem's first one (with the month's highest rating); from a month it cuts, each one within."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.times = array("q")
+        self.ratings = array("d")
+        # per month: where its share starts in `keys`, and its places in the month's own `keys`
+        # (None: all of them, in order)
+        self.shares: list[tuple[int, dict[str, Any], array | None]] = []
+
+    def add(self, doc: dict[str, Any], low: int, high: int) -> None:
+        first, end = _month_bounds(doc["month"])
+        listed = json.loads(doc["keys"])
+        if low <= first and end - 1 <= high:
+            self.shares.append((len(self.keys), doc, None))
+            self.keys.extend(listed)
+            self.times.frombytes(doc["firstTimes"])
+            self.ratings.frombytes(doc["firstRatings"])
+            return
+        times = array("q", doc["solvedTimes"])
+        i, j = bisect_left(times, low), bisect_right(times, high)
+        places = array("i", doc["solvedProblems"])[i:j]
+        self.shares.append((len(self.keys), doc, places))
+        self.keys.extend(map(listed.__getitem__, places))
+        self.times.extend(times[i:j])
+        self.ratings.extend(array("d", doc["solvedRatings"])[i:j])
+
+    def highest_ratings(self) -> dict[str, float]:
+        """Each problem's highest rating (NONE: it has none)."""
+        best = dict(zip(self.keys, self.ratings))
+        if len(best) < len(self.keys):  # a problem accepted in more than one month
+            for key, rating in zip(self.keys, self.ratings):
+                if rating > best[key]:
+                    best[key] = rating
+        return best
+
+    def name(self, position: int) -> Any:
+        """The name of the problem at `position`, as its month's document lists it."""
+        start, doc, places = self.shares[bisect_right([share[0] for share in self.shares], position) - 1]
+        place = position - start if places is None else places[position - start]
+        return json.loads(doc["names"])[place]
 
 
 def student_stats(
@@ -203,38 +265,37 @@ def student_stats(
     since = now - timedelta(days=days)
     low, high = int(since.timestamp()), int(now.timestamp())
     key = handle.lower()
-    query = {"handle": key, "month": {"$gte": _month(low), "$lte": _month(high)}}
-    docs = list(store.db().student_months.find(query, {"_id": 0}))
-    dirty = [doc["month"] for doc in docs if doc.get("dirty")]
-    if dirty:  # a sync stopped between its write and its aggregates: finish its work
-        refresh(key, dirty, now)
-        docs = list(store.db().student_months.find(query, {"_id": 0}))
     counts: dict[int, list[int]] = {}
-    # problem key -> [first solved (seconds), highest rating (NaN: none), name]; a NaN is never
-    # equal to itself, so `rating == rating` reads "has a rating".
-    problems: dict[str, list[Any]] = {}
-    for doc in sorted(docs, key=lambda d: d["month"]):
-        month_days, records = _month_in_window(doc, low, high)
-        counts.update(month_days)
-        listed = json.loads(doc.get("problems") or "[]")
-        for seconds, index, rating in records:
-            problem_key = listed[index][0]
-            seen = problems.get(problem_key)
-            if seen is None:  # months and records in time order: the first is when it was solved
-                problems[problem_key] = [seconds, rating, listed[index][1]]
-            elif rating == rating and not seen[1] >= rating:
-                seen[1] = rating
+    accepted = _Accepted()
+    for doc in _months(key, low, high, now):
+        _count_days(doc, low, high, counts)
+        accepted.add(doc, low, high)
+    best = accepted.highest_ratings()
+    by_rating = Counter(best.values())
+    unrated = by_rating.pop(NONE, 0)
+    hardest = None
+    if by_rating:
+        top = max(by_rating)
+        keys, times = accepted.keys, accepted.times
+        # `keys` is in time order: the first place of a problem rated `top` is the earliest one
+        # solved, and a problem solved in the same second ties (the smaller key wins)
+        position = next(i for i, k in enumerate(keys) if best[k] == top)
+        tied = range(position, bisect_right(times, times[position]))
+        position = min((i for i in tied if best[keys[i]] == top), key=keys.__getitem__)
+        hardest = {
+            "problemKey": keys[position],
+            "name": accepted.name(position),
+            "rating": _number(top),
+            "solvedAt": datetime.fromtimestamp(times[position], tz=UTC),
+        }
+    buckets: dict[int, int] = defaultdict(int)
+    for rating, n in by_rating.items():
+        buckets[int(rating // 100 * 100)] += n
+    rated = len(best) - unrated
     heatmap = [
         {"date": (EPOCH_DAY + timedelta(days=day)).isoformat(), "submissions": n, "accepted": a}
         for day, (n, a) in sorted(counts.items())
     ]
-    rated = [(rating, k, solved_at) for k, (solved_at, rating, _) in problems.items() if rating == rating]
-    hardest = min(rated, key=lambda r: (-r[0], r[2], r[1]), default=None)
-    buckets: dict[int, int] = defaultdict(int)
-    for rating, _, _ in rated:
-        buckets[int(rating // 100 * 100)] += 1
-    solved = len(problems)
-    average = sum(r[0] for r in rated) / len(rated) if rated else None
     changes = [
         c
         for c in contest_data or []
@@ -245,20 +306,13 @@ def student_stats(
         "days": days,
         "from": since,
         "to": now,
-        "solved": solved,
-        "hardest": None
-        if hardest is None
-        else {
-            "problemKey": hardest[1],
-            "name": problems[hardest[1]][2],
-            "rating": _number(hardest[0]),
-            "solvedAt": datetime.fromtimestamp(hardest[2], tz=UTC),
-        },
-        "averageRating": None if average is None else round(float(average), 1),
-        "problemsPerDay": round(solved / days, 3),
+        "solved": len(best),
+        "hardest": hardest,
+        "averageRating": round(sum(r * n for r, n in by_rating.items()) / rated, 1) if rated else None,
+        "problemsPerDay": round(len(best) / days, 3),
         "solvedByRating": [{"rating": rating, "count": count} for rating, count in sorted(buckets.items())],
-        "submissions": sum(d["submissions"] for d in heatmap),
-        "accepted": sum(d["accepted"] for d in heatmap),
+        "submissions": sum(n for n, _ in counts.values()),
+        "accepted": sum(a for _, a in counts.values()),
         "heatmap": heatmap,
         "ratingChanges": changes,
         "ratingDelta": sum((c.get("newRating") or 0) - (c.get("oldRating") or 0) for c in changes),

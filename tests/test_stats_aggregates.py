@@ -97,6 +97,16 @@ def test_an_interrupted_sync_repeated_leaves_the_same_aggregates_as_one_that_nev
     _assert_same_as_reference(heavy_records, _contests(), every_cut=False)
 
 
+def test_months_stored_in_an_older_layout_are_recomputed_by_the_next_read(store_db, heavy_records):
+    now = _nows(heavy_records)[-1]
+    stats.save_submissions(HANDLE, heavy_records, now=now)
+    store_db.student_months.update_many({}, {"$unset": {"format": "", "keys": "", "firstTimes": ""}})
+    newest = _nows(heavy_records)[1]
+    assert stats.student_stats(HANDLE, 365, [], now=newest) == reference_stats(HANDLE, 365, [], now=newest)
+    months = list(store_db.student_months.find({"handle": HANDLE}))
+    assert months and all(m.get("format") == stats.FORMAT and "keys" in m for m in months)
+
+
 def test_months_older_than_the_widest_window_are_not_kept(store_db, heavy_records):
     later = datetime.fromtimestamp(heavy_records[-1]["creationTimeSeconds"], tz=UTC) + timedelta(days=400)
     stats.save_submissions(HANDLE, heavy_records, now=later)

@@ -86,6 +86,15 @@ def test_a_student_without_submissions_has_empty_stats(store_db):
     assert s["solved"] == 0 and s["hardest"] is None and s["averageRating"] is None and s["heatmap"] == []
 
 
+def test_a_rating_that_is_not_a_number_counts_the_problem_as_solved_and_unrated(store_db):
+    odd = item(20, 1004, "F", 1900, "OK", 2)
+    odd["problem"]["rating"] = "hard"  # what a hostile or broken answer may carry
+    save_submissions("stat_user", [odd, item(21, 1005, "G", 1300, "OK", 2)], now=NOW)
+    s = student_stats("stat_user", 30, [], now=NOW)
+    assert s["solved"] == 2 and s["hardest"]["problemKey"] == "1005G"
+    assert s["averageRating"] == 1300.0 and s["solvedByRating"] == [{"rating": 1300, "count": 1}]
+
+
 def test_the_stats_route_answers_the_window_and_refuses_other_windows(client, admin_headers, store_db):
     students_store.create("Stat", "stat@example.com", "stat_user")
     now = datetime.now(UTC)
