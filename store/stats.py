@@ -82,12 +82,25 @@ def save_submissions(handle: str, records: list[dict[str, Any]], now: datetime |
 
 
 def _mark_dirty(handle: str, month: str) -> UpdateOne:
-    return UpdateOne({"handle": handle, "month": month}, {"$set": {"dirty": True}}, upsert=True)
+    # `marks` counts the syncs that touched the month: a recomputation replaces only the document
+    # whose count it read first, so a sync marking the month meanwhile keeps it dirty (for itself).
+    return UpdateOne({"handle": handle, "month": month}, {"$set": {"dirty": True}, "$inc": {"marks": 1}}, upsert=True)
+
+
+def _stored(handle: str, low: int, high: int) -> dict[str, list[dict[str, Any]]]:
+    """The stored submissions of `handle` within [low, high), by month."""
+    by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for sub in store.db().submissions.find(
+        {"handle": handle, "creationTimeSeconds": {"$gte": low, "$lt": high}}, FIELDS
+    ):
+        by_month[_month(sub["creationTimeSeconds"])].append(sub)
+    return by_month
 
 
 def refresh(handle: str, months: list[str], now: datetime | None = None) -> None:
     """Recompute the aggregates of these months of `handle` from its stored submissions (a month
-    with none has no document); months older than KEEP_DAYS are dropped instead."""
+    with none has no document); months older than KEEP_DAYS are dropped instead. A month another
+    sync marked while this ran is left dirty: that sync, or the next read, recomputes it."""
     handle = handle.lower()
     kept = _kept_from(now or datetime.now(UTC))
     collection = store.db().student_months
@@ -95,18 +108,19 @@ def refresh(handle: str, months: list[str], now: datetime | None = None) -> None
     months = sorted(m for m in set(months) if m >= kept)
     if not months:
         return
-    low, high = _month_bounds(months[0])[0], _month_bounds(months[-1])[1]
-    by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for sub in store.db().submissions.find(
-        {"handle": handle, "creationTimeSeconds": {"$gte": low, "$lt": high}}, FIELDS
-    ):
-        by_month[_month(sub["creationTimeSeconds"])].append(sub)
+    marks = {
+        doc["month"]: doc.get("marks")
+        for doc in collection.find({"handle": handle, "month": {"$in": months}}, {"_id": 0, "month": 1, "marks": 1})
+    }
+    by_month = _stored(handle, _month_bounds(months[0])[0], _month_bounds(months[-1])[1])
     for month in months:
+        seen = {"handle": handle, "month": month, "marks": marks.get(month)}
         subs = by_month.get(month)
         if subs:
-            collection.replace_one({"handle": handle, "month": month}, _aggregate(handle, month, subs), upsert=True)
+            doc = {**_aggregate(handle, month, subs), "marks": marks.get(month)}
+            collection.replace_one(seen, doc)  # no upsert: a month nobody marked has nothing new
         else:
-            collection.delete_one({"handle": handle, "month": month})
+            collection.delete_one(seen)
 
 
 FORMAT = 2  # the month documents' layout: a document of another one is recomputed when read

@@ -83,7 +83,8 @@ def test_an_interrupted_sync_repeated_leaves_the_same_aggregates_as_one_that_nev
 ):
     now = _nows(heavy_records)[-1]
     stats.save_submissions(HANDLE, heavy_records, now=now)
-    clean = list(store_db.student_months.find({}, {"_id": 0}).sort("month", 1))
+    fields = {"_id": 0, "marks": 0}  # how many syncs touched a month differs; its aggregates do not
+    clean = list(store_db.student_months.find({}, fields).sort("month", 1))
     store_db.student_months.delete_many({})
     store_db.submissions.delete_many({})
     cut = len(heavy_records) * 3 // 4
@@ -93,8 +94,34 @@ def test_an_interrupted_sync_repeated_leaves_the_same_aggregates_as_one_that_nev
             stats.save_submissions(HANDLE, heavy_records[:cut], now=now)
     stats.save_submissions(HANDLE, heavy_records, now=now)  # the whole sync again
     stats.save_submissions(HANDLE, heavy_records, now=now)  # and once more: nothing moves
-    assert list(store_db.student_months.find({}, {"_id": 0}).sort("month", 1)) == clean
+    assert list(store_db.student_months.find({}, fields).sort("month", 1)) == clean
     _assert_same_as_reference(heavy_records, _contests(), every_cut=False)
+
+
+def test_a_sync_storing_while_another_recomputes_the_month_keeps_it_dirty_for_itself(
+    store_db, heavy_records, monkeypatch
+):
+    now = _nows(heavy_records)[-1]
+    newest = heavy_records[-1]["creationTimeSeconds"]
+    month = stats._month(newest)
+    late = [r for r in heavy_records if stats._month(r["creationTimeSeconds"]) == month][-50:]
+    stats.save_submissions(HANDLE, [r for r in heavy_records if r not in late], now=now)
+    read = stats._stored
+
+    def read_while_another_sync_writes(*args):
+        found = read(*args)  # what the first sync recomputes from: without the late submissions
+        with monkeypatch.context() as patched:  # the second sync marks and writes, then stops
+            patched.setattr(stats, "refresh", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("stopped")))
+            with pytest.raises(RuntimeError):
+                stats.save_submissions(HANDLE, late, now=now)
+        return found
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stats, "_stored", read_while_another_sync_writes)
+        stats.refresh(HANDLE, [month], now)
+    assert store_db.student_months.find_one({"handle": HANDLE, "month": month})["dirty"] is True
+    after = datetime.fromtimestamp(newest, tz=UTC) + timedelta(seconds=1)
+    assert stats.student_stats(HANDLE, 30, [], now=after) == reference_stats(HANDLE, 30, [], now=after)
 
 
 def test_months_stored_in_an_older_layout_are_recomputed_by_the_next_read(store_db, heavy_records):
