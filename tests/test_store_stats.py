@@ -9,6 +9,7 @@ import pytest
 
 import store.students as students_store
 from adapters import codeforces_users as cfu
+from store import stats
 from store.stats import save_submissions, student_stats
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
@@ -93,6 +94,14 @@ def test_a_rating_that_is_not_a_number_counts_the_problem_as_solved_and_unrated(
     s = student_stats("stat_user", 30, [], now=NOW)
     assert s["solved"] == 2 and s["hardest"]["problemKey"] == "1005G"
     assert s["averageRating"] == 1300.0 and s["solvedByRating"] == [{"rating": 1300, "count": 1}]
+
+
+def test_months_stored_in_an_older_layout_are_recomputed_by_the_next_read(recorded, store_db):
+    store_db.student_months.update_many({}, {"$unset": {"format": "", "keys": "", "firstTimes": ""}})
+    s = student_stats("stat_user", 30, CONTESTS, now=NOW)
+    assert s["solved"] == 3 and s["hardest"]["problemKey"] == "1000B" and s["averageRating"] == 1150.0
+    months = list(store_db.student_months.find({"handle": "stat_user"}))
+    assert months and all(m.get("format") == stats.FORMAT and "keys" in m for m in months)
 
 
 def test_the_stats_route_answers_the_window_and_refuses_other_windows(client, admin_headers, store_db):
