@@ -133,6 +133,13 @@ def _packed(typecode: str, values: Any) -> Binary:
     return Binary(array(typecode, values).tobytes())
 
 
+def _rating(value: Any) -> float:
+    """A problem's rating as a number, NONE for anything else a source may send (text, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return NONE
+    return float(value)
+
+
 def _aggregate(handle: str, month: str, subs: list[dict[str, Any]]) -> dict[str, Any]:
     """One month's document from its submissions, each list packed in one value (the store and the
     reader then decode a month in one step, whatever its length; a reader counts with C loops):
@@ -155,9 +162,7 @@ def _aggregate(handle: str, month: str, subs: list[dict[str, Any]]) -> dict[str,
         key = sub.get("problemKey")
         if ok and key is not None:
             problem = sub.get("problem") or {}
-            rating = problem.get("rating")
-            number = float(rating) if isinstance(rating, (int, float)) and not isinstance(rating, bool) else NONE
-            accepted.append((seconds, key, number, problem.get("name")))
+            accepted.append((seconds, key, _rating(problem.get("rating")), problem.get("name")))
     accepted.sort(key=lambda record: record[:2])
     places: dict[str, int] = {}
     names: list[Any] = []

@@ -88,11 +88,12 @@ def test_a_student_without_submissions_has_empty_stats(store_db):
 
 
 def test_a_rating_that_is_not_a_number_counts_the_problem_as_solved_and_unrated(store_db):
-    odd = item(20, 1004, "F", 1900, "OK", 2)
-    odd["problem"]["rating"] = "hard"  # what a hostile or broken answer may carry
-    save_submissions("stat_user", [odd, item(21, 1005, "G", 1300, "OK", 2)], now=NOW)
+    odd = [item(20 + k, 1004, index, 1900, "OK", 2) for k, index in enumerate("FHI")]
+    for record, rating in zip(odd, ("hard", float("nan"), float("inf"))):
+        record["problem"]["rating"] = rating  # what a hostile or broken answer may carry
+    save_submissions("stat_user", [*odd, item(30, 1005, "G", 1300, "OK", 2)], now=NOW)
     s = student_stats("stat_user", 30, [], now=NOW)
-    assert s["solved"] == 2 and s["hardest"]["problemKey"] == "1005G"
+    assert s["solved"] == 4 and s["hardest"]["problemKey"] == "1005G"
     assert s["averageRating"] == 1300.0 and s["solvedByRating"] == [{"rating": 1300, "count": 1}]
 
 
