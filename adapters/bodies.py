@@ -168,6 +168,20 @@ class BoundedBody:
         return f" from {self.url}" if self.url else ""
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what the store holds as an integer (BSON int64)
+
+
+def json_int(text: str) -> int | float:
+    """A JSON integer as Python reads it, or as a float when it lies beyond a 64-bit integer: the
+    store could not hold it (one such number failed a whole bulk write), while a float is stored,
+    and a parser that wants an int refuses that one item as malformed. Digits past int()'s limit
+    (4,300) read as an infinite float instead of failing the whole answer."""
+    if len(text) > 20:  # more digits than any 64-bit integer has
+        return float(text)
+    value = int(text)
+    return value if INT64_MIN <= value <= INT64_MAX else float(value)
+
+
 def nested_deeper_than(value: Any, limit: int) -> bool:
     """Whether a parsed JSON value nests containers more than `limit` levels deep."""
     # Walked without recursion. A depth that json.loads just managed can still break whatever

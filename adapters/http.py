@@ -32,7 +32,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from adapters.bodies import ACCEPT_ENCODING, BoundedBody, Watchdog, deadline_error, nested_deeper_than
+from adapters.bodies import ACCEPT_ENCODING, BoundedBody, Watchdog, deadline_error, json_int, nested_deeper_than
 from adapters.errors import ParseError, PermanentError, TransientError
 from core import __version__
 from core.settings import Settings, get_settings
@@ -362,7 +362,7 @@ def decode_json(response: httpx.Response, service: str) -> Any:
             f"expected JSON, got an HTML page ({len(body)} bytes, HTTP {status})", service=service, status=status
         )
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_int=json_int)
         if not nested_deeper_than(value, MAX_JSON_DEPTH):
             return value
         what = f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)"
