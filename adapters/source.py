@@ -34,6 +34,7 @@ FAR_AHEAD = timedelta(days=3650)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 MAX_DURATION = timedelta(days=366)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_UNSERVABLE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]")  # in a URL: control or space (str.isspace's set)
 
 
 class ContractError(TypeError):
@@ -141,7 +142,7 @@ def url_problem(url: Any) -> str | None:
     """Why `url` cannot be served (None: it can)."""
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         return f"url {str(url)[:60]!r} is not an http(s) address"
-    if len(url) > MAX_URL or _CONTROL.search(url) or any(c.isspace() for c in url):
+    if len(url) > MAX_URL or _UNSERVABLE.search(url):
         return f"url {_CONTROL.sub('?', url[:60])!r} holds spaces or control characters, or is too long"
     return None
 

@@ -36,9 +36,11 @@ def contest_snapshot(platform: str) -> dict[str, dict[str, Any]]:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if a == b:  # most fields of most contests: no formatting needed
+        return True
     if isinstance(a, datetime) and isinstance(b, datetime):
-        return iso(a) == iso(b)  # the store keeps milliseconds
-    return a == b
+        return iso(a) == iso(b)  # the store keeps milliseconds (and may give a naive time)
+    return False
 
 
 def announce_contests(platform: str, before: dict[str, dict[str, Any]], records: Iterable[Any]) -> dict[str, int]:
