@@ -31,6 +31,7 @@ from pathlib import Path
 from syncq.children import say
 from syncq.cli_client import platforms_table, progress_line
 from syncq.embedded import embedded_uri, free_port, port_open, secantus_argv
+from syncq.stackargv import api_argv, beat_argv, redis_argv, worker_argv
 from syncq.stackcmds import refuse_second, show_status, stop_hint, stop_stack, take_over
 from syncq.stacklock import StackLock
 from syncq.supervisor import Failed, Supervisor
@@ -88,34 +89,6 @@ def _secret(data_dir: Path, name: str, nbytes: int = 48) -> str:
     return value
 
 
-def redis_argv(data_dir: Path, port: int) -> list[str]:
-    """redis-server with an append-only file in the data dir, else fakeredis's TCP server."""
-    from shutil import which
-
-    if which("redis-server"):
-        redis_dir = data_dir / "redis"
-        redis_dir.mkdir(parents=True, exist_ok=True)
-        return [
-            "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--dir",
-            str(redis_dir),
-            "--appendonly",
-            "yes",
-            "--save",
-            "",
-        ]
-    code = (
-        "import sys; from fakeredis import TcpFakeServer; "
-        "s = TcpFakeServer(('127.0.0.1', int(sys.argv[1])), server_type='redis'); "
-        "print('fakeredis TCP server on', sys.argv[1], flush=True); s.serve_forever()"
-    )
-    return [PY, "-c", code, str(port)]
-
-
 class Stack:
     """One run of the launcher: the stack's startup sequence, its first sync-all, its serving."""
 
@@ -170,44 +143,11 @@ class Stack:
             env.setdefault("SYNCQ_CF_RATE_PER_SECOND", "20")
             env.setdefault("SYNCQ_CF_RATE_BURST", "20")
         self.lock.update(ports={**self.procs.ports, "api": api_port, "flower": flower_port})
-        worker = self.procs.start(
-            "worker",
-            [
-                PY,
-                "-m",
-                "celery",
-                "-A",
-                "workers",
-                "worker",
-                "-E",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                str(args.concurrency),
-                "--hostname",
-                "standalone@%h",
-            ],
-            env,
-        )
-        self.procs.start(
-            "beat",
-            [
-                PY,
-                "-m",
-                "celery",
-                "-A",
-                "workers",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--scheduler",
-                "redbeat.RedBeatScheduler",
-            ],
-            env,
-        )
+        worker = self.procs.start("worker", worker_argv(args.concurrency, "standalone@%h"), env)
+        self.procs.start("beat", beat_argv(), env)
         api_child = self.procs.start(
             "api",
-            [PY, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf", "api:create_app()"],
+            api_argv(),
             {
                 **env,
                 "SYNCQ_API_BIND": f"127.0.0.1:{api_port}",
