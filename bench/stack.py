@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from syncq.embedded import free_port, port_open, start_secantus
+from syncq.stackargv import api_argv, worker_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,7 +93,7 @@ class Stack:
         self.worker: Proc | None = None
         self.api_port = free_port()
         self.api = Proc(
-            [sys.executable, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf", "api:create_app()"],
+            api_argv(),
             {**self.base_env, "SYNCQ_API_BIND": f"127.0.0.1:{self.api_port}", "SYNCQ_API_WORKERS": "2"},
         )
         self.url = f"http://127.0.0.1:{self.api_port}"
@@ -128,24 +129,7 @@ class Stack:
         if self.worker is not None:
             self.worker.stop()
         self.worker = Proc(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                f"bench{uuid.uuid4().hex[:4]}@%h",
-            ],
+            worker_argv(concurrency, f"bench{uuid.uuid4().hex[:4]}@%h", loglevel="WARNING", events=False, alone=True),
             {**self.base_env, **env},
         )
         wait_until(lambda: self.http.post("/jobs/ping", params={"wait": 5}).status_code == 200, 60, "the worker")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from syncq.embedded import free_port, port_open
+from syncq.stackargv import api_argv, worker_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,25 +46,7 @@ class Worker:
 
     def __init__(self, env: dict[str, str], concurrency: int = 1):
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "INFO",
-                "-E",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                f"w{uuid.uuid4().hex[:6]}@%h",
-            ],
+            worker_argv(concurrency, f"w{uuid.uuid4().hex[:6]}@%h", events=True, alone=True),
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -106,7 +88,7 @@ class Api:
     def __init__(self, env: dict[str, str]):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "python:syncq.gunicorn_conf", "api:create_app()"],
+            api_argv(),
             env={**env, "SYNCQ_API_BIND": f"127.0.0.1:{self.port}", "SYNCQ_API_WORKERS": "1"},
             cwd=ROOT,
             stdout=subprocess.DEVNULL,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timezone
 from pathlib import Path
@@ -15,6 +14,7 @@ from redbeat.schedulers import RedBeatSchedulerEntry, ensure_conf, get_redis
 
 import schedules
 import store.jobs as jobs_store
+from syncq.stackargv import beat_argv
 from tests.procs import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,18 +154,7 @@ class Beat:
 
     def __init__(self):
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers",
-                "beat",
-                "--scheduler",
-                "redbeat.RedBeatScheduler",
-                "--loglevel",
-                "INFO",
-            ],
+            beat_argv(),
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             cwd=ROOT,
             stdout=subprocess.DEVNULL,

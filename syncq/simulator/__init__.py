@@ -43,8 +43,9 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-from syncq.simulator.app import Data, create_app
+from syncq.simulator.app import create_app
 from syncq.simulator.echo import BinaryEcho
+from syncq.simulator.platforms import Data
 from syncq.simulator.state import SimState
 
 
