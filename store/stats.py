@@ -219,7 +219,8 @@ def _count_days(doc: dict[str, Any], low: int, high: int, counts: dict[int, list
 
 def _months(handle: str, low: int, high: int, now: datetime) -> list[dict[str, Any]]:
     """The month documents of `handle` that [low, high] covers, in month order; a month a stopped
-    sync left dirty, or of an older layout, is recomputed first."""
+    sync left dirty, or of an older layout, is recomputed first. A month a running sync marked
+    meanwhile, before its first aggregates, is left out (as if that sync had not written yet)."""
     query = {"handle": handle, "month": {"$gte": _month(low), "$lte": _month(high)}}
     fields = {"_id": 0}
     docs = list(store.db().student_months.find(query, fields))
@@ -227,7 +228,7 @@ def _months(handle: str, low: int, high: int, now: datetime) -> list[dict[str, A
     if stale:  # a sync stopped between its write and its aggregates: finish its work
         refresh(handle, stale, now)
         docs = list(store.db().student_months.find(query, fields))
-    return sorted(docs, key=lambda doc: doc["month"])
+    return sorted((doc for doc in docs if doc.get("format") == FORMAT), key=lambda doc: doc["month"])
 
 
 class _Accepted:

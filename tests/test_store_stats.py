@@ -105,6 +105,21 @@ def test_months_stored_in_an_older_layout_are_recomputed_by_the_next_read(record
     assert months and all(m.get("format") == stats.FORMAT and "keys" in m for m in months)
 
 
+def test_a_month_marked_by_a_running_sync_before_its_first_aggregates_is_left_out_of_a_read(
+    recorded, store_db, monkeypatch
+):
+    store_db.student_months.insert_one({"handle": "stat_user", "month": "2026-04", "dirty": True, "marks": 1})
+
+    def marked_again_while_read(*_args):  # the running sync marks it again during the read's refresh
+        store_db.student_months.update_one({"handle": "stat_user", "month": "2026-04"}, {"$inc": {"marks": 1}})
+        return {}  # and has stored nothing of it yet
+
+    monkeypatch.setattr(stats, "_stored", marked_again_while_read)
+    s = student_stats("stat_user", 90, CONTESTS, now=NOW)
+    assert s["solved"] == 4 and s["hardest"]["problemKey"] == "1001C"
+    assert store_db.student_months.find_one({"month": "2026-04"})["dirty"] is True
+
+
 def test_the_stats_route_answers_the_window_and_refuses_other_windows(client, admin_headers, store_db):
     students_store.create("Stat", "stat@example.com", "stat_user")
     now = datetime.now(UTC)
