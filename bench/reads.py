@@ -140,10 +140,13 @@ def public_reads(stack: Stack) -> list[dict]:
     bare, bare_url = start_bare(stack)
     api = [stack.api.process.pid, *stack.api.children()]
     results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "feed": [], "304": [], "page": []}
-    answered: list[int] = []
+    answered: list[int] = []  # what each repetition's conditional requests were answered, checked after
     try:
-        for _ in range(REPS):
+        # A repetition whose versions moved mid-run (its ETag then answered 200) measured full answers
+        # as conditional ones: it is done again, at most REPS more times, and the note says so.
+        while answered.count(304) < REPS and len(answered) < 2 * REPS:
             etag = stack.http.get("/contests.ics").headers["ETag"]  # what a calendar app last got
+            rep: dict[str, tuple[float, float, float]] = {}
             for key, url, headers in (
                 ("bare", f"{bare_url}/bare", None),
                 ("feed", f"{stack.url}/contests.ics", None),
@@ -153,9 +156,12 @@ def public_reads(stack: Stack) -> list[dict]:
                 pids = [bare.process.pid, *bare.children()] if key == "bare" else api
                 before = sum(cpu_seconds(pid) for pid in pids)
                 rps, p99, total = wrk(url, headers=headers)
-                results[key].append((rps, p99, (sum(cpu_seconds(pid) for pid in pids) - before) / total * 1000))
-                if key == "304":  # what the conditional requests were answered (wrk counts any 3xx as good)
+                rep[key] = (rps, p99, (sum(cpu_seconds(pid) for pid in pids) - before) / total * 1000)
+                if key == "304":  # wrk counts any 3xx or 2xx as good: ask once more, by hand
                     answered.append(stack.http.get("/contests.ics", headers={"If-None-Match": etag}).status_code)
+            if answered[-1] == 304:
+                for key, measured_rep in rep.items():
+                    results[key].append(measured_rep)
     finally:
         bare.stop()
         stack.start_worker()
@@ -190,7 +196,7 @@ def public_reads(stack: Stack) -> list[dict]:
     ):
         ratio = med(key, 0) / bare_rps
         # The conditional requests count only if they were answered 304 (the versions held still).
-        measured = key != "304" or all(code == 304 for code in answered)
+        measured = key != "304" or answered.count(304) >= REPS
         why = (
             f"a request cost {med(key, 2):.2f} ms of the API's CPU against the bare route's {med('bare', 2):.2f} "
             f"ms (its gunicorn processes), on {os.cpu_count()} cores shared with wrk, Redis and the store"
