@@ -130,9 +130,9 @@ def public_reads(stack: Stack) -> list[dict]:
     """The calendar (default query) and the default page of GET /contests over 5,000 contests:
     cold builds, then warm and conditional (304) throughput against a bare Flask route."""
     given = seed_contests(stack)
-    # No worker while reads are measured: a job an earlier case left behind (a redelivered
-    # message) that writes contests would move the versions mid-measurement, turning the
-    # conditional requests below into full answers (seen in a full run: every check answered 200).
+    # No worker while reads are measured: a job an earlier case left behind (a redelivered message)
+    # that writes contests would move the versions mid-measurement. (A full run still showed one
+    # such move without it; the repetitions below check for that.)
     stack.worker.stop()
     cold_feed, feed_bytes = _cold(stack, "/contests.ics")
     cold_page, page_bytes = _cold(stack, "/contests")
