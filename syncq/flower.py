@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Mapping
 
 from core.settings import get_settings
+from syncq.stackargv import celery_argv
 
 
 def basic_auth() -> str:
@@ -28,17 +28,7 @@ def basic_auth() -> str:
 def flower_argv(port: int, address: str) -> list[str]:
     """The command that runs Flower (its basic auth comes from `flower_env`, not from here)."""
     basic_auth()  # refuse to build a command that would serve Flower without it
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers",
-        "flower",
-        f"--port={port}",
-        f"--address={address}",
-        "--persistent=False",
-    ]
+    return celery_argv("flower", f"--port={port}", f"--address={address}", "--persistent=False")
 
 
 def flower_env(environ: Mapping[str, str]) -> dict[str, str]:

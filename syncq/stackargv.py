@@ -37,6 +37,11 @@ def redis_argv(data_dir: Path, port: int) -> list[str]:
     return [sys.executable, "-c", code, str(port)]
 
 
+def celery_argv(command: str, *options: str) -> list[str]:
+    """`celery -A workers <command> <options>` with this interpreter (worker, beat, Flower)."""
+    return [sys.executable, "-m", "celery", "-A", "workers", command, *options]
+
+
 def worker_argv(
     concurrency: int, hostname: str, *, loglevel: str = "INFO", events: bool = True, alone: bool = False
 ) -> list[str]:
@@ -44,20 +49,7 @@ def worker_argv(
     is the machine's name). `events` sends task events (-E, for Flower); `alone` skips the exchanges
     with other workers at start (mingle) and after (gossip), which a test's or a benchmark's worker,
     on a queue of its own, does not need."""
-    argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers",
-        "worker",
-        "--pool",
-        "prefork",
-        "--concurrency",
-        str(concurrency),
-        "--loglevel",
-        loglevel,
-    ]
+    argv = celery_argv("worker", "--pool", "prefork", "--concurrency", str(concurrency), "--loglevel", loglevel)
     if events:
         argv.append("-E")
     if alone:
@@ -67,18 +59,7 @@ def worker_argv(
 
 def beat_argv() -> list[str]:
     """`celery -A workers beat` with RedBeat (its schedule and lock in Redis)."""
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers",
-        "beat",
-        "--loglevel",
-        "INFO",
-        "--scheduler",
-        "redbeat.RedBeatScheduler",
-    ]
+    return celery_argv("beat", "--loglevel", "INFO", "--scheduler", "redbeat.RedBeatScheduler")
 
 
 def api_argv() -> list[str]:
